@@ -1,0 +1,3 @@
+"""Clara's shared layer: settings, envelope, errors, resolver factory and formats used by every function."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,107 @@
+"""The error catalogue of the contract (clara-api.md §1.7): one typed exception per row.
+
+Logic raises these; the resolver factory turns every one into the envelope with its status, in one place.
+"""
+
+from typing import Any
+
+
+class ClaraError(Exception):
+    """An error the client is meant to see: an HTTP status, the contract's exact message and optional data."""
+
+    status_code = 500
+    message = "Something went wrong."
+
+    def __init__(self, message: str | None = None, *, data: Any = None, headers: dict[str, str] | None = None):
+        self.message = message or self.message
+        self.data = data
+        self.headers = headers or {}
+        super().__init__(self.message)
+
+
+class EmptyBody(ClaraError):
+    status_code = 400
+    message = "Request body is empty."
+
+
+class InvalidSchema(ClaraError):
+    status_code = 400
+    message = "One or more required parameters are either not given or have invalid schema."
+
+
+class AlreadyExists(ClaraError):
+    """A duplicate resource; the contract answers 400 here, not 409."""
+
+    status_code = 400
+
+    def __init__(self, resource: str):
+        super().__init__(f"{resource} with the given identifier already exists.")
+
+
+class AuthenticationFailed(ClaraError):
+    status_code = 401
+    message = "Authorization header or OTP is either missing, invalid or expired."
+
+
+class TwoFactorRequired(AuthenticationFailed):
+    """Same message as AuthenticationFailed; the data tells clients to prompt for the 2FA code."""
+
+    def __init__(self) -> None:
+        super().__init__(data={"is_2fa_enabled": True})
+
+
+class InactiveUser(ClaraError):
+    status_code = 401
+    message = "Please activate your account to access the requested resource."
+
+
+class NoAccess(ClaraError):
+    status_code = 403
+    message = "You do not have access to the requested resource."
+
+
+class InsufficientCredits(ClaraError):
+    status_code = 403
+    message = "You do not have enough credits to perform this action."
+
+
+class NotFound(ClaraError):
+    status_code = 404
+
+    def __init__(self, resource: str):
+        super().__init__(f"{resource} with the given identifier does not exist.")
+
+
+class CreditsRateNotFound(ClaraError):
+    status_code = 404
+    message = "No credits rate found for the given amount."
+
+
+class RouteNotFound(ClaraError):
+    status_code = 404
+    message = "The requested route does not exist."
+
+
+class MethodNotAllowed(ClaraError):
+    status_code = 405
+    message = "The requested method is not allowed for this route."
+
+
+class PayloadTooLarge(ClaraError):
+    """Not in the contract's table; API Gateway answers 413 for oversized requests and we keep that status."""
+
+    status_code = 413
+    message = "The request is too large."
+
+
+class RateLimitExceeded(ClaraError):
+    status_code = 429
+    message = "You have exceeded the rate limit."
+
+    def __init__(self, retry_after_seconds: int = 1):
+        super().__init__(headers={"Retry-After": str(max(1, retry_after_seconds))})
+
+
+class SomethingWentWrong(ClaraError):
+    status_code = 500
+    message = "Something went wrong."
