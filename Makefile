@@ -1,0 +1,57 @@
+# Two commands on a fresh clone: `make run` and `make test`. Each installs what it needs into .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
+
+# sam, and anything it calls, run without AWS credentials, telemetry or the instance metadata probe.
+AWS_ENV := AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} AWS_EC2_METADATA_DISABLED=true SAM_CLI_TELEMETRY=0
+# Lambda's runtime is python3.13; `sam build` looks for it on PATH (pyenv keeps one off PATH on these machines).
+PY313_DIR := $(firstword $(dir $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13)))
+BUILD_PATH := $(if $(PY313_DIR),$(PY313_DIR):,)$(CURDIR)/$(BIN):$(PATH)
+
+.DEFAULT_GOAL := help
+.PHONY: help install install-tools run test lint format validate build clean
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# A stamp per requirements set: reinstall only when the pins change.
+$(VENV)/.dev-installed: requirements-dev.txt layers/shared/requirements.txt | $(BIN)/python
+	$(PIP) install --requirement requirements-dev.txt
+	touch $@
+
+$(VENV)/.tools-installed: requirements-tools.txt | $(BIN)/python
+	$(PIP) install --requirement requirements-tools.txt
+	touch $@
+
+install: $(VENV)/.dev-installed  ## Install what run and test need into .venv
+
+install-tools: install $(VENV)/.tools-installed  ## Also install sam, cfn-lint, ruff and mypy
+
+run: install  ## Serve the whole API locally (http://127.0.0.1:3000/api/v1)
+	$(BIN)/python -m local_runtime
+
+test: install  ## Run the whole test suite
+	$(BIN)/python -m pytest -n auto -p no:cacheprovider
+
+lint: install-tools  ## ruff and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: install-tools  ## Apply ruff's formatting and safe fixes
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+validate: install-tools  ## sam validate --lint (cfn-lint) on template.yaml
+	$(AWS_ENV) $(BIN)/sam validate --lint --template template.yaml
+
+build: install-tools  ## sam build: the shared layer and every function, for python3.13 on arm64
+	PATH="$(BUILD_PATH)" $(AWS_ENV) $(BIN)/sam build --template template.yaml
+
+clean:  ## Remove build output and local state (keeps .venv)
+	rm -rf .aws-sam .local .pytest_cache .mypy_cache .ruff_cache
