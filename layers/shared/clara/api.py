@@ -9,7 +9,10 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -34,6 +37,11 @@ def create_app() -> APIGatewayRestResolver:
         body_missing = not (app.current_event.body or "").strip()
         about_body = any(detail.get("loc", ("",))[0] == "body" for detail in error.errors())
         return failure(EmptyBody() if body_missing and about_body else InvalidSchema())
+
+    # Its own handler: Powertools derives it from NotImplementedError, so the catch-all would make it a 500.
+    @app.exception_handler(RequestUnsupportedContentType)
+    def unsupported_body(_: RequestUnsupportedContentType) -> Response:
+        return failure(InvalidSchema())
 
     @app.exception_handler(NotFoundError)
     def no_route(_: NotFoundError) -> Response:
