@@ -11,7 +11,7 @@ PY313_DIR := $(firstword $(dir $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/pyth
 BUILD_PATH := $(if $(PY313_DIR),$(PY313_DIR):,)$(CURDIR)/$(BIN):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-tools run test lint format validate build clean
+.PHONY: help install install-tools run test lint format validate build bench clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -52,6 +52,20 @@ validate: install-tools  ## sam validate --lint (cfn-lint) on template.yaml
 
 build: install-tools  ## sam build: the shared layer and every function, for python3.13 on arm64
 	PATH="$(BUILD_PATH)" $(AWS_ENV) $(BIN)/sam build --template template.yaml
+
+# The cold-start benchmark imports handlers the way Lambda does: python3.13 (when present) with only the layer's
+# packages and boto3, not the dev venv's extras (moto, sam and their crypto libraries slow botocore's import).
+BENCH_VENV := .local/bench-venv
+BENCH_PYTHON := $(if $(PY313_DIR),$(PY313_DIR)python3.13,$(PYTHON))
+
+$(BENCH_VENV)/.installed: layers/shared/requirements.txt requirements-dev.txt
+	$(BENCH_PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
+		--requirement layers/shared/requirements.txt $$(grep -E '^boto3==' requirements-dev.txt)
+	touch $@
+
+bench: install $(BENCH_VENV)/.installed  ## Measure the performance budgets of DESIGN.md §6
+	$(BIN)/python bench/cold_start.py --python $(BENCH_VENV)/bin/python
 
 clean:  ## Remove build output and local state (keeps .venv)
 	rm -rf .aws-sam .local .pytest_cache .mypy_cache .ruff_cache

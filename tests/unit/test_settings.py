@@ -19,4 +19,4 @@ def test_an_unknown_environment_is_refused(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("ENVIRONMENT", "staging-typo")
 
     with pytest.raises(ValidationError):
-        Settings()
+        Settings.from_environment()

@@ -1,0 +1,84 @@
+"""Cold-start cost of handler modules against the floor of DESIGN.md §6, in fresh interpreters.
+
+Each measurement is one new Python process timing the import of a handler module plus the creation of the
+DynamoDB client it needs before its first read (the floor creates it at import, Clara's handlers on first use,
+so both pay the same work). Runs are interleaved so machine noise hits every module alike.
+
+    python bench/cold_start.py [--runs 10] [--python .local/bench-venv/bin/python]
+"""
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+HANDLERS = {
+    "floor (resolver + boto3 read)": ("bench/handlers/floor/app.py", None),
+    "misc (functions/misc)": ("functions/misc/app.py", None),
+    "dynamodb read (bench/handlers/dynamodb_read)": ("bench/handlers/dynamodb_read/app.py", "dynamodb"),
+}
+
+PROBE = """
+import importlib.util, sys, time
+sys.path.insert(0, {layer!r})
+started = time.perf_counter()
+spec = importlib.util.spec_from_file_location("handler_under_test", {path!r})
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+if {warm!r}:
+    getattr(module, {warm!r})()
+print(time.perf_counter() - started)
+"""
+
+ENV = {
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "TABLE_NAME": "bench",
+    # As inside Lambda: the X-Ray SDK then samples locally instead of building its own X-Ray clients at import.
+    "LAMBDA_TASK_ROOT": "/var/task",
+    "AWS_LAMBDA_FUNCTION_NAME": "bench",
+    "PATH": "/usr/bin:/bin",
+}
+
+
+def measure_once(python: str, path: str, warm: str | None) -> float:
+    code = PROBE.format(layer=str(ROOT / "layers/shared"), path=str(ROOT / path), warm=warm)
+    output = subprocess.run([python, "-c", code], env=ENV, capture_output=True, text=True, check=True)
+    return float(output.stdout.strip())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument(
+        "--python",
+        default=sys.executable,
+        help="interpreter to measure with; `make bench` passes one with only the layer's packages and boto3, as Lambda has",
+    )
+    parser.add_argument("--json", action="store_true", help="print the medians as JSON")
+    args = parser.parse_args()
+
+    samples: dict[str, list[float]] = {name: [] for name in HANDLERS}
+    for _ in range(args.runs):
+        for name, (path, warm) in HANDLERS.items():
+            samples[name].append(measure_once(args.python, path, warm))
+
+    version = subprocess.run([args.python, "--version"], capture_output=True, text=True, check=True).stdout.split()[1]
+    medians = {name: statistics.median(values) for name, values in samples.items()}
+    floor = medians["floor (resolver + boto3 read)"]
+    if args.json:
+        print(json.dumps({"python": version, "runs": args.runs, "median_seconds": medians}))
+        return
+    print(f"Python {version}, median of {args.runs} fresh interpreters each")
+    for name, median in medians.items():
+        print(f"  {name:48s} {median * 1000:7.1f} ms  {median / floor:4.2f}x floor")
+
+
+if __name__ == "__main__":
+    main()
