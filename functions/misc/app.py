@@ -1,5 +1,7 @@
 """Misc: GET /health and GET /version; also the API's catch-all route, so unknown paths get the 404 envelope."""
 
+from typing import Any
+
 from aws_lambda_powertools.event_handler import Response
 
 from clara import __version__
@@ -11,12 +13,12 @@ app = create_app()
 
 
 @app.get("/health")
-def health() -> Response:
+def health() -> Response[Any]:
     return success({"service": SERVICE_NAME, "status": "healthy"}, "Health check successful.")
 
 
 @app.get("/version")
-def version() -> Response:
+def version() -> Response[Any]:
     return success({"version": get_settings().version or __version__}, "Version check successful.")
 
 
