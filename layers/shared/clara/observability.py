@@ -1,5 +1,7 @@
 """Powertools Logger, Tracer and Metrics, shared by every function of the stack."""
 
+import warnings
+
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 from clara.settings import SERVICE_NAME
@@ -10,3 +12,6 @@ logger = Logger(service=SERVICE_NAME)
 # cold start for libraries the functions do not use.
 tracer = Tracer(service=SERVICE_NAME, patch_modules=("botocore",))
 metrics = Metrics(service=SERVICE_NAME, namespace="Clara")
+
+# Most requests record no metric of their own; Powertools would warn about that on every one of them.
+warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)

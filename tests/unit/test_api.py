@@ -1,0 +1,131 @@
+"""The resolver factory every function uses: each way a request can go wrong ends as the contract's envelope."""
+
+import io
+import json
+from typing import Annotated, Any
+
+import pytest
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from pydantic import BaseModel, Field
+
+from clara.api import create_app, lambda_handler_for
+from clara.envelope import success
+from clara.errors import NoAccess
+from clara.observability import logger
+from local_runtime.events import LambdaContext, api_gateway_event
+
+
+class Greeting(BaseModel):
+    name: str = Field(min_length=1)
+    times: int = 1
+
+
+app = create_app()
+
+
+@app.post("/greetings")
+def greet(greeting: Annotated[Greeting, Body()]) -> Response[Any]:
+    return success({"text": f"Hello {greeting.name}" * greeting.times}, "Greeted.", 201)
+
+
+@app.get("/greetings")
+def list_greetings(limit: Annotated[int, Query(ge=1, le=100)] = 20) -> Response[Any]:
+    return success({"limit": limit}, "Listed.")
+
+
+@app.get("/forbidden")
+def forbidden() -> Response[Any]:
+    raise NoAccess()
+
+
+@app.get("/boom")
+def boom() -> Response[Any]:
+    raise RuntimeError("database password is hunter2")
+
+
+handler = lambda_handler_for(app)
+
+
+def call(method: str, path: str, body: str | None = None, content_type: str | None = "application/json", query=None):
+    headers = {"Content-Type": content_type} if content_type else {}
+    event = api_gateway_event(method, f"/api/v1{path}", resource="/{proxy+}", headers=headers, body=body, query=query)
+    result = handler(event, LambdaContext("TestFunction", 3))
+    return result["statusCode"], json.loads(result["body"])
+
+
+def error(message: str) -> dict:
+    return {"data": None, "message": message, "status": "error"}
+
+
+INVALID = error("One or more required parameters are either not given or have invalid schema.")
+
+
+def test_a_valid_request_reaches_the_route():
+    assert call("POST", "/greetings", json.dumps({"name": "Ada", "times": 2})) == (
+        201,
+        {"data": {"text": "Hello AdaHello Ada"}, "message": "Greeted.", "status": "success"},
+    )
+
+
+@pytest.mark.parametrize("body", [None, "", "   "])
+def test_a_missing_body_is_empty_body(body):
+    assert call("POST", "/greetings", body) == (400, error("Request body is empty."))
+
+
+@pytest.mark.parametrize(
+    "body",
+    ['{"name": "Ada"', "not json", "[1, 2]", '{"name": ""}', '{"times": 2}', '{"name": "Ada", "times": "x"}', "null"],
+)
+def test_malformed_or_invalid_json_is_invalid_schema(body):
+    assert call("POST", "/greetings", body) == (400, INVALID)
+
+
+def test_a_body_of_another_content_type_is_invalid_schema():
+    assert call("POST", "/greetings", "name=Ada", content_type="text/plain") == (400, INVALID)
+
+
+def test_an_invalid_query_parameter_is_invalid_schema():
+    assert call("GET", "/greetings", query={"limit": "1000"}) == (400, INVALID)
+
+
+def test_a_body_on_a_get_is_ignored():
+    assert call("GET", "/greetings", '{"unexpected": true}') == (
+        200,
+        {"data": {"limit": 20}, "message": "Listed.", "status": "success"},
+    )
+
+
+def test_a_contract_error_is_its_envelope():
+    assert call("GET", "/forbidden") == (403, error("You do not have access to the requested resource."))
+
+
+def test_an_unknown_route_is_404_and_a_wrong_method_is_405():
+    assert call("GET", "/nothing-here") == (404, error("The requested route does not exist."))
+    assert call("DELETE", "/greetings") == (405, error("The requested method is not allowed for this route."))
+
+
+@pytest.fixture
+def log_lines():
+    """What the functions' Powertools logger writes (JSON, one object per line)."""
+    stream = io.StringIO()
+    previous = logger.registered_handler.setStream(stream)
+    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    logger.registered_handler.setStream(previous)
+
+
+def test_an_unhandled_error_is_500_with_the_detail_in_the_log_only(log_lines):
+    status, body = call("GET", "/boom")
+
+    assert (status, body) == (500, error("Something went wrong."))
+    assert "hunter2" not in json.dumps(body)
+    [logged] = [line for line in log_lines() if line["level"] == "ERROR"]
+    assert logged["exception_name"] == "RuntimeError"
+
+
+def test_log_lines_carry_the_request_id_as_correlation_id(log_lines):
+    event = api_gateway_event("GET", "/api/v1/boom", resource="/{proxy+}")
+    handler(event, LambdaContext("TestFunction", 3))
+
+    [logged] = [line for line in log_lines() if line["level"] == "ERROR"]
+    assert logged["correlation_id"] == event["requestContext"]["requestId"]
