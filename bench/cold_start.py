@@ -59,7 +59,7 @@ def main() -> None:
     parser.add_argument(
         "--python",
         default=sys.executable,
-        help="interpreter to measure with; `make bench` passes one with only the layer's packages and boto3, as Lambda has",
+        help="interpreter to measure with; `make bench` passes one with only the layer's packages and boto3",
     )
     parser.add_argument("--json", action="store_true", help="print the medians as JSON")
     args = parser.parse_args()

@@ -23,7 +23,11 @@ def test_version_defaults_to_the_project_version(call_api):
     response = call_api("GET", "/api/v1/version")
 
     assert response.status == 200
-    assert response.json == {"data": {"version": __version__}, "message": "Version check successful.", "status": "success"}
+    assert response.json == {
+        "data": {"version": __version__},
+        "message": "Version check successful.",
+        "status": "success",
+    }
 
 
 def test_version_comes_from_the_version_variable(call_api):
@@ -42,7 +46,9 @@ def test_unknown_paths_are_the_404_envelope(call_api, path: str):
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
 def test_other_methods_on_health_are_the_405_envelope(call_api, method: str):
-    response = call_api(method, "/api/v1/health", body=json.dumps({"a": 1}), headers={"Content-Type": "application/json"})
+    response = call_api(
+        method, "/api/v1/health", body=json.dumps({"a": 1}), headers={"Content-Type": "application/json"}
+    )
 
     assert response.status == 405
     assert response.json == {

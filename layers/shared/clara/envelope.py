@@ -33,4 +33,6 @@ def no_content() -> Response:
 
 
 def failure(error: ClaraError) -> Response:
-    return Response(error.status_code, JSON, envelope_body(error.data, error.message, error=True), headers=error.headers)
+    return Response(
+        error.status_code, JSON, envelope_body(error.data, error.message, error=True), headers=error.headers
+    )
