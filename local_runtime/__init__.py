@@ -1,0 +1,1 @@
+"""Runs the SAM template's functions locally: API Gateway and Function URL events over HTTP, SQS pollers, moto."""
