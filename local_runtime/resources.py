@@ -1,12 +1,13 @@
-"""Creates the template's tables, queues, buckets and SES identities in the emulator, idempotently.
+"""Creates the template's tables, queues, buckets, secrets and SES identities in the emulator, idempotently.
 
-Physical ids are what `!Ref` gives: table name, queue URL, bucket name, identity.
+Physical ids are what `!Ref` gives: table name, queue URL, bucket name, secret ARN, identity.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import secrets
 from typing import Any
 
 import boto3
@@ -21,6 +22,7 @@ TABLE = "AWS::DynamoDB::Table"
 QUEUE = "AWS::SQS::Queue"
 BUCKET = "AWS::S3::Bucket"
 EMAIL_IDENTITY = "AWS::SES::EmailIdentity"
+SECRET = "AWS::SecretsManager::Secret"
 
 # Queue properties that are plain SQS attributes of the same name.
 _QUEUE_ATTRIBUTES = (
@@ -192,7 +194,24 @@ def create_resources(template: Template, session: boto3.session.Session, endpoin
             else:
                 ses.verify_domain_identity(Domain=identity)
 
+    secretsmanager = session.client("secretsmanager", endpoint_url=endpoint_url)
+    for logical_id, resource in template.resources_of_type(SECRET).items():
+        physical_ids[logical_id] = _create_secret(secretsmanager, logical_id, resource.get("Properties", {}))
+
     return physical_ids
+
+
+def _create_secret(secretsmanager: Any, name: str, properties: dict[str, Any]) -> str:
+    """A secret with its SecretString, or a random one where the template asks AWS to generate it."""
+    try:
+        return str(secretsmanager.describe_secret(SecretId=name)["ARN"])
+    except ClientError as error:
+        if _error_code(error) != "ResourceNotFoundException":
+            raise
+    value = properties.get("SecretString")
+    if not isinstance(value, str):
+        value = secrets.token_urlsafe(int(properties.get("GenerateSecretString", {}).get("PasswordLength", 32)))
+    return str(secretsmanager.create_secret(Name=name, SecretString=value)["ARN"])
 
 
 def _literal(template: Template, value: Any) -> str | None:

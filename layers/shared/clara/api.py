@@ -4,8 +4,10 @@ Everything that can go wrong in a request becomes the envelope here, once: the c
 for routes, 400 for empty or invalid bodies, and 500 for anything unhandled (the detail goes to the log only).
 """
 
+import base64
+import binascii
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
@@ -14,7 +16,9 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ValidationError
 
 from clara.envelope import failure
 from clara.errors import ClaraError, EmptyBody, InvalidSchema, MethodNotAllowed, RouteNotFound, SomethingWentWrong
@@ -22,6 +26,7 @@ from clara.observability import logger, metrics, tracer
 from clara.settings import API_PREFIX
 
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+Model = TypeVar("Model", bound=BaseModel)
 
 
 def create_app() -> APIGatewayRestResolver:
@@ -72,3 +77,45 @@ def lambda_handler_for(app: APIGatewayRestResolver) -> LambdaHandler:
         return app.resolve(event, context)
 
     return lambda_handler
+
+
+def read_body(event: APIGatewayProxyEvent, model: type[Model]) -> Model:
+    """The JSON body as `model`: 400 "Request body is empty." when there is none (or it is not JSON by its
+    Content-Type), 400 Invalid Schema when it is malformed, not UTF-8, or fails validation.
+
+    Handlers call this after authenticating, so an anonymous caller learns nothing about the schema.
+    """
+    body = optional_body(event, model)
+    if body is None:
+        raise EmptyBody()
+    return body
+
+
+def optional_body(event: APIGatewayProxyEvent, model: type[Model]) -> Model | None:
+    """Like read_body, but no body at all is None (a login without a 2FA code)."""
+    raw = event.body
+    content_type = (event.headers.get("Content-Type") or "application/json").split(";")[0].strip().lower()
+    if raw is None or not raw.strip() or not content_type.endswith("json"):
+        return None
+    try:
+        payload = base64.b64decode(raw, validate=True) if event.is_base64_encoded else raw.encode()
+        return model.model_validate_json(payload)
+    except (ValidationError, binascii.Error, UnicodeEncodeError) as error:
+        raise InvalidSchema() from error
+
+
+class Page(BaseModel):
+    limit: int = 20
+    offset: int = 0
+
+
+def read_page(event: APIGatewayProxyEvent) -> Page:
+    """`limit` 1..100 (default 20) and `offset` >= 0 (default 0) from the query string; 400 otherwise."""
+    query = event.query_string_parameters or {}
+    try:
+        page = Page.model_validate({name: query[name] for name in ("limit", "offset") if name in query})
+    except ValidationError as error:
+        raise InvalidSchema() from error
+    if not 1 <= page.limit <= 100 or page.offset < 0:
+        raise InvalidSchema()
+    return page

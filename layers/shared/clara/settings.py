@@ -5,14 +5,18 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 SERVICE_NAME = "clara-backend"
 API_PREFIX = "/api/v1"
 
 
 class Settings(BaseModel):
-    """Each field comes from the environment variable of the same name in upper case (TABLE_NAME, ...)."""
+    """Each field comes from the environment variable of the same name in upper case (TABLE_NAME, ...).
+
+    Secrets (the JWT key, the API keys) are not here: clara.secrets reads them, from the environment locally and
+    from Secrets Manager in the stack.
+    """
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
@@ -22,6 +26,26 @@ class Settings(BaseModel):
     table_name: str = "ClaraTable"
     analysis_queue_url: str = ""
     attachments_bucket: str = ""
+
+    # Accounts and authentication
+    user_token_prefix: str = "calzo_user_"  # noqa: S105 (a prefix, not a secret)
+    api_key_token_prefix: str = "clara_api_"  # noqa: S105
+    session_expiry_in_days: int = Field(default=7, ge=1, le=365)
+    bcrypt_rounds: int = Field(default=12, ge=4, le=16)
+    otp_expiry_in_minutes: int = Field(default=10, ge=1, le=60)
+    otp_resend_seconds: int = Field(default=30, ge=0)
+    otp_max_attempts: int = Field(default=5, ge=1)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_lockout_minutes: int = Field(default=15, ge=1)
+    rate_limit_per_second: int = Field(default=10, ge=1)
+    signup_credits: float = Field(default=0, ge=0)
+    google_client_id: str = ""
+    # Where google-auth fetches Google's signing certificates; tests point it at a local server.
+    google_certs_url: str = "https://www.googleapis.com/oauth2/v1/certs"
+
+    # Email
+    mail_sender: str = "Clara <no-reply@clara.local>"
+    client_url: str = "http://localhost:3000"
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Self:

@@ -1,0 +1,55 @@
+"""Users: view and update one's profile; with the private key, list, delete and set the credits of any user."""
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+
+from clara import accounts, ledger, users
+from clara.api import create_app, lambda_handler_for, read_body, read_page
+from clara.auth import Role, authenticate, user_in_path
+from clara.envelope import no_content, success
+from clara.schemas import SetCreditsRequest, UpdateUserRequest
+
+app = create_app()
+
+
+@app.get("/users")
+def list_users() -> Response[Any]:
+    authenticate(app.current_event, Role.PRIVATE)
+    page = read_page(app.current_event)
+    found = users.list_users(page.limit, page.offset)
+    return success([user.admin_view() for user in found], "Users fetched successfully.")
+
+
+@app.get("/users/<user_id>")
+def view_user(user_id: str) -> Response[Any]:
+    caller = authenticate(app.current_event, Role.USER, Role.API_KEY, Role.PRIVATE)
+    user = user_in_path(caller, user_id)
+    return success(user.admin_view() if caller.is_admin else user.view(), "User fetched successfully.")
+
+
+@app.patch("/users/<user_id>")
+def update_user(user_id: str) -> Response[Any]:
+    caller = authenticate(app.current_event, Role.USER, Role.PRIVATE)
+    user = user_in_path(caller, user_id)
+    updated = accounts.update_user(caller, user, read_body(app.current_event, UpdateUserRequest))
+    return success(updated.admin_view() if caller.is_admin else updated.view(), "User updated successfully.")
+
+
+@app.delete("/users/<user_id>")
+def delete_user(user_id: str) -> Response[Any]:
+    caller = authenticate(app.current_event, Role.PRIVATE)
+    accounts.delete_user(caller, user_in_path(caller, user_id))
+    return no_content()
+
+
+@app.put("/users/<user_id>/credits")
+def set_credits(user_id: str) -> Response[Any]:
+    caller = authenticate(app.current_event, Role.PRIVATE)
+    user = user_in_path(caller, user_id)
+    request = read_body(app.current_event, SetCreditsRequest)
+    updated = ledger.set_balance(user, request.credits, source_ip=caller.source_ip)
+    return success(updated.admin_view(), "User credits updated successfully.")
+
+
+lambda_handler = lambda_handler_for(app)

@@ -1,0 +1,416 @@
+"""Account logic in one place: registration, sign-in (password, 2FA, Google), sessions, one-time codes,
+activation, the profile, and the admin's user operations. Handlers call these; these call the repositories.
+
+Every change is one DynamoDB transaction with its audit item, so nothing is half-done and every security event
+is recorded. Emails go out after the change is stored.
+"""
+
+import base64
+import binascii
+import secrets as random
+import time
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from clara import dynamo, otp, users
+from clara.audit import AuditEvent, audit_put
+from clara.auth import API_KEY_SK, Caller
+from clara.errors import (
+    AlreadyExists,
+    AuthenticationFailed,
+    InvalidSchema,
+    NoAccess,
+    NotFound,
+    RateLimitExceeded,
+    TwoFactorRequired,
+)
+from clara.formats import new_id, utc_now
+from clara.mail import Mailer
+from clara.observability import logger
+from clara.passwords import hash_password, verify_password
+from clara.schemas import ChangePasswordRequest, RegisterRequest, UpdateUserRequest
+from clara.settings import get_settings
+from clara.tokens import issue_user_token
+from clara.users import USER_SK, OtpType, User, user_item
+
+OTP_TYPES: tuple[OtpType, ...] = ("ACTIVATION", "TWO_FACTOR_AUTH", "CHANGE_PASSWORD")
+
+
+def capitalise(name: str | None) -> str | None:
+    """Each word capitalised, as the contract stores names."""
+    return " ".join(word[:1].upper() + word[1:] for word in name.split()) if name else name
+
+
+# ------------------------------------------------------------------------------------------- sessions
+
+
+def _new_session(user_id: str) -> tuple[str, dict[str, Any]]:
+    """A user token and the transaction operation that stores its session."""
+    session_id = new_id("session")
+    now = time.time()
+    expires_at = now + get_settings().session_expiry_in_days * 86400
+    item = {
+        "pk": dynamo.user_pk(user_id),
+        "sk": f"SESSION#{session_id}",
+        "kind": "session",
+        "id": session_id,
+        "user_id": user_id,
+        "created_at": utc_now().isoformat(),
+        "expires_at": int(expires_at),
+    }
+    return issue_user_token(user_id, session_id, expires_at), {"Put": dynamo.put(item)}
+
+
+def _delete(pk: str, sk: str, condition: str | None = None) -> dict[str, Any]:
+    operation: dict[str, Any] = {"TableName": dynamo.table(), "Key": dynamo.key(pk, sk)}
+    if condition:
+        operation["ConditionExpression"] = condition
+    return {"Delete": operation}
+
+
+def _update_user(user_id: str, changes: dict[str, Any], remove: tuple[str, ...] = ()) -> dict[str, Any]:
+    """SET each change (and updated_at) on an existing user; REMOVE the named attributes."""
+    changes = {**changes, "updated_at": utc_now().isoformat()}
+    expression = "SET " + ", ".join(f"#{name} = :{name}" for name in changes)
+    if remove:
+        expression += " REMOVE " + ", ".join(f"#{name}" for name in remove)
+    return {
+        "Update": {
+            "TableName": dynamo.table(),
+            "Key": dynamo.key(dynamo.user_pk(user_id), USER_SK),
+            "UpdateExpression": expression,
+            "ConditionExpression": "attribute_exists(pk)",
+            "ExpressionAttributeNames": {f"#{name}": name for name in (*changes, *remove)},
+            "ExpressionAttributeValues": dynamo.values(**changes),
+        }
+    }
+
+
+def _stored(user: User, **changes: Any) -> User:
+    """The user as it is after an update, without reading it back."""
+    return user.model_copy(update={**changes, "updated_at": utc_now()})
+
+
+# ------------------------------------------------------------------------------------------- registration
+
+
+def register(request: RegisterRequest, caller: Caller) -> tuple[User, str]:
+    """A new inactive user with its session, API key and activation code; the welcome email carries the code."""
+    settings = get_settings()
+    now = utc_now()
+    user = User(
+        id=new_id("user"),
+        email=request.email,
+        first_name=capitalise(request.first_name),
+        last_name=capitalise(request.last_name),
+        password_hash=hash_password(request.password),
+        credits=settings.signup_credits,
+        created_at=now,
+        updated_at=now,
+    )
+    token, session_put = _new_session(user.id)
+    code, otp_put = otp.issue(user.id, user.email, "ACTIVATION", live=None)
+    _create_user(user, session_put, otp_put, audit_put("register", user_id=user.id, source_ip=caller.source_ip))
+    link = f"{settings.client_url}/auth/email/activate?" + urlencode({"email": user.email, "code": code})
+    _send(lambda: Mailer().send_welcome(user.email, user.first_name or "", code, link), "welcome")
+    return user, token
+
+
+def _create_user(user: User, *operations: dict[str, Any]) -> None:
+    """The user, the reservation of its email (uniqueness), its API key and `operations`, all or nothing."""
+    email_reservation = {"pk": dynamo.email_pk(user.email), "sk": "EMAIL", "kind": "email", "user_id": user.id}
+    api_key = {
+        "pk": dynamo.user_pk(user.id),
+        "sk": API_KEY_SK,
+        "kind": "api_key",
+        "id": new_id("api_key"),
+        "user_id": user.id,
+        "created_at": user.created_at.isoformat(),
+        "updated_at": user.created_at.isoformat(),
+    }
+    try:
+        dynamo.transact(
+            {"Put": dynamo.put(email_reservation, "attribute_not_exists(pk)")},
+            {"Put": dynamo.put(user_item(user), "attribute_not_exists(pk)")},
+            {"Put": dynamo.put(api_key)},
+            *operations,
+        )
+    except Exception as error:
+        if dynamo.error_code(error) == "TransactionCanceledException" and dynamo.cancellation_reasons(error)[0] == (
+            "ConditionalCheckFailed"
+        ):
+            raise AlreadyExists("User") from error
+        raise
+
+
+def _send(send: Any, kind: str) -> None:
+    """Mail after the change is stored; a mail failure is logged, and the user can ask for a new code."""
+    try:
+        send()
+    except Exception:
+        logger.exception("Email not sent", extra={"email_kind": kind})
+
+
+# ------------------------------------------------------------------------------------------- Google
+
+
+def google_sign_in(id_token: str, source_ip: str) -> tuple[User, str, bool]:
+    """Sign in (or up) with a verified Google id_token: the user, a token, and whether the user is new."""
+    from clara.google_identity import verify_google_id_token  # google-auth only loads where it is used
+
+    identity = verify_google_id_token(id_token)
+    records = users.find_by_email(identity.email)
+    if records is None:
+        password = random.token_urlsafe(12)[:16]
+        now = utc_now()
+        user = User(
+            id=new_id("user"),
+            email=identity.email,
+            first_name=capitalise(identity.given_name or identity.name),
+            last_name=capitalise(identity.family_name),
+            password_hash=hash_password(password),
+            is_active=True,
+            google_user_id=identity.subject,
+            credits=get_settings().signup_credits,
+            created_at=now,
+            updated_at=now,
+        )
+        token, session_put = _new_session(user.id)
+        _create_user(user, session_put, audit_put("google_sign_in", user_id=user.id, source_ip=source_ip, new=True))
+        _send(lambda: Mailer().send_generated_password(user.email, user.first_name or "", password), "password")
+        return user, token, True
+
+    user = records.user
+    if user.google_user_id not in (None, identity.subject) or (
+        user.google_user_id is None and not identity.email_verified
+    ):
+        # Linking needs Google to vouch for the address; another Google account never takes this one over.
+        raise AuthenticationFailed()
+    token, session_put = _new_session(user.id)
+    changes = {"google_user_id": identity.subject, "is_active": True}
+    dynamo.transact(
+        session_put,
+        _update_user(user.id, changes),
+        audit_put("google_sign_in", user_id=user.id, source_ip=source_ip, new=False),
+    )
+    return _stored(user, **changes), token, False
+
+
+# ------------------------------------------------------------------------------------------- login, logout
+
+
+def read_basic_credentials(authorization: str | None) -> tuple[str, str]:
+    """(email, password) of `Basic base64(email:password)`; 401 for anything else."""
+    scheme, _, encoded = (authorization or "").strip().partition(" ")
+    if scheme.lower() != "basic" or not encoded:
+        raise AuthenticationFailed()
+    try:
+        email, separator, password = base64.b64decode(encoded.strip(), validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError) as error:
+        raise AuthenticationFailed() from error
+    if not separator or not email or not password:
+        raise AuthenticationFailed()
+    return email.strip().lower(), password
+
+
+def login(authorization: str | None, code: str | None, source_ip: str) -> tuple[User, str]:
+    """A new session for the right email and password (and 2FA code when 2FA is on).
+
+    Three DynamoDB round trips at most, with the rate counter: one Query finds the user with its live codes,
+    one transaction stores the session (or counts the failure). Unknown emails, wrong passwords and locked
+    accounts all cost one bcrypt check and get the same 401.
+    """
+    email, password = read_basic_credentials(authorization)
+    records = users.find_by_email(email)
+    user = records.user if records else None
+    password_ok = verify_password(password, user.password_hash if user else None)
+    now = utc_now()
+
+    if user is None:
+        dynamo.client().put_item(**_audit_only("login_failed", None, source_ip, reason="unknown_email"))
+        raise AuthenticationFailed()
+    if user.locked_until and user.locked_until > now:
+        dynamo.client().put_item(**_audit_only("login_failed", user.id, source_ip, reason="locked"))
+        raise AuthenticationFailed()
+    if not password_ok:
+        _count_failed_login(user, now, source_ip)
+        raise AuthenticationFailed()
+
+    operations: list[dict[str, Any]] = []
+    if user.is_2fa_enabled:
+        try:
+            operations.append(otp.check(records.otps.get("TWO_FACTOR_AUTH") if records else None, code))
+        except AuthenticationFailed:
+            dynamo.client().put_item(**_audit_only("login_failed", user.id, source_ip, reason="2fa_code"))
+            raise TwoFactorRequired() from None
+    token, session_put = _new_session(user.id)
+    operations.append(session_put)
+    if user.failed_logins or user.locked_until:
+        operations.append(_update_user(user.id, {"failed_logins": 0}, remove=("failures_since", "locked_until")))
+    operations.append(
+        audit_put("login_succeeded", user_id=user.id, source_ip=source_ip, two_factor=user.is_2fa_enabled)
+    )
+    try:
+        dynamo.transact(*operations)
+    except Exception as error:
+        if user.is_2fa_enabled and dynamo.error_code(error) == "TransactionCanceledException":
+            raise TwoFactorRequired() from error  # the code was used by a concurrent login
+        raise
+    return _stored(user, failed_logins=0, failures_since=None, locked_until=None), token
+
+
+def _audit_only(event: AuditEvent, user_id: str | None, source_ip: str, **details: Any) -> dict[str, Any]:
+    return audit_put(event, user_id=user_id, source_ip=source_ip, **details)["Put"]
+
+
+def _count_failed_login(user: User, now: datetime, source_ip: str) -> None:
+    """Count a wrong password in the user's 15-minute window; the fifth locks logins for 15 minutes."""
+    settings = get_settings()
+    window = timedelta(minutes=settings.login_lockout_minutes)
+    fresh_window = user.failures_since is None or now - user.failures_since > window
+    failures = 1 if fresh_window else user.failed_logins + 1
+    since = now if fresh_window else user.failures_since
+    changes: dict[str, Any] = {"failed_logins": failures, "failures_since": since.isoformat() if since else None}
+    operations = [audit_put("login_failed", user_id=user.id, source_ip=source_ip, reason="password")]
+    if failures >= settings.login_max_failures:
+        changes["locked_until"] = (now + window).isoformat()
+        operations.append(audit_put("lockout", user_id=user.id, source_ip=source_ip, until=changes["locked_until"]))
+    dynamo.transact(_update_user(user.id, changes), *operations)
+
+
+def logout(caller: Caller) -> None:
+    user = caller.own_user()
+    dynamo.transact(
+        _delete(dynamo.user_pk(user.id), f"SESSION#{caller.session_id}"),
+        audit_put("logout", user_id=user.id, source_ip=caller.source_ip),
+    )
+
+
+# ------------------------------------------------------------------------------------------- codes
+
+
+def _user_by_email(email: str) -> users.UserRecords:
+    records = users.find_by_email(email)
+    if records is None:
+        raise NotFound("User")
+    return records
+
+
+def _same_user(caller: Caller, user: User) -> None:
+    """A user token acts only on its own account (403); the public and private keys on any."""
+    if caller.user is not None and caller.user.id != user.id:
+        raise NoAccess()
+
+
+def send_otp(caller: Caller, email: str, otp_type: str) -> None:
+    if otp_type not in OTP_TYPES:
+        raise InvalidSchema()
+    records = _user_by_email(email)
+    user = records.user
+    _same_user(caller, user)
+    code, otp_put = otp.issue(user.id, user.email, otp_type, records.otps.get(otp_type))
+    try:
+        dynamo.transact(otp_put, audit_put("otp_sent", user_id=user.id, source_ip=caller.source_ip, type=otp_type))
+    except Exception as error:
+        if dynamo.error_code(error) == "TransactionCanceledException":  # a concurrent request sent one
+            raise RateLimitExceeded(retry_after_seconds=get_settings().otp_resend_seconds) from error
+        raise
+    Mailer().send_otp(user.email, user.first_name or "", otp_type, code)
+
+
+def _use_code(
+    records: users.UserRecords, otp_type: OtpType, code: str | None, caller: Caller, *effects: dict[str, Any]
+) -> None:
+    """Consume the code and apply `effects` in one transaction (401 when the code is wrong, used or expired)."""
+    consume = otp.check(records.otps.get(otp_type), code)
+    audit = audit_put("otp_used", user_id=records.user.id, source_ip=caller.source_ip, type=otp_type)
+    try:
+        dynamo.transact(consume, *effects, audit)
+    except Exception as error:
+        if dynamo.error_code(error) == "TransactionCanceledException":
+            raise AuthenticationFailed() from error  # used by a concurrent request
+        raise
+
+
+def activate(caller: Caller, email: str, code: str) -> User:
+    records = _user_by_email(email)
+    _use_code(
+        records,
+        "ACTIVATION",
+        code,
+        caller,
+        _update_user(records.user.id, {"is_active": True}),
+        audit_put("activated", user_id=records.user.id, source_ip=caller.source_ip),
+    )
+    return _stored(records.user, is_active=True)
+
+
+def change_password(caller: Caller, email: str, request: ChangePasswordRequest) -> None:
+    """New password; every other session of the user ends (the caller's own token keeps working)."""
+    records = _user_by_email(email)
+    user = records.user
+    _same_user(caller, user)
+    _use_code(
+        records,
+        "CHANGE_PASSWORD",
+        request.code,
+        caller,
+        _update_user(
+            user.id,
+            {"password_hash": hash_password(request.password), "failed_logins": 0},
+            remove=("failures_since", "locked_until"),
+        ),
+        audit_put("password_changed", user_id=user.id, source_ip=caller.source_ip),
+    )
+    keep = f"SESSION#{caller.session_id}" if caller.session_id else None
+    _delete_items([key for key in users.session_keys(user.id) if key[1] != keep])
+
+
+def _delete_items(keys: list[tuple[str, str]]) -> None:
+    for start in range(0, len(keys), 25):
+        batch = keys[start : start + 25]
+        request = {dynamo.table(): [{"DeleteRequest": {"Key": dynamo.key(pk, sk)}} for pk, sk in batch]}
+        while request:
+            request = dynamo.client().batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+
+
+def set_two_factor(caller: Caller, user: User, code: str | None, enabled: bool) -> None:
+    """Turn 2FA on or off with a TWO_FACTOR_AUTH code; a wrong code is 401 with is_2fa_enabled, as the contract."""
+    live = dynamo.get(dynamo.user_pk(user.id), "OTP#TWO_FACTOR_AUTH")
+    otps = {"TWO_FACTOR_AUTH": users.Otp.model_validate(live)} if live else {}
+    records = users.UserRecords(user=user, otps=otps)
+    event: AuditEvent = "2fa_enabled" if enabled else "2fa_disabled"
+    try:
+        _use_code(
+            records,
+            "TWO_FACTOR_AUTH",
+            code,
+            caller,
+            _update_user(user.id, {"is_2fa_enabled": enabled}),
+            audit_put(event, user_id=user.id, source_ip=caller.source_ip),
+        )
+    except AuthenticationFailed:
+        raise TwoFactorRequired() from None
+
+
+# ------------------------------------------------------------------------------------------- profile, admin
+
+
+def update_user(caller: Caller, user: User, request: UpdateUserRequest) -> User:
+    changes = request.model_dump(exclude_unset=True, exclude_none=True)
+    for name in ("first_name", "last_name"):
+        if name in changes:
+            changes[name] = capitalise(changes[name])
+    if changes:
+        dynamo.transact(
+            _update_user(user.id, changes),
+            audit_put("user_updated", user_id=user.id, source_ip=caller.source_ip, fields=sorted(changes)),
+        )
+    return _stored(user, **changes)
+
+
+def delete_user(caller: Caller, user: User) -> None:
+    """Erase every item of the user (sessions, codes, key, ledger, tasks, its own audit) and free its email."""
+    _delete_items([*users.all_item_keys(user.id), (dynamo.email_pk(user.email), "EMAIL")])
+    dynamo.client().put_item(**_audit_only("admin_user_deleted", None, caller.source_ip, deleted_user_id=user.id))

@@ -1,0 +1,53 @@
+"""The append-only audit trail of security events. An audit item never holds a secret: no password, code,
+token or key, only what happened, to whom, from where and when."""
+
+from typing import Any, Literal
+
+from clara import dynamo
+from clara.formats import new_id, utc_now
+
+AuditEvent = Literal[
+    "register",
+    "google_sign_in",
+    "login_succeeded",
+    "login_failed",
+    "lockout",
+    "logout",
+    "password_changed",
+    "otp_sent",
+    "otp_used",
+    "activated",
+    "2fa_enabled",
+    "2fa_disabled",
+    "user_updated",
+    "api_key_reset",
+    "admin_credits_set",
+    "admin_transaction_added",
+    "admin_user_deleted",
+]
+
+
+def audit_item(event: AuditEvent, *, user_id: str | None, source_ip: str | None, **details: Any) -> dynamo.Item:
+    now = utc_now()
+    # A user's events live with the user (and go with it when it is erased); the rest by day.
+    pk = dynamo.user_pk(user_id) if user_id else f"AUDIT#{now:%Y-%m-%d}"
+    return {
+        "pk": pk,
+        "sk": f"AUDIT#{now.isoformat()}#{new_id('audit')}",
+        "kind": "audit",
+        "event": event,
+        "user_id": user_id,
+        "source_ip": source_ip,
+        "created_at": now.isoformat(),
+        "details": details,
+    }
+
+
+def audit_put(event: AuditEvent, *, user_id: str | None, source_ip: str | None, **details: Any) -> dict[str, Any]:
+    """The audit item as a transaction operation, to be written with the change it records."""
+    return {"Put": dynamo.put(audit_item(event, user_id=user_id, source_ip=source_ip, **details))}
+
+
+def record(event: AuditEvent, *, user_id: str | None, source_ip: str | None, **details: Any) -> None:
+    """Write an audit item on its own (for events that change nothing else)."""
+    dynamo.client().put_item(**dynamo.put(audit_item(event, user_id=user_id, source_ip=source_ip, **details)))

@@ -1,0 +1,118 @@
+"""Who is calling: the five credentials of DESIGN.md §2, the rate limit, and ownership of path ids.
+
+Every authenticated request costs at most two DynamoDB round trips: the rate counter, then one BatchGetItem of
+the user with its session (user token) or its API key (API key token). The private key reads nothing.
+"""
+
+import hmac
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+
+from clara import ratelimit, users
+from clara.errors import AuthenticationFailed, InactiveUser, NoAccess, NotFound
+from clara.secrets import secret
+from clara.tokens import read_token
+from clara.users import User
+
+API_KEY_SK = "API_KEY"
+
+
+class Role(StrEnum):
+    PUBLIC = "public"  # the raw public API key, shared by every front end
+    PRIVATE = "private"  # the raw private API key: the admin, may act on any user
+    USER = "user"  # Bearer user token
+    API_KEY = "api_key"  # Bearer API key token
+
+
+@dataclass(frozen=True)
+class Caller:
+    role: Role
+    source_ip: str
+    user: User | None = None
+    session_id: str | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.PRIVATE
+
+    def own_user(self) -> User:
+        if self.user is None:
+            raise NoAccess()
+        return self.user
+
+
+def source_ip(event: APIGatewayProxyEvent) -> str:
+    """The address API Gateway saw; never a client-supplied header."""
+    return event.request_context.identity.source_ip or "unknown"
+
+
+def rate_limit_by_address(event: APIGatewayProxyEvent) -> None:
+    """For routes that take no credential (Google sign-in, login by Basic auth)."""
+    ratelimit.count_request(f"ip#{source_ip(event)}")
+
+
+def authenticate(event: APIGatewayProxyEvent, *allowed: Role, active: bool = False) -> Caller:
+    """The caller behind the Authorization header, if its role is one of `allowed`.
+
+    401 for a missing, unknown, expired or revoked credential; 403 for a valid one this route does not take;
+    401 "Please activate ..." when `active` and the user is inactive or lacks a first or last name; 429 past
+    the rate limit (per user for tokens, per client address for the public key and failed credentials).
+    """
+    header = (event.headers.get("Authorization") or "").strip()
+    address = source_ip(event)
+
+    if header.startswith("Bearer "):
+        try:
+            claims = read_token(header[len("Bearer ") :].strip())
+        except AuthenticationFailed:
+            ratelimit.count_request(f"ip#{address}")
+            raise
+        role = Role(claims.role)
+        if role not in allowed:
+            raise NoAccess()
+        ratelimit.count_request(f"user#{claims.user_id}")
+        credential_sk = f"SESSION#{claims.credential_id}" if role is Role.USER else API_KEY_SK
+        records = users.get_user_with(claims.user_id, credential_sk)
+        if records is None or not _credential_holds(records, role, claims.credential_id):
+            raise AuthenticationFailed()
+        caller = Caller(role, address, records.user, claims.credential_id if role is Role.USER else None)
+        if active and not records.user.can_use_the_api:
+            raise InactiveUser()
+        return caller
+
+    if header and hmac.compare_digest(header.encode(), secret("private_api_key").encode()):
+        if Role.PRIVATE not in allowed:
+            raise NoAccess()
+        return Caller(Role.PRIVATE, address)
+
+    ratelimit.count_request(f"ip#{address}")
+    if header and hmac.compare_digest(header.encode(), secret("public_api_key").encode()):
+        if Role.PUBLIC not in allowed:
+            raise NoAccess()
+        return Caller(Role.PUBLIC, address)
+    raise AuthenticationFailed()
+
+
+def _credential_holds(records: users.UserRecords, role: Role, credential_id: str) -> bool:
+    item = records.session if role is Role.USER else records.api_key
+    if item is None:
+        return False
+    if role is Role.USER:
+        return float(item.get("expires_at", 0)) > time.time()
+    return item.get("id") == credential_id
+
+
+def user_in_path(caller: Caller, user_id: str) -> User:
+    """The user a `{user_id}` path names: the caller's own (403 for anyone else's), or any user for the admin."""
+    if caller.is_admin:
+        user = users.get_user(user_id)
+        if user is None:
+            raise NotFound("User")
+        return user
+    own = caller.own_user()
+    if own.id != user_id:
+        raise NoAccess()
+    return own

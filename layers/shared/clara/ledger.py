@@ -1,0 +1,184 @@
+"""The credits ledger: the balance lives on the user; every change is one DynamoDB transaction that updates the
+balance conditionally (never below zero) and writes an immutable transaction item under a deterministic id, so
+a retry or a race can neither spend twice nor credit twice."""
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from clara import dynamo, users
+from clara.audit import audit_put
+from clara.errors import InsufficientCredits, NotFound, SomethingWentWrong
+from clara.formats import HttpDate, new_id, utc_now
+from clara.schemas import NewTransactionRequest
+from clara.users import USER_SK, User
+
+TransactionType = Literal["CREDIT", "DEBIT"]
+
+
+class BalanceChanged(Exception):
+    """The balance moved between reading it and writing (a concurrent change); read again and retry."""
+
+
+_ID_NAMESPACE = uuid.UUID("6f1c2a52-7f0e-4d4e-9a55-3c1b9f0d2e11")
+
+
+class Transaction(BaseModel):
+    id: str
+    user_id: str
+    type: TransactionType
+    description: str
+    value_in_credits: float
+    value_in_fiat: float
+    created_at: datetime
+    updated_at: datetime
+
+    def view(self) -> "TransactionView":
+        return TransactionView.model_validate(self.model_dump())
+
+
+class TransactionView(BaseModel):
+    id: str
+    user_id: str
+    type: TransactionType
+    description: str
+    value_in_credits: float
+    value_in_fiat: float
+    created_at: HttpDate
+    updated_at: HttpDate
+
+
+def transaction_id_for(source: str) -> str:
+    """The id of the transaction caused by `source` (a Checkout Session, a task, an idempotency key)."""
+    return f"transaction_{uuid.uuid5(_ID_NAMESPACE, source).hex}"
+
+
+def _item(transaction: Transaction) -> dynamo.Item:
+    return {
+        **transaction.model_dump(mode="json"),
+        "pk": dynamo.user_pk(transaction.user_id),
+        "sk": f"TRANSACTION#{transaction.id}",
+        "kind": "transaction",
+        # Listing newest first goes through gsi2.
+        "gsi2pk": f"TRANSACTIONS#{transaction.user_id}",
+        "gsi2sk": f"{transaction.created_at.isoformat()}#{transaction.id}",
+    }
+
+
+def get_transaction(user_id: str, transaction_id: str) -> Transaction | None:
+    item = dynamo.get(dynamo.user_pk(user_id), f"TRANSACTION#{transaction_id}")
+    return Transaction.model_validate(item) if item else None
+
+
+def record(
+    user_id: str,
+    transaction_id: str,
+    kind: TransactionType,
+    credits: float,
+    fiat: float,
+    description: str,
+    *,
+    expected_balance: float | None = None,
+    also: tuple[dict[str, Any], ...] = (),
+) -> tuple[Transaction, bool]:
+    """Apply one transaction: (the transaction, whether it was new). Replaying the same id changes nothing.
+
+    A DEBIT needs the balance to cover it (403 otherwise); `expected_balance`, when given, must be the balance
+    at the moment of the write (an admin setting an absolute balance). `also` joins the same transaction.
+    """
+    now = utc_now()
+    transaction = Transaction(
+        id=transaction_id,
+        user_id=user_id,
+        type=kind,
+        description=description,
+        value_in_credits=credits,
+        value_in_fiat=fiat,
+        created_at=now,
+        updated_at=now,
+    )
+    delta = credits if kind == "CREDIT" else -credits
+    condition = "attribute_exists(pk)"
+    condition_values: dict[str, Any] = {"delta": delta}
+    if kind == "DEBIT":
+        condition += " AND credits >= :needed"
+        condition_values["needed"] = credits
+    if expected_balance is not None:
+        condition += " AND credits = :expected"
+        condition_values["expected"] = expected_balance
+    update = {
+        "Update": {
+            "TableName": dynamo.table(),
+            "Key": dynamo.key(dynamo.user_pk(user_id), USER_SK),
+            "UpdateExpression": "ADD credits :delta SET updated_at = :now",
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": dynamo.values(**condition_values, now=now.isoformat()),
+        }
+    }
+    put = {"Put": dynamo.put(_item(transaction), "attribute_not_exists(pk)")}
+    try:
+        dynamo.transact(update, put, *also)
+    except Exception as error:
+        reasons = dynamo.cancellation_reasons(error)
+        if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+            existing = get_transaction(user_id, transaction_id)
+            if existing:
+                return existing, False
+        if reasons and reasons[0] == "ConditionalCheckFailed":
+            if dynamo.get(dynamo.user_pk(user_id), USER_SK) is None:
+                raise NotFound("User") from error
+            if expected_balance is not None:
+                raise BalanceChanged() from error
+            raise InsufficientCredits() from error
+        raise
+    return transaction, True
+
+
+def set_balance(user: User, balance: float, *, source_ip: str) -> User:
+    """The admin sets an absolute balance; the ledger records the difference as one transaction."""
+    for _ in range(3):
+        change = balance - user.credits
+        if change == 0:
+            return user
+        description = f"Admin updated credits from {user.credits:g} to {balance:g}."
+        try:
+            record(
+                user.id,
+                new_id("transaction"),
+                "CREDIT" if change > 0 else "DEBIT",
+                abs(change),
+                0.0,
+                description,
+                expected_balance=user.credits,
+                also=(audit_put("admin_credits_set", user_id=user.id, source_ip=source_ip, credits=balance),),
+            )
+            return user.model_copy(update={"credits": balance, "updated_at": utc_now()})
+        except BalanceChanged:
+            fresh = users.get_user(user.id)
+            if fresh is None:
+                raise NotFound("User") from None
+            user = fresh
+    raise SomethingWentWrong()
+
+
+def admin_transaction(
+    user: User, request: NewTransactionRequest, idempotency_key: str | None, *, source_ip: str
+) -> Transaction:
+    """A transaction the admin records by hand; the same Idempotency-Key records it once."""
+    transaction_id = (
+        transaction_id_for(f"admin:{user.id}:{idempotency_key}") if idempotency_key else new_id("transaction")
+    )
+    transaction, _ = record(
+        user.id,
+        transaction_id,
+        request.type,
+        request.value_in_credits,
+        request.value_in_fiat,
+        request.description,
+        also=(
+            audit_put("admin_transaction_added", user_id=user.id, source_ip=source_ip, transaction_id=transaction_id),
+        ),
+    )
+    return transaction

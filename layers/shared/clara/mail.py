@@ -1,0 +1,116 @@
+"""The emails Clara sends (welcome, one-time codes, generated passwords), through Amazon SES.
+
+Every email carries a plain-text and an HTML body; user-provided values are escaped in the HTML one.
+Codes and passwords never reach the log: only the kind of email and SES's message id do.
+"""
+
+from dataclasses import dataclass
+from functools import cache
+from html import escape
+from typing import Any
+
+from clara.observability import logger
+from clara.settings import get_settings
+
+# The subject line, and what the code is for, of each kind of one-time code.
+OTP_PURPOSES: dict[str, tuple[str, str]] = {
+    "ACTIVATION": ("Your Clara activation code", "activate your account"),
+    "TWO_FACTOR_AUTH": ("Your Clara sign-in code", "finish signing in"),
+    "CHANGE_PASSWORD": ("Your Clara password change code", "change your password"),
+}
+
+
+@cache
+def _ses_client() -> Any:
+    # Imported here so that functions which never send email do not pay for boto3 at cold start.
+    import boto3
+
+    return boto3.client("ses")
+
+
+@dataclass(frozen=True)
+class _Email:
+    subject: str
+    text: str
+    html: str
+
+
+class Mailer:
+    """Sends Clara's emails; an SES failure raises, and the caller decides whether that fails its request."""
+
+    def __init__(self, client: Any = None) -> None:
+        self._client = client or _ses_client()
+
+    def send_welcome(self, to: str, first_name: str, code: str, activation_link: str) -> None:
+        minutes = get_settings().otp_expiry_in_minutes
+        self._send(
+            to,
+            "welcome",
+            _Email(
+                subject="Welcome to Clara",
+                text=(
+                    f"Hi {first_name},\n\nWelcome to Clara! Your activation code is {code}.\n"
+                    f"You can also activate your account here: {activation_link}\n\n"
+                    f"The code and the link expire in {minutes} minutes."
+                ),
+                html=(
+                    f"<p>Hi {escape(first_name)},</p><p>Welcome to Clara! Your activation code is "
+                    f"<strong>{escape(code)}</strong>.</p>"
+                    f'<p>You can also <a href="{escape(activation_link)}">activate your account here</a>.</p>'
+                    f"<p>The code and the link expire in {minutes} minutes.</p>"
+                ),
+            ),
+        )
+
+    def send_otp(self, to: str, first_name: str, otp_type: str, code: str) -> None:
+        if otp_type not in OTP_PURPOSES:
+            raise ValueError(f"Unknown OTP type: {otp_type}")
+        subject, purpose = OTP_PURPOSES[otp_type]
+        minutes = get_settings().otp_expiry_in_minutes
+        self._send(
+            to,
+            f"otp {otp_type}",
+            _Email(
+                subject=subject,
+                text=(
+                    f"Hi {first_name},\n\nUse the code {code} to {purpose}.\n"
+                    f"It expires in {minutes} minutes. If you did not ask for it, you can ignore this email."
+                ),
+                html=(
+                    f"<p>Hi {escape(first_name)},</p><p>Use the code <strong>{escape(code)}</strong> to {purpose}.</p>"
+                    f"<p>It expires in {minutes} minutes. If you did not ask for it, you can ignore this email.</p>"
+                ),
+            ),
+        )
+
+    def send_generated_password(self, to: str, first_name: str, password: str) -> None:
+        self._send(
+            to,
+            "generated password",
+            _Email(
+                subject="Your Clara password",
+                text=(
+                    f"Hi {first_name},\n\nYou signed up to Clara with Google. You can also sign in with your email "
+                    f"and this password:\n\n{password}\n\nWe recommend changing it after you first sign in."
+                ),
+                html=(
+                    f"<p>Hi {escape(first_name)},</p><p>You signed up to Clara with Google. You can also sign in "
+                    f"with your email and this password:</p><p><code>{escape(password)}</code></p>"
+                    "<p>We recommend changing it after you first sign in.</p>"
+                ),
+            ),
+        )
+
+    def _send(self, to: str, kind: str, email: _Email) -> None:
+        response = self._client.send_email(
+            Source=get_settings().mail_sender,
+            Destination={"ToAddresses": [to]},
+            Message={
+                "Subject": {"Data": email.subject, "Charset": "UTF-8"},
+                "Body": {
+                    "Text": {"Data": email.text, "Charset": "UTF-8"},
+                    "Html": {"Data": email.html, "Charset": "UTF-8"},
+                },
+            },
+        )
+        logger.info("Email sent", extra={"email_kind": kind, "message_id": response["MessageId"]})

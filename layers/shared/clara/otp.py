@@ -1,0 +1,88 @@
+"""One-time codes: 6 digits from a CSPRNG, stored only as an HMAC, one live code per (user, type).
+
+A code expires after OTP_EXPIRY_IN_MINUTES, is used once, dies after OTP_MAX_ATTEMPTS wrong tries, and is not
+re-sent more than once per OTP_RESEND_SECONDS while it is live.
+"""
+
+import hashlib
+import hmac
+import secrets as random
+import time
+
+from clara import dynamo
+from clara.errors import AuthenticationFailed, RateLimitExceeded
+from clara.secrets import secret
+from clara.settings import get_settings
+from clara.users import Otp, OtpType, otp_item
+
+
+def new_code() -> str:
+    return f"{random.randbelow(1_000_000):06d}"
+
+
+def code_hash(user_id: str, otp_type: str, code: str) -> str:
+    """Keyed with the server secret: a leaked table does not give the 10^6 codes away to a brute force."""
+    message = f"{user_id}:{otp_type}:{code}".encode()
+    return hmac.new(secret("jwt_secret_key").encode(), message, hashlib.sha256).hexdigest()
+
+
+def issue(user_id: str, email: str, otp_type: OtpType, live: Otp | None) -> tuple[str, dict]:
+    """A new code replacing any live one: the code (to email) and the transaction operation that stores it.
+
+    429 while the live code was sent less than OTP_RESEND_SECONDS ago; the condition repeats that check in
+    DynamoDB so two concurrent requests cannot both send.
+    """
+    settings = get_settings()
+    now = time.time()
+    if live and live.expires_at > now and now - live.sent_at < settings.otp_resend_seconds:
+        raise RateLimitExceeded(retry_after_seconds=int(live.sent_at + settings.otp_resend_seconds - now) + 1)
+    code = new_code()
+    otp = Otp(
+        user_id=user_id,
+        type=otp_type,
+        code_hash=code_hash(user_id, otp_type, code),
+        expires_at=now + settings.otp_expiry_in_minutes * 60,
+        sent_at=now,
+    )
+    put = dynamo.put(
+        otp_item(otp, email),
+        "attribute_not_exists(pk) OR sent_at < :resend OR expires_at < :now",
+        resend=now - settings.otp_resend_seconds,
+        now=int(now),
+    )
+    return code, {"Put": put}
+
+
+def check(otp: Otp | None, code: str | None) -> dict:
+    """The transaction operation that consumes a correct, live code; 401 otherwise (counting the wrong try).
+
+    The delete is conditional on the stored hash, so a code is used once even by concurrent requests.
+    """
+    now = time.time()
+    if otp is None or code is None or otp.expires_at <= now or otp.attempts >= get_settings().otp_max_attempts:
+        raise AuthenticationFailed()
+    if not hmac.compare_digest(otp.code_hash, code_hash(otp.user_id, otp.type, code)):
+        _count_wrong_try(otp)
+        raise AuthenticationFailed()
+    return {
+        "Delete": {
+            "TableName": dynamo.table(),
+            "Key": dynamo.key(dynamo.user_pk(otp.user_id), f"OTP#{otp.type}"),
+            "ConditionExpression": "code_hash = :hash",
+            "ExpressionAttributeValues": dynamo.values(hash=otp.code_hash),
+        }
+    }
+
+
+def _count_wrong_try(otp: Otp) -> None:
+    try:
+        dynamo.client().update_item(
+            TableName=dynamo.table(),
+            Key=dynamo.key(dynamo.user_pk(otp.user_id), f"OTP#{otp.type}"),
+            UpdateExpression="ADD attempts :one",
+            ConditionExpression="code_hash = :hash",
+            ExpressionAttributeValues=dynamo.values(one=1, hash=otp.code_hash),
+        )
+    except Exception as error:  # the code was replaced or used meanwhile: nothing left to count
+        if dynamo.error_code(error) != "ConditionalCheckFailedException":
+            raise

@@ -1,0 +1,208 @@
+"""Users: the domain model, its public views, and the repository (the only code that stores or reads them)."""
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from clara import dynamo
+from clara.dynamo import Item, email_pk, user_pk
+from clara.formats import HttpDate
+
+USER_SK = "USER"
+OtpType = Literal["ACTIVATION", "TWO_FACTOR_AUTH", "CHANGE_PASSWORD"]
+
+
+class User(BaseModel):
+    id: str
+    email: str
+    first_name: str | None = None
+    last_name: str | None = None
+    password_hash: str | None = None
+    is_active: bool = False
+    is_2fa_enabled: bool = False
+    is_dark_mode: bool = True
+    credits: float = 0.0
+    stripe_customer_id: str | None = None
+    google_user_id: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    # Brute-force protection: failed logins in the current window, and until when the account refuses logins.
+    failed_logins: int = 0
+    failures_since: datetime | None = None
+    locked_until: datetime | None = None
+
+    @property
+    def can_use_the_api(self) -> bool:
+        """Active with both names: what routes for active users require (else 401 "Please activate ...")."""
+        return self.is_active and bool(self.first_name) and bool(self.last_name)
+
+    def view(self) -> "UserView":
+        return UserView.model_validate(self.model_dump())
+
+    def admin_view(self) -> "AdminUserView":
+        return AdminUserView.model_validate(self.model_dump())
+
+
+class UserView(BaseModel):
+    """The user object of the contract (clara-api.md §1.9)."""
+
+    id: str
+    email: str
+    first_name: str | None
+    last_name: str | None
+    credits: float
+    is_active: bool
+    is_2fa_enabled: bool
+    is_dark_mode: bool
+    created_at: HttpDate
+    updated_at: HttpDate
+
+
+class AdminUserView(UserView):
+    """What the private key sees: the hidden fields too, except the password hash, which never leaves the table."""
+
+    stripe_customer_id: str | None
+    google_user_id: str | None
+
+
+class UserWithToken(UserView):
+    token: str
+
+
+class AdminUserWithToken(AdminUserView):
+    token: str
+
+
+class Otp(BaseModel):
+    user_id: str
+    type: OtpType
+    code_hash: str
+    expires_at: float  # epoch seconds; also the item's TTL
+    sent_at: float
+    attempts: int = 0
+
+
+# ----------------------------------------------------------------------------------------- items <-> models
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def user_item(user: User) -> Item:
+    data = user.model_dump(mode="json")
+    data.update(
+        pk=user_pk(user.id),
+        sk=USER_SK,
+        kind="user",
+        gsi1pk=email_pk(user.email),
+        gsi1sk=USER_SK,
+        gsi2pk="USERS",
+        gsi2sk=f"{_iso(user.created_at)}#{user.id}",
+    )
+    return {name: value for name, value in data.items() if value is not None}
+
+
+def user_from_item(item: Mapping[str, Any]) -> User:
+    return User.model_validate(item)
+
+
+def otp_item(otp: Otp, email: str) -> Item:
+    return {
+        **otp.model_dump(),
+        "pk": user_pk(otp.user_id),
+        "sk": f"OTP#{otp.type}",
+        "kind": "otp",
+        "gsi1pk": email_pk(email),
+        "gsi1sk": f"OTP#{otp.type}",
+        "expires_at": int(otp.expires_at),
+    }
+
+
+class UserRecords(BaseModel):
+    """A user with the items that came with it in the same read (live OTPs, a session)."""
+
+    user: User
+    otps: dict[str, Otp] = {}
+    session: Item | None = None
+    api_key: Item | None = None
+
+
+def _records(items: Iterable[Item]) -> UserRecords | None:
+    user: User | None = None
+    otps: dict[str, Otp] = {}
+    session: Item | None = None
+    api_key: Item | None = None
+    for item in items:
+        if item["sk"] == USER_SK:
+            user = user_from_item(item)
+        elif item["sk"].startswith("OTP#"):
+            otps[item["type"]] = Otp.model_validate(item)
+        elif item["sk"].startswith("SESSION#"):
+            session = item
+        elif item["sk"] == "API_KEY":
+            api_key = item
+    return UserRecords(user=user, otps=otps, session=session, api_key=api_key) if user else None
+
+
+# ----------------------------------------------------------------------------------------- reads
+
+
+def get_user(user_id: str) -> User | None:
+    item = dynamo.get(user_pk(user_id), USER_SK)
+    return user_from_item(item) if item else None
+
+
+def get_user_with(user_id: str, *other_sort_keys: str) -> UserRecords | None:
+    """The user and some of its items (a session, OTPs) in one BatchGetItem round trip."""
+    found = dynamo.batch_get([(user_pk(user_id), USER_SK), *((user_pk(user_id), sk) for sk in other_sort_keys)])
+    return _records(found.values())
+
+
+def find_by_email(email: str) -> UserRecords | None:
+    """The user and its live OTPs in one Query of the email index (the index is eventually consistent)."""
+    items = dynamo.query(
+        IndexName="gsi1",
+        KeyConditionExpression="gsi1pk = :email",
+        ExpressionAttributeValues=dynamo.values(email=email_pk(email)),
+    )
+    return _records(items)
+
+
+def list_users(limit: int, offset: int) -> list[User]:
+    """Newest first, `offset` honoured exactly (the index is read up to offset + limit items)."""
+    items = dynamo.query(
+        IndexName="gsi2",
+        KeyConditionExpression="gsi2pk = :users",
+        ExpressionAttributeValues=dynamo.values(users="USERS"),
+        ScanIndexForward=False,
+        Limit=min(offset + limit, 1000),
+    )
+    users: list[User] = []
+    for position, item in enumerate(items):
+        if position >= offset + limit:
+            break
+        if position >= offset:
+            users.append(user_from_item(item))
+    return users
+
+
+def all_item_keys(user_id: str) -> list[tuple[str, str]]:
+    """Every item stored under the user (sessions, OTPs, keys, transactions, tasks, audit...)."""
+    items = dynamo.query(
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues=dynamo.values(pk=user_pk(user_id)),
+        ProjectionExpression="pk, sk",
+    )
+    return [(item["pk"], item["sk"]) for item in items]
+
+
+def session_keys(user_id: str) -> list[tuple[str, str]]:
+    items = dynamo.query(
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :session)",
+        ExpressionAttributeValues=dynamo.values(pk=user_pk(user_id), session="SESSION#"),
+        ProjectionExpression="pk, sk",
+    )
+    return [(item["pk"], item["sk"]) for item in items]
