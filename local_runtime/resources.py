@@ -22,7 +22,7 @@ TABLE = "AWS::DynamoDB::Table"
 QUEUE = "AWS::SQS::Queue"
 BUCKET = "AWS::S3::Bucket"
 EMAIL_IDENTITY = "AWS::SES::EmailIdentity"
-SECRET = "AWS::SecretsManager::Secret"
+SECRET = "AWS::SecretsManager::Secret"  # noqa: S105 (a resource type)
 
 # Queue properties that are plain SQS attributes of the same name.
 _QUEUE_ATTRIBUTES = (
