@@ -29,6 +29,17 @@ add_layers_to_path(TEMPLATE)
 FUNCTIONS = FunctionRegistry(TEMPLATE)
 
 
+# Known keys for the tests, bcrypt at its minimum cost (one test measures cost 12), and a rate limit that only
+# the rate-limit tests reach. Everything else comes from template.yaml.
+TEST_ENVIRONMENT = {
+    "ENVIRONMENT": "test",
+    "PUBLIC_API_KEY": "test-public-key",
+    "PRIVATE_API_KEY": "test-private-key",
+    "BCRYPT_ROUNDS": "4",
+    "RATE_LIMIT_PER_SECOND": "10000",
+}
+
+
 @dataclass
 class Stack:
     """The emulated stack: a boto3 session on moto and the physical id of every template resource."""
@@ -84,7 +95,7 @@ def call_api(stack: Stack, monkeypatch: pytest.MonkeyPatch):
         match = TEMPLATE.match_route(method, path)
         assert match is not None, f"template.yaml routes no function for {method} {path}"
         function_id = match.function.logical_id
-        overrides = {"ENVIRONMENT": "test", **(env or {})}
+        overrides = {**TEST_ENVIRONMENT, **(env or {})}
         for name, value in function_environment(TEMPLATE, function_id, stack.physical_ids, overrides).items():
             monkeypatch.setenv(name, value)
         get_settings.cache_clear()
