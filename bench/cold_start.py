@@ -16,10 +16,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# name -> (handler module, what it must do before its first DynamoDB read besides importing)
+FLOOR = "floor (resolver + boto3 read)"
 HANDLERS = {
-    "floor (resolver + boto3 read)": ("bench/handlers/floor/app.py", None),
-    "misc (functions/misc)": ("functions/misc/app.py", None),
-    "dynamodb read (bench/handlers/dynamodb_read)": ("bench/handlers/dynamodb_read/app.py", "dynamodb"),
+    FLOOR: ("bench/handlers/floor/app.py", ""),
+    "misc (functions/misc)": ("functions/misc/app.py", ""),
+    "users (functions/users, reads DynamoDB)": ("functions/users/app.py", "import clara.dynamo; clara.dynamo.client()"),
+    "auth (functions/auth, reads DynamoDB)": ("functions/auth/app.py", "import clara.dynamo; clara.dynamo.client()"),
 }
 
 PROBE = """
@@ -29,8 +32,7 @@ started = time.perf_counter()
 spec = importlib.util.spec_from_file_location("handler_under_test", {path!r})
 module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
-if {warm!r}:
-    getattr(module, {warm!r})()
+{warm}
 print(time.perf_counter() - started)
 """
 
@@ -47,7 +49,7 @@ ENV = {
 }
 
 
-def measure_once(python: str, path: str, warm: str | None) -> float:
+def measure_once(python: str, path: str, warm: str) -> float:
     code = PROBE.format(layer=str(ROOT / "layers/shared"), path=str(ROOT / path), warm=warm)
     output = subprocess.run([python, "-c", code], env=ENV, capture_output=True, text=True, check=True)
     return float(output.stdout.strip())
@@ -71,13 +73,13 @@ def main() -> None:
 
     version = subprocess.run([args.python, "--version"], capture_output=True, text=True, check=True).stdout.split()[1]
     medians = {name: statistics.median(values) for name, values in samples.items()}
-    floor = medians["floor (resolver + boto3 read)"]
+    floor = medians[FLOOR]
     if args.json:
         print(json.dumps({"python": version, "runs": args.runs, "median_seconds": medians}))
         return
     print(f"Python {version}, median of {args.runs} fresh interpreters each")
     for name, median in medians.items():
-        print(f"  {name:48s} {median * 1000:7.1f} ms  {median / floor:4.2f}x floor")
+        print(f"  {name:42s} {median * 1000:7.1f} ms  {median / floor:4.2f}x floor")
 
 
 if __name__ == "__main__":

@@ -2,14 +2,13 @@
 
 import io
 import json
-from typing import Annotated, Any
+from typing import Any
 
 import pytest
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from pydantic import BaseModel, Field
 
-from clara.api import create_app, lambda_handler_for
+from clara.api import create_app, lambda_handler_for, read_body, read_page
 from clara.envelope import success
 from clara.errors import NoAccess
 from clara.observability import logger
@@ -25,13 +24,14 @@ app = create_app()
 
 
 @app.post("/greetings")
-def greet(greeting: Annotated[Greeting, Body()]) -> Response[Any]:
+def greet() -> Response[Any]:
+    greeting = read_body(app.current_event, Greeting)
     return success({"text": f"Hello {greeting.name}" * greeting.times}, "Greeted.", 201)
 
 
 @app.get("/greetings")
-def list_greetings(limit: Annotated[int, Query(ge=1, le=100)] = 20) -> Response[Any]:
-    return success({"limit": limit}, "Listed.")
+def list_greetings() -> Response[Any]:
+    return success(read_page(app.current_event).model_dump(), "Listed.")
 
 
 @app.get("/forbidden")
@@ -81,18 +81,32 @@ def test_malformed_or_invalid_json_is_invalid_schema(body):
     assert call("POST", "/greetings", body) == (400, INVALID)
 
 
-def test_a_body_of_another_content_type_is_invalid_schema():
-    assert call("POST", "/greetings", "name=Ada", content_type="text/plain") == (400, INVALID)
+def test_a_body_of_another_content_type_is_empty_body_as_the_contract_says():
+    """clara-api.md §5.2: a non-JSON body gives 400 Empty Body."""
+    assert call("POST", "/greetings", "name=Ada", content_type="text/plain") == (400, error("Request body is empty."))
 
 
-def test_an_invalid_query_parameter_is_invalid_schema():
-    assert call("GET", "/greetings", query={"limit": "1000"}) == (400, INVALID)
+def test_a_json_body_without_content_type_is_read():
+    assert call("POST", "/greetings", '{"name": "Ada"}', content_type=None)[0] == 201
 
 
-def test_a_body_on_a_get_is_ignored():
+def test_invalid_utf8_never_breaks_the_handler():
+    """API Gateway hands non-UTF-8 text bodies over with replacement characters; the handler copes either way."""
+    assert call("POST", "/greetings", b'{"name": "\xff\xfe"}')[0] == 201
+    assert call("POST", "/greetings", b'{"name": \xff}') == (400, INVALID)
+
+
+@pytest.mark.parametrize(
+    "query", [{"limit": "1000"}, {"limit": "0"}, {"limit": "x"}, {"offset": "-1"}, {"offset": "1.5"}]
+)
+def test_an_invalid_page_is_invalid_schema(query):
+    assert call("GET", "/greetings", query=query) == (400, INVALID)
+
+
+def test_a_page_defaults_to_20_from_0_and_a_body_on_a_get_is_ignored():
     assert call("GET", "/greetings", '{"unexpected": true}') == (
         200,
-        {"data": {"limit": 20}, "message": "Listed.", "status": "success"},
+        {"data": {"limit": 20, "offset": 0}, "message": "Listed.", "status": "success"},
     )
 
 

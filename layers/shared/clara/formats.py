@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Annotated
 
-from pydantic import PlainSerializer
+from pydantic import BaseModel, ConfigDict, PlainSerializer
 
 
 def new_id(prefix: str) -> str:
@@ -26,3 +26,10 @@ def http_date(moment: datetime) -> str:
 
 # A datetime field that serialises the way every Clara response shows dates.
 HttpDate = Annotated[datetime, PlainSerializer(http_date, return_type=str, when_used="json")]
+
+
+class LazyModel(BaseModel):
+    """A model whose validator is built on first use, not at import: a cold start pays only for the models its
+    request touches (pydantic's defer_build)."""
+
+    model_config = ConfigDict(defer_build=True)

@@ -6,12 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel
-
 from clara import dynamo, users
 from clara.audit import audit_put
 from clara.errors import InsufficientCredits, NotFound, SomethingWentWrong
-from clara.formats import HttpDate, new_id, utc_now
+from clara.formats import HttpDate, LazyModel, new_id, utc_now
 from clara.schemas import NewTransactionRequest
 from clara.users import USER_SK, User
 
@@ -25,7 +23,7 @@ class BalanceChanged(Exception):
 _ID_NAMESPACE = uuid.UUID("6f1c2a52-7f0e-4d4e-9a55-3c1b9f0d2e11")
 
 
-class Transaction(BaseModel):
+class Transaction(LazyModel):
     id: str
     user_id: str
     type: TransactionType
@@ -39,7 +37,7 @@ class Transaction(BaseModel):
         return TransactionView.model_validate(self.model_dump())
 
 
-class TransactionView(BaseModel):
+class TransactionView(LazyModel):
     id: str
     user_id: str
     type: TransactionType

@@ -6,9 +6,10 @@ import re
 from typing import Annotated, Literal
 from urllib.parse import unquote
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
+from pydantic import AfterValidator, ConfigDict, Field, StrictBool, StringConstraints
 
 from clara.errors import InvalidSchema
+from clara.formats import LazyModel
 from clara.passwords import MAX_BYTES, MIN_LENGTH
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
@@ -40,7 +41,7 @@ Code = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{
 Credits = Annotated[float, Field(ge=0, le=1e12), AfterValidator(_finite)]
 
 
-class Body(BaseModel):
+class Body(LazyModel):
     model_config = ConfigDict(extra="forbid")
 
 

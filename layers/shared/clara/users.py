@@ -4,17 +4,17 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import Field
 
 from clara import dynamo
 from clara.dynamo import Item, email_pk, user_pk
-from clara.formats import HttpDate
+from clara.formats import HttpDate, LazyModel
 
 USER_SK = "USER"
 OtpType = Literal["ACTIVATION", "TWO_FACTOR_AUTH", "CHANGE_PASSWORD"]
 
 
-class User(BaseModel):
+class User(LazyModel):
     id: str
     email: str
     first_name: str | None = None
@@ -45,7 +45,7 @@ class User(BaseModel):
         return AdminUserView.model_validate(self.model_dump())
 
 
-class UserView(BaseModel):
+class UserView(LazyModel):
     """The user object of the contract (clara-api.md §1.9)."""
 
     id: str
@@ -75,7 +75,7 @@ class AdminUserWithToken(AdminUserView):
     token: str
 
 
-class Otp(BaseModel):
+class Otp(LazyModel):
     user_id: str
     type: OtpType
     code_hash: str
@@ -121,11 +121,11 @@ def otp_item(otp: Otp, email: str) -> Item:
     }
 
 
-class UserRecords(BaseModel):
+class UserRecords(LazyModel):
     """A user with the items that came with it in the same read (live OTPs, a session)."""
 
     user: User
-    otps: dict[str, Otp] = {}
+    otps: dict[str, Otp] = Field(default_factory=dict)
     session: Item | None = None
     api_key: Item | None = None
 
