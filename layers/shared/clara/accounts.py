@@ -14,8 +14,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from clara import dynamo, otp, users
+from clara.api_keys import new_api_key_item
 from clara.audit import AuditEvent, audit_put
-from clara.auth import API_KEY_SK, Caller
+from clara.auth import Caller
 from clara.errors import (
     AlreadyExists,
     AuthenticationFailed,
@@ -120,15 +121,7 @@ def register(request: RegisterRequest, caller: Caller) -> tuple[User, str]:
 def _create_user(user: User, *operations: dict[str, Any]) -> None:
     """The user, the reservation of its email (uniqueness), its API key and `operations`, all or nothing."""
     email_reservation = {"pk": dynamo.email_pk(user.email), "sk": "EMAIL", "kind": "email", "user_id": user.id}
-    api_key = {
-        "pk": dynamo.user_pk(user.id),
-        "sk": API_KEY_SK,
-        "kind": "api_key",
-        "id": new_id("api_key"),
-        "user_id": user.id,
-        "created_at": user.created_at.isoformat(),
-        "updated_at": user.created_at.isoformat(),
-    }
+    api_key = new_api_key_item(user.id, user.created_at)
     try:
         dynamo.transact(
             {"Put": dynamo.put(email_reservation, "attribute_not_exists(pk)")},

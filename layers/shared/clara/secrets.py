@@ -9,7 +9,9 @@ from typing import Literal
 
 from clara.settings import get_settings
 
-SecretName = Literal["jwt_secret_key", "public_api_key", "private_api_key"]
+SecretName = Literal[
+    "jwt_secret_key", "public_api_key", "private_api_key", "stripe_secret_key", "stripe_webhook_secret"
+]
 
 # Only outside production, so a laptop runs with no setup; production fails closed instead.
 _DEVELOPMENT_DEFAULTS: dict[str, str] = {
@@ -24,6 +26,7 @@ class MissingSecret(RuntimeError):
 
 
 def secret(name: SecretName) -> str:
+    """The secret's value; MissingSecret when it is configured nowhere (see optional_secret)."""
     variable = name.upper()
     if value := os.environ.get(variable):
         return value
@@ -31,6 +34,14 @@ def secret(name: SecretName) -> str:
         from aws_lambda_powertools.utilities import parameters  # only the deployed stack needs it
 
         return str(parameters.get_secret(secret_id, max_age=300))
-    if get_settings().environment != "production":
+    if get_settings().environment != "production" and name in _DEVELOPMENT_DEFAULTS:
         return _DEVELOPMENT_DEFAULTS[name]
     raise MissingSecret(f"{variable} or {variable}_SECRET_ID must be set")
+
+
+def optional_secret(name: SecretName) -> str | None:
+    """The secret's value, or None when it is configured nowhere (Stripe's key, when the stand-in serves)."""
+    try:
+        return secret(name)
+    except MissingSecret:
+        return None

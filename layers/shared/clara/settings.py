@@ -43,6 +43,12 @@ class Settings(BaseModel):
     # Where google-auth fetches Google's signing certificates; tests point it at a local server.
     google_certs_url: str = "https://www.googleapis.com/oauth2/v1/certs"
 
+    # Billing (Stripe). Bands as JSON: [{"lower_limit": 5, "upper_limit": 10000, "rate": 100}] (fiat limits,
+    # credits per dollar); STRIPE_API_BASE points the stripe library at the local stand-in (development only).
+    stripe_rates: str = '[{"lower_limit": 5, "upper_limit": 10000, "rate": 100}]'
+    stripe_api_base: str = ""
+    stripe_return_url: str = ""
+
     # Email
     mail_sender: str = "Clara <no-reply@clara.local>"
     client_url: str = "http://localhost:3000"

@@ -1,0 +1,27 @@
+"""API keys: view and reset one's API key (user token only; an API key token cannot manage keys)."""
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+
+from clara.api import create_app, lambda_handler_for
+from clara.api_keys import get_api_key, reset_api_key
+from clara.auth import Role, authenticate, user_in_path
+from clara.envelope import success
+
+app = create_app()
+
+
+@app.get("/users/<user_id>/api_key")
+def view_api_key(user_id: str) -> Response[Any]:
+    caller = authenticate(app.current_event, Role.USER)
+    return success(get_api_key(user_in_path(caller, user_id)).view(), "API key fetched successfully.")
+
+
+@app.post("/users/<user_id>/api_key")
+def reset(user_id: str) -> Response[Any]:
+    caller = authenticate(app.current_event, Role.USER)
+    return success(reset_api_key(caller, user_in_path(caller, user_id)).view(), "API key reset successfully.", 201)
+
+
+lambda_handler = lambda_handler_for(app)
