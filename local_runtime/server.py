@@ -115,9 +115,9 @@ class LocalRuntime:
             log.warning("AWS_ENDPOINT_URL=%s: using it instead of moto; no mailbox", self.settings.aws_endpoint_url)
             self.endpoint_url = self.settings.aws_endpoint_url
             return
-        from moto.server import ThreadedMotoServer  # imported only when needed: it is slow to import
+        from local_runtime.emulator import EmulatorServer  # moto is slow to import: only when it is used
 
-        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.settings.moto_port, verbose=False)
+        self.moto = EmulatorServer("127.0.0.1", self.settings.moto_port)
         self.moto.start()
         host, port = self.moto.get_host_and_port()
         self.endpoint_url = f"http://{host}:{port}"

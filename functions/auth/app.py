@@ -57,6 +57,7 @@ def logout() -> Response[Any]:
 def change_password(user_email: str) -> Response[Any]:
     caller = authenticate(app.current_event, Role.USER, Role.PUBLIC, Role.PRIVATE)
     email = email_in_path(user_email)
+    accounts.ensure_may_act_on_email(caller, email)
     accounts.change_password(caller, email, read_body(app.current_event, ChangePasswordRequest))
     return success(None, "User password changed successfully.")
 

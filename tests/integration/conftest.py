@@ -5,6 +5,7 @@ the environment the template gives it, so a test exercises the deployed wiring, 
 """
 
 import json
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,6 +75,25 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
         session = boto3.Session(region_name="us-east-1")
         yield Stack(session, create_resources(TEMPLATE, session, endpoint_url=None))
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def atomic_dynamodb(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make in-process moto apply each request atomically, as DynamoDB does, for tests that race threads.
+
+    moto's in-process stub runs a request in the calling thread without a lock, so two concurrent conditional
+    writes could both pass their condition; DynamoDB (and the local runtime's emulator) never lets them.
+    """
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    lock = threading.Lock()
+    handle = BotocoreStubber.__call__
+
+    def one_at_a_time(self: BotocoreStubber, event_name: str, request: Any, **kwargs: Any) -> Any:
+        with lock:
+            return handle(self, event_name, request, **kwargs)
+
+    monkeypatch.setattr(BotocoreStubber, "__call__", one_at_a_time)
 
 
 @pytest.fixture

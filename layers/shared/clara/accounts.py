@@ -6,7 +6,6 @@ is recorded. Emails go out after the change is stored.
 """
 
 import base64
-import binascii
 import secrets as random
 import time
 from datetime import datetime, timedelta
@@ -200,7 +199,7 @@ def read_basic_credentials(authorization: str | None) -> tuple[str, str]:
         raise AuthenticationFailed()
     try:
         email, separator, password = base64.b64decode(encoded.strip(), validate=True).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError) as error:
+    except ValueError as error:  # not base64 (binascii.Error), not ASCII, not UTF-8
         raise AuthenticationFailed() from error
     if not separator or not email or not password:
         raise AuthenticationFailed()
@@ -293,6 +292,12 @@ def _user_by_email(email: str) -> users.UserRecords:
 def _same_user(caller: Caller, user: User) -> None:
     """A user token acts only on its own account (403); the public and private keys on any."""
     if caller.user is not None and caller.user.id != user.id:
+        raise NoAccess()
+
+
+def ensure_may_act_on_email(caller: Caller, email: str) -> None:
+    """403 before anything else when a user token names another account's email (nothing about it leaks)."""
+    if caller.user is not None and caller.user.email != email:
         raise NoAccess()
 
 

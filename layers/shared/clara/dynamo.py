@@ -10,6 +10,7 @@ gsi1 (gsi1pk, gsi1sk) finds a user's items by email; gsi2 (gsi2pk, gsi2sk) lists
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from functools import cache
+from itertools import islice
 from typing import Any
 
 from clara.settings import get_settings
@@ -106,6 +107,21 @@ def query(**arguments: Any) -> Iterator[Item]:
         if "LastEvaluatedKey" not in response:
             return
         arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def newest_first(listing: str, limit: int, offset: int) -> list[Item]:
+    """One page of a gsi2 listing ("USERS", "TRANSACTIONS#<user id>", ...), newest first, `offset` exact.
+
+    DynamoDB cannot skip, so the query reads offset + limit items (in pages of at most 1000).
+    """
+    items = query(
+        IndexName="gsi2",
+        KeyConditionExpression="gsi2pk = :listing",
+        ExpressionAttributeValues=values(listing=listing),
+        ScanIndexForward=False,
+        Limit=min(offset + limit, 1000),
+    )
+    return list(islice(items, offset, offset + limit))
 
 
 def values(**named: Any) -> dict[str, Any]:

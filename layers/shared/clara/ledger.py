@@ -65,6 +65,10 @@ def _item(transaction: Transaction) -> dynamo.Item:
     }
 
 
+def list_transactions(user_id: str, limit: int, offset: int) -> list[Transaction]:
+    return [Transaction.model_validate(item) for item in dynamo.newest_first(f"TRANSACTIONS#{user_id}", limit, offset)]
+
+
 def get_transaction(user_id: str, transaction_id: str) -> Transaction | None:
     item = dynamo.get(dynamo.user_pk(user_id), f"TRANSACTION#{transaction_id}")
     return Transaction.model_validate(item) if item else None

@@ -172,21 +172,7 @@ def find_by_email(email: str) -> UserRecords | None:
 
 
 def list_users(limit: int, offset: int) -> list[User]:
-    """Newest first, `offset` honoured exactly (the index is read up to offset + limit items)."""
-    items = dynamo.query(
-        IndexName="gsi2",
-        KeyConditionExpression="gsi2pk = :users",
-        ExpressionAttributeValues=dynamo.values(users="USERS"),
-        ScanIndexForward=False,
-        Limit=min(offset + limit, 1000),
-    )
-    users: list[User] = []
-    for position, item in enumerate(items):
-        if position >= offset + limit:
-            break
-        if position >= offset:
-            users.append(user_from_item(item))
-    return users
+    return [user_from_item(item) for item in dynamo.newest_first("USERS", limit, offset)]
 
 
 def all_item_keys(user_id: str) -> list[tuple[str, str]]:

@@ -1,0 +1,45 @@
+"""The embedded AWS emulation: moto's server, with DynamoDB requests applied one at a time.
+
+DynamoDB applies each request atomically: a conditional write or a transaction sees no other write halfway.
+moto's threaded server does not (two concurrent conditional updates can both pass their condition), so the
+local runtime serialises DynamoDB requests, and only those: SQS long polls and the rest stay concurrent.
+"""
+
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import BaseWSGIServer, make_server
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def dynamodb_requests_in_turn(app: WsgiApp) -> WsgiApp:
+    lock = threading.Lock()
+
+    def serve(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+            return app(environ, start_response)
+        with lock:
+            return list(app(environ, start_response))  # the whole body, inside the lock
+
+    return serve
+
+
+class EmulatorServer:
+    def __init__(self, host: str, port: int):
+        app = dynamodb_requests_in_turn(DomainDispatcherApplication(create_backend_app))
+        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="aws-emulator", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def get_host_and_port(self) -> tuple[str, int]:
+        host, port = self._server.server_address[:2]
+        return str(host), int(port)
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join()

@@ -1,0 +1,140 @@
+"""The credits ledger through the API: exact paging, newest first, ownership, and no double spending."""
+
+import json
+import threading
+
+import pytest
+
+from clara import ledger
+
+from .accounts import JSON, PRIVATE_KEY, signed_in_user
+
+
+def admin_transaction(call_api, user_id: str, credits: float, kind: str = "CREDIT", key: str | None = None):
+    headers = {**JSON, "Authorization": PRIVATE_KEY, **({"Idempotency-Key": key} if key else {})}
+    body = {"description": f"{kind} of {credits:g}", "value_in_credits": credits, "type": kind}
+    return call_api("POST", f"/api/v1/users/{user_id}/transactions", headers=headers, body=json.dumps(body))
+
+
+def balance(call_api, user) -> float:
+    return call_api("GET", f"/api/v1/users/{user.id}", headers=user.bearer).json["data"]["credits"]
+
+
+def test_every_page_window_over_25_transactions_is_the_expected_slice(call_api):
+    user = signed_in_user(call_api)
+    created = [admin_transaction(call_api, user.id, credits).json["data"]["id"] for credits in range(1, 26)]
+    newest_first = list(reversed(created))
+
+    for limit in (1, 5, 7, 25, 100):
+        for offset in (0, 1, 6, 24, 25, 30):
+            page = call_api(
+                "GET",
+                f"/api/v1/users/{user.id}/transactions",
+                headers=user.bearer,
+                query={"limit": str(limit), "offset": str(offset)},
+            )
+            assert page.status == 200
+            assert page.json["message"] == "Transactions fetched successfully."
+            assert [item["id"] for item in page.json["data"]] == newest_first[offset : offset + limit], (limit, offset)
+
+
+def test_paging_defaults_to_the_20_newest(call_api):
+    user = signed_in_user(call_api)
+    created = [admin_transaction(call_api, user.id, 1).json["data"]["id"] for _ in range(22)]
+
+    page = call_api("GET", f"/api/v1/users/{user.id}/transactions", headers=user.bearer)
+
+    assert [item["id"] for item in page.json["data"]] == list(reversed(created))[:20]
+
+
+@pytest.mark.parametrize("query", [{"limit": "0"}, {"limit": "101"}, {"offset": "-1"}, {"limit": "ten"}])
+def test_a_bad_page_is_invalid_schema(call_api, query):
+    user = signed_in_user(call_api)
+
+    response = call_api("GET", f"/api/v1/users/{user.id}/transactions", headers=user.bearer, query=query)
+
+    assert response.status == 400
+    assert response.json["message"] == "One or more required parameters are either not given or have invalid schema."
+
+
+def test_one_transaction_is_viewable_by_its_owner_only(call_api):
+    ada = signed_in_user(call_api)
+    bob = signed_in_user(call_api, email="bob@example.com")
+    transaction_id = admin_transaction(call_api, ada.id, 5).json["data"]["id"]
+
+    mine = call_api("GET", f"/api/v1/users/{ada.id}/transactions/{transaction_id}", headers=ada.bearer)
+    theirs_via_own_path = call_api("GET", f"/api/v1/users/{bob.id}/transactions/{transaction_id}", headers=bob.bearer)
+    theirs_via_their_path = call_api("GET", f"/api/v1/users/{ada.id}/transactions/{transaction_id}", headers=bob.bearer)
+
+    assert (mine.status, mine.json["message"]) == (200, "Transaction fetched successfully.")
+    assert mine.json["data"]["value_in_credits"] == 5.0
+    assert (theirs_via_own_path.status, theirs_via_own_path.json["message"]) == (
+        404,
+        "Transaction with the given identifier does not exist.",
+    )
+    assert theirs_via_their_path.status == 403
+
+
+def test_an_idempotency_key_records_a_retried_admin_transaction_once(call_api):
+    user = signed_in_user(call_api)
+
+    first = admin_transaction(call_api, user.id, 7, key="retry-me")
+    second = admin_transaction(call_api, user.id, 7, key="retry-me")
+
+    assert first.status == second.status == 201
+    assert first.json["data"]["id"] == second.json["data"]["id"]
+    assert balance(call_api, user) == 7
+
+
+def test_setting_credits_records_the_difference(call_api):
+    user = signed_in_user(call_api)
+    admin = {**JSON, "Authorization": PRIVATE_KEY}
+
+    call_api("PUT", f"/api/v1/users/{user.id}/credits", headers=admin, body=json.dumps({"credits": 10}))
+    response = call_api("PUT", f"/api/v1/users/{user.id}/credits", headers=admin, body=json.dumps({"credits": 4}))
+
+    assert response.status == 200 and response.json["data"]["credits"] == 4
+    listed = call_api("GET", f"/api/v1/users/{user.id}/transactions", headers=user.bearer).json["data"]
+    assert [(t["type"], t["value_in_credits"], t["description"]) for t in listed] == [
+        ("DEBIT", 6.0, "Admin updated credits from 10 to 4."),
+        ("CREDIT", 10.0, "Admin updated credits from 0 to 10."),
+    ]
+
+
+def test_50_concurrent_debits_of_1_on_a_balance_of_10_succeed_exactly_10_times(call_api, atomic_dynamodb):
+    user = signed_in_user(call_api)
+    admin_transaction(call_api, user.id, 10)
+    outcomes: list[str] = []
+    start = threading.Barrier(50)
+
+    def debit(number: int) -> None:
+        start.wait()
+        try:
+            ledger.record(user.id, ledger.transaction_id_for(f"debit-{number}"), "DEBIT", 1, 0, "A concurrent debit.")
+            outcomes.append("debited")
+        except Exception as error:  # InsufficientCredits, or a transaction conflict DynamoDB cancels
+            outcomes.append(type(error).__name__)
+
+    threads = [threading.Thread(target=debit, args=(number,)) for number in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert outcomes.count("debited") == 10, outcomes
+    assert balance(call_api, user) == 0
+    debits = [t for t in ledger.list_transactions(user.id, 100, 0) if t.type == "DEBIT"]
+    assert len(debits) == 10
+    print(f"concurrent debits: {sorted({o: outcomes.count(o) for o in set(outcomes)}.items())}")
+
+
+def test_replaying_a_ledger_transaction_changes_nothing(call_api):
+    user = signed_in_user(call_api)
+    transaction_id = ledger.transaction_id_for("checkout-session-cs_test_1")
+
+    first = ledger.record(user.id, transaction_id, "CREDIT", 500, 5, "User bought 500 credits for $5.")
+    replay = ledger.record(user.id, transaction_id, "CREDIT", 500, 5, "User bought 500 credits for $5.")
+
+    assert (first[1], replay[1]) == (True, False)
+    assert replay[0].id == first[0].id
+    assert balance(call_api, user) == 500
