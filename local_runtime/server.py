@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from local_runtime.environment import function_environment
@@ -19,6 +20,12 @@ from local_runtime.functions import FunctionRegistry, add_layers_to_path
 from local_runtime.gateway import FUNCTION_URL_PREFIX, Gateway
 from local_runtime.mailbox import MailboxPoller
 from local_runtime.resources import QUEUE, create_resources, queue_arn
+from local_runtime.stripe_standin import (
+    DEVELOPMENT_WEBHOOK_SECRET,
+    STANDIN_PREFIX,
+    StripeStandIn,
+    webhook_function_id,
+)
 from local_runtime.template import Template
 from local_runtime.worker import QueuePoller, start_pollers
 
@@ -72,6 +79,7 @@ class LocalRuntime:
     endpoint_url: str = ""
     http: BaseWSGIServer | None = None
     threads: list[threading.Thread] = field(default_factory=list)
+    stripe_standin: StripeStandIn | None = None
 
     def start(self) -> None:
         self._start_aws()
@@ -99,12 +107,29 @@ class LocalRuntime:
             mailbox.start()
             self.threads.append(mailbox)
 
-        self.http = make_server(
-            self.settings.host, self.settings.port, Gateway(self.template, functions), threaded=True
-        )
+        app: Any = Gateway(self.template, functions)
+        webhook_id = webhook_function_id(self.template)
+        if webhook_id and not os.environ.get("STRIPE_SECRET_KEY"):
+            app = self._mount_stripe_standin(app, webhook_id)
+        self.http = make_server(self.settings.host, self.settings.port, app, threaded=True)
+        if self.stripe_standin is not None:  # the functions' stripe library calls the stand-in on this port
+            os.environ["STRIPE_API_BASE"] = f"http://{self._local_host()}:{self.http.server_port}{STANDIN_PREFIX}"
         serving = threading.Thread(target=self.http.serve_forever, name="http", daemon=True)
         serving.start()
         self._announce(pollers)
+
+    # ----------------------------------------------------------------------- the Stripe stand-in
+
+    def _mount_stripe_standin(self, gateway: Any, webhook_id: str) -> Any:
+        """Without STRIPE_SECRET_KEY, /_stripe/ serves a stand-in for Stripe, which signs the webhooks it delivers
+        to the webhook function with STRIPE_WEBHOOK_SECRET (a fixed development value unless set)."""
+        os.environ.setdefault("STRIPE_WEBHOOK_SECRET", DEVELOPMENT_WEBHOOK_SECRET)
+        webhook_path = f"{FUNCTION_URL_PREFIX}{webhook_id}/"
+        self.stripe_standin = StripeStandIn(os.environ["STRIPE_WEBHOOK_SECRET"], webhook_path)
+        return DispatcherMiddleware(gateway, {STANDIN_PREFIX: self.stripe_standin})
+
+    def _local_host(self) -> str:
+        return "127.0.0.1" if self.settings.host in ("0.0.0.0", "") else self.settings.host
 
     def _start_aws(self) -> None:
         # Functions and the runtime's own clients need credentials and a region even against an emulator.
@@ -128,6 +153,8 @@ class LocalRuntime:
             "PUBLIC_API_KEY": self.settings.public_api_key,
             "PRIVATE_API_KEY": self.settings.private_api_key,
             "MAILBOX_DIR": str(self.settings.mailbox_dir),
+            # No model locally: the local analyzer does real work offline (ANALYZER=bedrock to try Bedrock).
+            "ANALYZER": os.environ.get("ANALYZER", "local"),
         }
         return {
             **_process_environment(self.template, physical_ids, overrides),
@@ -145,6 +172,8 @@ class LocalRuntime:
         for poller in pollers:
             log.info("SQS %s -> %s", poller.source.queue_id, poller.function_id)
         log.info("API keys: public %s, private %s", self.settings.public_api_key, self.settings.private_api_key)
+        if self.stripe_standin is not None:
+            log.info("Stripe: local stand-in at %s%s/ (STRIPE_SECRET_KEY is not set)", base, STANDIN_PREFIX)
         if self.moto is not None:
             log.info("Mailbox: %s", self.settings.mailbox_dir)
         log.info("Clara local runtime ready: %s/api/v1 (AWS emulation at %s)", base, self.endpoint_url)

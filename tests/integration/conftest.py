@@ -38,6 +38,7 @@ TEST_ENVIRONMENT = {
     "PRIVATE_API_KEY": "test-private-key",
     "BCRYPT_ROUNDS": "4",
     "RATE_LIMIT_PER_SECOND": "10000",
+    "ANALYZER": "local",
 }
 
 

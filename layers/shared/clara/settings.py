@@ -49,6 +49,23 @@ class Settings(BaseModel):
     stripe_api_base: str = ""
     stripe_return_url: str = ""
 
+    # Analysis. Caps keep one request under what API Gateway hands a Lambda function (a 6 MB event with the body
+    # base64-encoded: about 4.5 MB of upload in all).
+    analysis_cost_credits: float = Field(default=20, ge=0)
+    analyzer: Literal["local", "bedrock"] = "local"
+    bedrock_model_id: str = "amazon.nova-pro-v1:0"
+    analysis_max_receives: int = Field(default=5, ge=1)  # the queue's maxReceiveCount: the last try fails the task
+    max_attachments: int = Field(default=5, ge=0, le=5)
+    max_text_characters: int = Field(default=20_000, ge=1)
+    supported_image_extensions: str = ".jpeg,.jpg,.png,.gif,.webp"
+    supported_video_extensions: str = ".mp4,.mov,.mkv,.webm,.mpeg"
+    supported_audio_extensions: str = ".mp3,.wav,.m4a,.ogg,.flac"
+    supported_pdf_extensions: str = ".pdf"
+    max_image_attachment_size: int = Field(default=3_750_000, ge=1, le=4_500_000)
+    max_video_attachment_size: int = Field(default=4_500_000, ge=1, le=4_500_000)
+    max_audio_attachment_size: int = Field(default=4_500_000, ge=1, le=4_500_000)
+    max_pdf_attachment_size: int = Field(default=4_500_000, ge=1, le=4_500_000)
+
     # Email
     mail_sender: str = "Clara <no-reply@clara.local>"
     client_url: str = "http://localhost:3000"

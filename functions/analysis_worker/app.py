@@ -1,0 +1,28 @@
+"""The analysis worker: SQS batches of task ids; each message runs its task once (clara.analysis).
+
+A message whose task fails transiently is reported as a batch item failure, so only it comes back; after the
+queue's last receive the task is failed and refunded instead, and the message is not redriven for nothing.
+"""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from clara.analysis import process_message
+from clara.observability import logger, metrics, tracer
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+@tracer.capture_method
+def run_task(record: SQSRecord) -> None:
+    process_message(record.body, int(record.attributes.approximate_receive_count))
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=run_task, processor=processor, context=context)

@@ -1,0 +1,35 @@
+"""Tasks: a user's analysis tasks, newest first, and one task with its result."""
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+
+from clara.api import create_app, lambda_handler_for, read_page
+from clara.auth import Role, authenticate, user_in_path
+from clara.envelope import success
+from clara.errors import NotFound
+from clara.tasks import get_task, list_tasks
+
+app = create_app()
+CALLERS = (Role.USER, Role.API_KEY, Role.PRIVATE)
+
+
+@app.get("/users/<user_id>/tasks")
+def view_all(user_id: str) -> Response[Any]:
+    user = user_in_path(authenticate(app.current_event, *CALLERS, active=True), user_id)
+    page = read_page(app.current_event)
+    return success(
+        [task.view() for task in list_tasks(user.id, page.limit, page.offset)], "Tasks fetched successfully."
+    )
+
+
+@app.get("/users/<user_id>/tasks/<task_id>")
+def view(user_id: str, task_id: str) -> Response[Any]:
+    user = user_in_path(authenticate(app.current_event, *CALLERS, active=True), user_id)
+    task = get_task(user.id, task_id)
+    if task is None:  # another user's task is not under this user
+        raise NotFound("Task")
+    return success(task.view(), "Task fetched successfully.")
+
+
+lambda_handler = lambda_handler_for(app)

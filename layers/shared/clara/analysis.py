@@ -1,0 +1,270 @@
+"""Analysis end to end, at least once: a request becomes a paid PENDING task (files in S3, one transaction for
+the debit and the task, one SQS message); the worker runs it once, PENDING -> PROCESSING -> COMPLETED|FAILED, by
+conditional writes, and a task that fails for good is refunded exactly once (a CREDIT keyed by the task id)."""
+
+import base64
+import binascii
+import json
+import time
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+
+from clara import dynamo, ledger
+from clara.analyzers import AttachmentInput, PermanentAnalysisError, analyzer_for_settings
+from clara.attachments import Upload, check_upload
+from clara.errors import InsufficientCredits, InvalidSchema, SomethingWentWrong
+from clara.formats import new_id, utc_now
+from clara.multipart import read_parts
+from clara.observability import logger
+from clara.settings import get_settings
+from clara.tasks import StoredAttachment, Task, get_task, status_update, task_put
+from clara.users import User
+
+LEASE_SECONDS = 180  # longer than the worker's timeout: a crashed run's task can be claimed again after it
+
+
+@cache
+def _s3() -> Any:
+    import boto3
+
+    return boto3.client("s3")
+
+
+@cache
+def _sqs() -> Any:
+    import boto3
+
+    return boto3.client("sqs")
+
+
+# ------------------------------------------------------------------------------------------- the request
+
+
+def read_analysis_request(event: APIGatewayProxyEvent) -> tuple[str, list[Upload]]:
+    """The `text` field and the files of a multipart/form-data body; 400 Invalid Schema for anything wrong."""
+    settings = get_settings()
+    try:
+        body = (
+            base64.b64decode(event.body or "", validate=True)
+            if event.is_base64_encoded
+            else (event.body or "").encode()
+        )
+    except (binascii.Error, ValueError) as error:
+        raise InvalidSchema() from error
+    text: str | None = None
+    uploads: list[Upload] = []
+    for part in read_parts(body, event.headers.get("Content-Type"), max_parts=settings.max_attachments + 1):
+        if part.filename is None and part.name == "text" and text is None:
+            try:
+                text = part.content.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise InvalidSchema() from error
+        elif part.filename is not None:
+            uploads.append(check_upload(part.name, part.content))  # the field name is the file name
+        else:
+            raise InvalidSchema()
+    text = (text or "").strip()
+    names = [upload.name for upload in uploads]
+    if (
+        len(uploads) > settings.max_attachments
+        or len(set(names)) != len(names)
+        or len(text) > settings.max_text_characters
+        or not (text or uploads)
+    ):
+        raise InvalidSchema()
+    return text, uploads
+
+
+def submit(user: User, text: str, uploads: list[Upload]) -> Task:
+    """Store the files, charge the user and create the task in one transaction, then queue it.
+
+    Nothing is charged when anything before the queue fails; when the queue fails, the task is marked FAILED
+    and refunded before the error is reported.
+    """
+    settings = get_settings()
+    cost = settings.analysis_cost_credits
+    if user.credits < cost:
+        raise InsufficientCredits()  # checked again, atomically, by the debit below
+    now = utc_now()
+    task_id = new_id("task")
+    task = Task(
+        id=task_id,
+        user_id=user.id,
+        status="PENDING",
+        text=text,
+        cost_credits=cost,
+        created_at=now,
+        updated_at=now,
+        attachments=[
+            StoredAttachment(
+                name=upload.name,
+                media_type=upload.media_type,
+                size_bytes=len(upload.content),
+                key=f"{user.id}/{task_id}/{index}{upload.extension}",  # server-generated, never the client's name
+            )
+            for index, upload in enumerate(uploads)
+        ],
+    )
+    stored: list[str] = []
+    try:
+        for attachment, upload in zip(task.attachments, uploads, strict=True):
+            _s3().put_object(
+                Bucket=settings.attachments_bucket,
+                Key=attachment.key,
+                Body=upload.content,
+                ContentType=upload.media_type,
+            )
+            stored.append(attachment.key)
+        ledger.record(
+            user.id,
+            ledger.transaction_id_for(f"analysis:{task.id}"),
+            "DEBIT",
+            cost,
+            0.0,
+            f"Analysis task {task.id}.",
+            also=(task_put(task),),
+        )
+    except Exception:
+        _delete_files(stored)
+        raise
+    try:
+        _sqs().send_message(
+            QueueUrl=settings.analysis_queue_url, MessageBody=json.dumps({"task_id": task.id, "user_id": user.id})
+        )
+    except Exception as error:
+        logger.exception("Analysis task not queued; refunding", extra={"task_id": task.id})
+        fail_and_refund(task, "The analysis could not be queued. Your credits were refunded.")
+        raise SomethingWentWrong() from error
+    return task
+
+
+def _delete_files(keys: list[str]) -> None:
+    if keys:
+        _s3().delete_objects(
+            Bucket=get_settings().attachments_bucket, Delete={"Objects": [{"Key": key} for key in keys], "Quiet": True}
+        )
+
+
+# ------------------------------------------------------------------------------------------- the worker
+
+
+class TaskBusy(Exception):
+    """Another run holds the task (a duplicate delivery): retry the message later, when it will be finished."""
+
+
+def process_message(body: str, receive_count: int) -> None:
+    """Run one queued task once. Raises to have SQS deliver the message again (a transient failure)."""
+    try:
+        payload = json.loads(body)
+        task = get_task(str(payload["user_id"]), str(payload["task_id"]))
+    except (ValueError, KeyError, TypeError):
+        logger.error("Dropping a malformed analysis message")
+        return
+    if task is None or task.status in ("COMPLETED", "FAILED"):
+        return  # deleted with its user, or a redelivery of a finished task: nothing to do twice
+    run_id = new_id("run")
+    _claim(task, run_id)
+    try:
+        result = analyzer_for_settings().analyze(task.text, _inputs(task))
+    except PermanentAnalysisError as error:
+        fail_and_refund(task, f"The analysis failed: {error}")
+        return
+    except Exception:
+        if receive_count >= get_settings().analysis_max_receives:
+            logger.exception("Analysis failed on its last try", extra={"task_id": task.id})
+            fail_and_refund(task, "The analysis failed after every retry. Your credits were refunded.")
+            return
+        _release(task, run_id)
+        raise
+    dynamo.transact(
+        status_update(
+            task,
+            "COMPLETED",
+            allowed_from=("PROCESSING",),
+            also_if="run_id = :run",
+            also_if_values={"run": run_id},
+            result=result.model_dump(mode="json"),
+        )
+    )
+
+
+def _claim(task: Task, run_id: str) -> None:
+    now = time.time()
+    try:
+        dynamo.transact(
+            status_update(
+                task,
+                "PROCESSING",
+                allowed_from=("PENDING", "PROCESSING"),
+                also_if="#status = :pending OR lease_until < :now",
+                also_if_values={"pending": "PENDING", "now": now},
+                run_id=run_id,
+                lease_until=now + LEASE_SECONDS,
+            )
+        )
+    except Exception as error:
+        if dynamo.error_code(error) == "TransactionCanceledException":
+            raise TaskBusy(task.id) from error
+        raise
+
+
+def _release(task: Task, run_id: str) -> None:
+    """Let the next delivery claim the task at once instead of waiting for the lease."""
+    try:
+        dynamo.transact(
+            status_update(
+                task,
+                "PROCESSING",
+                allowed_from=("PROCESSING",),
+                also_if="run_id = :run",
+                also_if_values={"run": run_id},
+                lease_until=0,
+            )
+        )
+    except Exception:
+        logger.warning("Could not release the task's lease", extra={"task_id": task.id})
+
+
+def _inputs(task: Task) -> list[AttachmentInput]:
+    bucket = get_settings().attachments_bucket
+
+    def reader(key: str) -> Any:
+        return lambda: _s3().get_object(Bucket=bucket, Key=key)["Body"].read()
+
+    return [
+        AttachmentInput(
+            name=attachment.name,
+            media_type=attachment.media_type,
+            kind=_kind(attachment.media_type),
+            size_bytes=attachment.size_bytes,
+            s3_uri=f"s3://{bucket}/{attachment.key}",
+            read=reader(attachment.key),
+        )
+        for attachment in task.attachments
+    ]
+
+
+def _kind(media_type: str) -> Any:
+    return "pdf" if media_type == "application/pdf" else media_type.split("/")[0]
+
+
+def fail_and_refund(task: Task, error: str) -> None:
+    """FAILED with `error` and the cost credited back, in one transaction, once whatever the retries."""
+    fail = status_update(task, "FAILED", allowed_from=("PENDING", "PROCESSING"), error=error, lease_until=0)
+    try:
+        ledger.record(
+            task.user_id,
+            ledger.transaction_id_for(f"refund:{task.id}"),
+            "CREDIT",
+            task.cost_credits,
+            0.0,
+            f"Refund of failed analysis task {task.id}.",
+            also=(fail,),
+        )
+    except Exception as cancelled:
+        current = get_task(task.user_id, task.id)
+        if current is None or current.status in ("FAILED", "COMPLETED"):
+            return  # already settled by another run (or the user is gone)
+        raise cancelled

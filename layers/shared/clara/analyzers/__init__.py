@@ -1,0 +1,80 @@
+"""The analyzer interface: text and attachments in, the result schema of DESIGN.md §3 out.
+
+Two implementations, chosen by ANALYZER: `bedrock` (Amazon Bedrock, in the deployed stack) and `local` (real
+work without a model, the local runtime's default). Each is imported only when chosen.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from pydantic import BaseModel, Field
+
+from clara.attachments import MediaKind
+from clara.settings import get_settings
+
+Verdict = Literal["TRUE", "MOSTLY_TRUE", "MIXED", "MOSTLY_FALSE", "FALSE", "UNVERIFIABLE"]
+
+
+class Source(BaseModel):
+    title: str
+    url: str
+
+
+class Claim(BaseModel):
+    text: str
+    verdict: Verdict
+    confidence: float = Field(ge=0, le=1)
+    explanation: str
+    sources: list[Source] = Field(default_factory=list)
+
+
+class AttachmentReport(BaseModel):
+    name: str
+    media_type: str
+    size_bytes: int
+    notes: str
+
+
+class AnalyzerInfo(BaseModel):
+    name: str
+    model: str | None
+
+
+class AnalysisResult(BaseModel):
+    verdict: Verdict
+    confidence: float = Field(ge=0, le=1)
+    summary: str
+    claims: list[Claim]
+    attachments: list[AttachmentReport]
+    analyzer: AnalyzerInfo
+
+
+@dataclass(frozen=True)
+class AttachmentInput:
+    """One stored attachment as an analyzer sees it; `read` fetches the bytes only if the analyzer needs them."""
+
+    name: str
+    media_type: str
+    kind: MediaKind
+    size_bytes: int
+    s3_uri: str
+    read: Callable[[], bytes]
+
+
+class PermanentAnalysisError(Exception):
+    """Retrying cannot fix this (the input itself is the problem): the task fails at once and is refunded."""
+
+
+class Analyzer(Protocol):
+    def analyze(self, text: str, attachments: Sequence[AttachmentInput]) -> AnalysisResult: ...
+
+
+def analyzer_for_settings() -> Analyzer:
+    if get_settings().analyzer == "bedrock":
+        from clara.analyzers.bedrock import BedrockAnalyzer
+
+        return BedrockAnalyzer()
+    from clara.analyzers.local import LocalAnalyzer
+
+    return LocalAnalyzer()

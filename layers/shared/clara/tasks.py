@@ -1,0 +1,123 @@
+"""Analysis tasks: the model, its public view, and the repository (conditional status changes)."""
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from clara import dynamo
+from clara.formats import HttpDate, LazyModel, utc_now
+
+TaskStatus = Literal["PENDING", "PROCESSING", "COMPLETED", "FAILED"]
+
+
+class StoredAttachment(LazyModel):
+    name: str
+    media_type: str
+    size_bytes: int
+    key: str  # the S3 key (server-generated); never shown
+
+
+class Task(LazyModel):
+    id: str
+    user_id: str
+    status: TaskStatus
+    text: str = ""
+    attachments: list[StoredAttachment] = Field(default_factory=list)
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    cost_credits: float = 0
+    # The worker run that holds the task while PROCESSING, and until when (a crashed run's lease runs out).
+    run_id: str | None = None
+    lease_until: float | None = None
+    created_at: datetime
+    updated_at: datetime
+
+    def view(self) -> "TaskView":
+        return TaskView(
+            id=self.id,
+            user_id=self.user_id,
+            status=self.status,
+            attachments=[AttachmentView(**a.model_dump()) for a in self.attachments],
+            result=self.result,
+            error=self.error,
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+        )
+
+
+class AttachmentView(BaseModel):
+    name: str
+    media_type: str
+    size_bytes: int
+
+
+class TaskView(LazyModel):
+    """DESIGN.md §3: {id, user_id, status, attachments, result, error, created_at, updated_at}."""
+
+    id: str
+    user_id: str
+    status: TaskStatus
+    attachments: list[AttachmentView]
+    result: dict[str, Any] | None
+    error: str | None
+    created_at: HttpDate
+    updated_at: HttpDate
+
+
+def task_sk(task_id: str) -> str:
+    return f"TASK#{task_id}"
+
+
+def task_put(task: Task) -> dict[str, Any]:
+    """The new task as a transaction operation (it must not exist yet)."""
+    item = {
+        **task.model_dump(mode="json", exclude_none=True),
+        "pk": dynamo.user_pk(task.user_id),
+        "sk": task_sk(task.id),
+        "kind": "task",
+        "gsi2pk": f"TASKS#{task.user_id}",
+        "gsi2sk": f"{task.created_at.isoformat()}#{task.id}",
+    }
+    return {"Put": dynamo.put(item, "attribute_not_exists(pk)")}
+
+
+def get_task(user_id: str, task_id: str) -> Task | None:
+    item = dynamo.get(dynamo.user_pk(user_id), task_sk(task_id))
+    return Task.model_validate(item) if item else None
+
+
+def list_tasks(user_id: str, limit: int, offset: int) -> list[Task]:
+    return [Task.model_validate(item) for item in dynamo.newest_first(f"TASKS#{user_id}", limit, offset)]
+
+
+def status_update(
+    task: Task,
+    status: TaskStatus,
+    *,
+    allowed_from: tuple[TaskStatus, ...],
+    also_if: str = "",
+    also_if_values: dict[str, Any] | None = None,
+    **fields: Any,
+) -> dict[str, Any]:
+    """A transaction operation moving the task to `status`, only from one of `allowed_from` and when `also_if`
+    holds (else the transaction is cancelled)."""
+    changes = {"status": status, "updated_at": utc_now().isoformat(), **fields}
+    names = {f"#{name}": name for name in changes} | {"#status": "status"}
+    condition = " OR ".join(f"#status = :from{index}" for index in range(len(allowed_from)))
+    if also_if:
+        condition = f"({condition}) AND ({also_if})"
+    return {
+        "Update": {
+            "TableName": dynamo.table(),
+            "Key": dynamo.key(dynamo.user_pk(task.user_id), task_sk(task.id)),
+            "UpdateExpression": "SET " + ", ".join(f"#{name} = :{name}" for name in changes),
+            "ConditionExpression": f"attribute_exists(pk) AND ({condition})",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": dynamo.values(
+                **changes,
+                **{f"from{index}": state for index, state in enumerate(allowed_from)},
+                **(also_if_values or {}),
+            ),
+        }
+    }
