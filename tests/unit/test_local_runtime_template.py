@@ -188,5 +188,5 @@ def test_the_project_template_loads():
     assert misc.handler == "app.lambda_handler"
     assert template.match_route("GET", "/api/v1/health").route.path == "/api/v1/health"
     assert template.match_route("GET", "/") is None
-    assert template.binary_media_types == ["multipart/form-data"]
+    assert template.binary_media_types == ["application/json", "multipart/form-data"]
     assert ROOT / "layers/shared" in [path.resolve() for path in template.layer_dirs]

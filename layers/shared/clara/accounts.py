@@ -409,6 +409,22 @@ def update_user(caller: Caller, user: User, request: UpdateUserRequest) -> User:
 
 
 def delete_user(caller: Caller, user: User) -> None:
-    """Erase every item of the user (sessions, codes, key, ledger, tasks, its own audit) and free its email."""
+    """Erase every item of the user (sessions, codes, key, ledger, tasks, its own audit), its uploaded files,
+    and free its email."""
     _delete_items([*users.all_item_keys(user.id), (dynamo.email_pk(user.email), "EMAIL")])
+    _delete_files_of(user.id)
     dynamo.client().put_item(**_audit_only("admin_user_deleted", None, caller.source_ip, deleted_user_id=user.id))
+
+
+def _delete_files_of(user_id: str) -> None:
+    """Attachments live under `<user id>/` in the bucket (clara.analysis)."""
+    bucket = get_settings().attachments_bucket
+    if not bucket:
+        return
+    import boto3
+
+    s3: Any = boto3.client("s3")
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{user_id}/"):
+        keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+        if keys:
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})

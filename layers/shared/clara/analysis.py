@@ -22,7 +22,7 @@ from clara.settings import get_settings
 from clara.tasks import StoredAttachment, Task, get_task, status_update, task_put
 from clara.users import User
 
-LEASE_SECONDS = 180  # longer than the worker's timeout: a crashed run's task can be claimed again after it
+LEASE_SECONDS = 180  # longer than the worker's timeout (150 s): a crashed run's task can be claimed again after it
 
 
 @cache
