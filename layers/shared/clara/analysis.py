@@ -136,6 +136,7 @@ def submit(user: User, text: str, uploads: list[Upload]) -> Task:
     except Exception as error:
         logger.exception("Analysis task not queued; refunding", extra={"task_id": task.id})
         fail_and_refund(task, "The analysis could not be queued. Your credits were refunded.")
+        _delete_files(stored)
         raise SomethingWentWrong() from error
     return task
 

@@ -85,13 +85,12 @@ def inspect_attachment(attachment: AttachmentInput) -> tuple[str, str]:
 
 def _pdf(content: bytes) -> tuple[str, str]:
     from pypdf import PdfReader  # only the worker packages pypdf
-    from pypdf.errors import PdfReadError
 
     try:
         reader = PdfReader(io.BytesIO(content))
         pages = reader.pages[:MAX_PDF_PAGES]
         text = "\n\n".join(page.extract_text() or "" for page in pages)
-    except (PdfReadError, ValueError, KeyError, TypeError) as error:
+    except Exception as error:  # a damaged PDF is a finding of the analysis, not a failure of it
         return f"PDF that could not be read ({type(error).__name__}).", ""
     return f"PDF, {len(reader.pages)} page(s), {len(text.split())} words of text.", text
 

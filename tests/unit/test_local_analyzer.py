@@ -1,0 +1,211 @@
+"""clara.analyzers.local: real work without a model — claims from the text and the PDFs, what each attachment is —
+and never a verdict it cannot back."""
+
+import io
+
+import pytest
+from pypdf import PdfReader
+
+from clara.analyzers import AnalysisResult, AttachmentInput
+from clara.analyzers.local import LocalAnalyzer, checkable_claims, image_size, inspect_attachment, media_duration
+from tests.support import media
+
+
+def attachment(name: str, media_type: str, kind: str, content: bytes) -> AttachmentInput:
+    return AttachmentInput(
+        name=name,
+        media_type=media_type,
+        kind=kind,  # type: ignore[arg-type]
+        size_bytes=len(content),
+        s3_uri=f"s3://bucket/user/task/0{name[name.rfind('.') :]}",
+        read=lambda: content,
+    )
+
+
+# ------------------------------------------------------------------------------------------- claims
+
+
+def test_claims_are_the_declarative_sentences_of_four_words_or_more_once_each_in_order():
+    text = (
+        "The Eiffel Tower is in Berlin. Is that true? Wow! "
+        "Water boils at 100 degrees at sea level.\n\nthe eiffel tower is in berlin. "
+        "Vaccines were tested on millions of people!"
+    )
+
+    assert checkable_claims(text) == [
+        "The Eiffel Tower is in Berlin.",
+        "Water boils at 100 degrees at sea level.",
+        "Vaccines were tested on millions of people!",
+    ]
+
+
+def test_whitespace_inside_a_claim_is_collapsed_and_a_long_claim_is_cut_at_500_characters():
+    long_sentence = "word " * 200 + "end."
+
+    claims = checkable_claims("The   moon\tis made of\n cheese.\n\n" + long_sentence)
+
+    assert claims[0] == "The moon is made of cheese."
+    assert len(claims[1]) == 500
+
+
+def test_at_most_25_claims_are_extracted():
+    text = " ".join(f"Claim number {index} is here." for index in range(40))
+
+    claims = checkable_claims(text)
+
+    assert len(claims) == 25
+    assert claims[-1] == "Claim number 24 is here."
+
+
+def test_the_result_says_plainly_that_no_model_judged_anything():
+    result = LocalAnalyzer().analyze("The Great Wall is visible from space. Who says so?", [])
+
+    assert isinstance(result, AnalysisResult)
+    assert result.verdict == "UNVERIFIABLE" and result.confidence == 0
+    assert [claim.text for claim in result.claims] == ["The Great Wall is visible from space."]
+    assert all(claim.verdict == "UNVERIFIABLE" and claim.confidence == 0 for claim in result.claims)
+    assert all(claim.sources == [] for claim in result.claims)
+    assert "No model judged these claims" in result.summary
+    assert "1 checkable claim(s)" in result.summary
+    assert result.analyzer.name == "local" and result.analyzer.model is None
+    assert result.attachments == []
+
+
+def test_a_result_serialises_to_the_schema_of_design_section_3():
+    result = LocalAnalyzer().analyze("Mount Everest is the tallest mountain on Earth.", [])
+
+    dumped = result.model_dump(mode="json")
+
+    assert set(dumped) == {"verdict", "confidence", "summary", "claims", "attachments", "analyzer"}
+    assert set(dumped["claims"][0]) == {"text", "verdict", "confidence", "explanation", "sources"}
+    assert set(dumped["analyzer"]) == {"name", "model"}
+
+
+# ------------------------------------------------------------------------------------------- PDFs
+
+
+def test_the_sample_pdf_is_a_real_pdf_whose_text_pypdf_extracts():
+    reader = PdfReader(io.BytesIO(media.pdf("Hello claims.")))
+
+    assert len(reader.pages) == 1
+    assert reader.pages[0].extract_text() == "Hello claims."
+
+
+def test_claims_come_from_the_text_of_a_pdf_too():
+    document = attachment("report.pdf", "application/pdf", "pdf", media.pdf("The report says sales doubled in 2024."))
+
+    result = LocalAnalyzer().analyze("Read the attached report.", [document])
+
+    assert [claim.text for claim in result.claims] == [
+        "Read the attached report.",
+        "The report says sales doubled in 2024.",
+    ]
+    [report] = result.attachments
+    assert (report.name, report.media_type, report.size_bytes) == (
+        "report.pdf",
+        "application/pdf",
+        len(document.read()),
+    )
+    assert report.notes == "PDF, 1 page(s), 7 words of text."
+
+
+def test_a_pdf_that_is_only_a_header_is_reported_as_unreadable():
+    notes, extracted = inspect_attachment(attachment("broken.pdf", "application/pdf", "pdf", b"%PDF-1.7\ngarbage"))
+
+    assert notes.startswith("PDF that could not be read")
+    assert extracted == ""
+
+
+@pytest.mark.parametrize(
+    ("label", "damage"),
+    [
+        # A stream whose /Length points at the stream object itself: pypdf raises LimitReachedError.
+        ("self-referencing stream length", (b"<< /Length", b"<< /Length 4 0 R /Was")),
+        # A trailer that is a number, not a dictionary: pypdf raises AttributeError.
+        ("trailer that is not a dictionary", (b"trailer\n<<", b"trailer\n1<")),
+    ],
+)
+def test_a_damaged_pdf_is_reported_as_unreadable_not_raised(label, damage):
+    """A malformed upload must not crash the analyzer: the worker would take that for a transient failure,
+    retry it until the last receive and then fail (and refund) the whole task over one bad file."""
+    damaged = media.pdf("The sky is green.").replace(*damage)
+    document = attachment("damaged.pdf", "application/pdf", "pdf", damaged)
+
+    result = LocalAnalyzer().analyze("Check this document please.", [document])
+
+    assert result.attachments[0].notes.startswith("PDF that could not be read"), label
+
+
+# ------------------------------------------------------------------------------------------- images
+
+
+@pytest.mark.parametrize(
+    ("content", "size"),
+    [
+        (media.png(3, 2), (3, 2)),
+        (media.png(1920, 1080), (1920, 1080)),
+        (media.gif(5, 4), (5, 4)),
+        (media.gif(500, 300), (500, 300)),
+        (media.jpeg(640, 480), (640, 480)),
+        (media.jpeg(4032, 3024), (4032, 3024)),
+        (media.webp(800, 600), (800, 600)),
+    ],
+)
+def test_image_dimensions_come_from_the_header(content, size):
+    assert image_size(content) == size
+
+
+def test_an_image_header_that_cannot_be_read_gives_no_dimensions():
+    assert image_size(b"\xff\xd8\xff\xe0\x00\x10JFIF") is None  # a JPEG cut before its frame header
+    assert image_size(b"\x89PNG\r\n\x1a\n") is None  # a PNG cut before IHDR
+    assert image_size(b"not an image at all") is None
+
+
+def test_an_image_is_described_by_format_and_dimensions():
+    result = LocalAnalyzer().analyze("", [attachment("photo.jpg", "image/jpeg", "image", media.jpeg(1024, 768))])
+
+    assert result.attachments[0].notes == "JPEG image, 1024x768 pixels."
+    assert result.claims == []
+
+
+# ------------------------------------------------------------------------------------------- audio and video
+
+
+def test_the_duration_of_an_mp4_comes_from_its_mvhd_box():
+    assert media_duration(media.mp4(duration=12_500, timescale=1000)) == pytest.approx(12.5)
+    assert media_duration(media.mov(duration=3000, timescale=600)) == pytest.approx(5.0)
+
+
+def test_the_duration_of_a_64_bit_mvhd_box_is_read_too():
+    long_video = media.mp4(duration=90_000 * 7200, timescale=90_000, version=1)  # two hours
+
+    assert media_duration(long_video) == pytest.approx(7200.0)
+
+
+def test_the_duration_of_a_wav_comes_from_its_header():
+    assert media_duration(media.wav(seconds=1.5, rate=8000)) == pytest.approx(1.5)
+    assert media_duration(media.wav(seconds=0.25, rate=44_100)) == pytest.approx(0.25)
+
+
+def test_containers_without_a_readable_duration_give_none():
+    assert media_duration(media.mp3()) is None
+    assert media_duration(media.mkv()) is None
+    assert media_duration(media.mp4()[:40]) is None  # cut inside the mvhd box
+
+
+def test_media_files_are_described_by_kind_and_duration():
+    result = LocalAnalyzer().analyze(
+        "Listen to this recording of the speech.",
+        [
+            attachment("speech.wav", "audio/wav", "audio", media.wav(seconds=2.0)),
+            attachment("clip.mp4", "video/mp4", "video", media.mp4(duration=30_000, timescale=1000)),
+            attachment("song.mp3", "audio/mpeg", "audio", media.mp3()),
+        ],
+    )
+
+    assert [report.notes for report in result.attachments] == [
+        "Audio file, 2.0 seconds long.",
+        "Video file, 30.0 seconds long.",
+        "Audio file, duration not readable from its container.",
+    ]
+    assert "3 attachment(s)" in result.summary
