@@ -154,6 +154,8 @@ def google_sign_in(id_token: str, source_ip: str) -> tuple[User, str, bool]:
     identity = verify_google_id_token(id_token)
     records = users.find_by_email(identity.email)
     if records is None:
+        if not identity.email_verified:
+            raise AuthenticationFailed()  # an unproven address must not claim an account its owner may register
         password = random.token_urlsafe(12)[:16]
         now = utc_now()
         user = User(

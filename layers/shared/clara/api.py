@@ -86,12 +86,17 @@ def optional_body(event: APIGatewayProxyEvent, model: type[Model]) -> Model | No
     """Like read_body, but no body at all is None (a login without a 2FA code)."""
     raw = event.body
     content_type = (event.headers.get("Content-Type") or "application/json").split(";")[0].strip().lower()
-    if raw is None or not raw.strip() or not content_type.endswith("json"):
+    if raw is None or not content_type.endswith("json"):
         return None
     try:
         payload = base64.b64decode(raw, validate=True) if event.is_base64_encoded else raw.encode()
+    except (binascii.Error, UnicodeEncodeError) as error:
+        raise InvalidSchema() from error
+    if not payload.strip():
+        return None
+    try:
         return model.model_validate_json(payload)
-    except (ValidationError, binascii.Error, UnicodeEncodeError) as error:
+    except ValidationError as error:
         raise InvalidSchema() from error
 
 

@@ -38,7 +38,8 @@ Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(_email)
 Password = Annotated[str, AfterValidator(_password)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{6}$")]
-Credits = Annotated[float, Field(ge=0, le=1e12), AfterValidator(_finite)]
+# Strict: JSON numbers only (true or "5" is a 400, never a balance of 1 or 5).
+Credits = Annotated[float, Field(ge=0, le=1e12, strict=True), AfterValidator(_finite)]
 
 
 class Body(LazyModel):

@@ -1,0 +1,179 @@
+"""DynamoDB round trips per request (DESIGN.md §6: an authenticated read 2 at most, login 3 at most, a ledger
+change 1 transaction), counted on the app's own client, and the time of a login at bcrypt cost 12.
+
+Run with -s to see the figures printed."""
+
+import statistics
+import time
+from collections.abc import Iterator
+
+import pytest
+
+import clara.dynamo
+from tests.support.accounts import API, PASSWORD, PRIVATE, PUBLIC, Accounts, basic, body, headers, shift_otp_clock
+
+
+class Calls:
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def __call__(self, model, **_) -> None:
+        self.names.append(model.name)
+
+    def during(self, action):
+        self.names.clear()
+        result = action()
+        return result, list(self.names)
+
+
+@pytest.fixture
+def dynamodb_calls(stack) -> Iterator[Calls]:
+    clara.dynamo.client.cache_clear()  # a client of this moto instance
+    calls = Calls()
+    events = clara.dynamo.client().meta.events
+    events.register("before-call.dynamodb", calls, unique_id="round-trip-counter")
+    yield calls
+    events.unregister("before-call.dynamodb", unique_id="round-trip-counter")
+    clara.dynamo.client.cache_clear()
+
+
+@pytest.fixture
+def accounts(call_api, stack) -> Accounts:
+    return Accounts(call_api, stack)
+
+
+def report(route: str, names: list[str]) -> None:
+    print(f"\nDynamoDB round trips, {route}: {len(names)} {names}")
+
+
+def test_login_costs_3_round_trips_at_most(accounts, dynamodb_calls):
+    account = accounts.register()
+
+    response, names = dynamodb_calls.during(lambda: accounts.login(account.email))
+
+    report("POST /auth/session", names)
+    assert response.status == 200
+    assert len(names) <= 3, names
+
+
+def test_login_with_2fa_costs_3_round_trips_at_most(accounts, dynamodb_calls, monkeypatch):
+    account = accounts.active()
+    accounts.enable_2fa(account)
+    shift_otp_clock(monkeypatch, 31)  # past the resend window of the code enable_2fa used
+    code = accounts.send_otp(account.email, "TWO_FACTOR_AUTH")
+
+    refused, refused_names = dynamodb_calls.during(lambda: accounts.login(account.email))
+    response, names = dynamodb_calls.during(lambda: accounts.login(account.email, code=code))
+
+    report("POST /auth/session (2FA on, no code)", refused_names)
+    report("POST /auth/session (2FA on, right code)", names)
+    assert refused.status == 401 and response.status == 200
+    assert len(refused_names) <= 3, refused_names
+    assert len(names) <= 3, names
+
+
+def test_a_failed_login_costs_3_round_trips_at_most(accounts, dynamodb_calls):
+    account = accounts.register()
+
+    response, names = dynamodb_calls.during(lambda: accounts.login(account.email, "wrong password"))
+
+    report("POST /auth/session (wrong password)", names)
+    assert response.status == 401
+    assert len(names) <= 3, names
+
+
+def test_an_authenticated_read_costs_2_round_trips_at_most(call_api, accounts, dynamodb_calls):
+    account = accounts.register()
+
+    response, names = dynamodb_calls.during(
+        lambda: call_api("GET", f"{API}/users/{account.id}", headers={"Authorization": account.auth})
+    )
+
+    report("GET /users/{id} (user token)", names)
+    assert response.status == 200
+    assert len(names) <= 2, names
+
+
+def test_an_api_key_read_costs_2_round_trips_at_most(call_api, accounts, dynamodb_calls):
+    account = accounts.register()
+    token = accounts.api_key_token(account)
+
+    response, names = dynamodb_calls.during(
+        lambda: call_api("GET", f"{API}/users/{account.id}", headers={"Authorization": f"Bearer {token}"})
+    )
+
+    report("GET /users/{id} (API key token)", names)
+    assert response.status == 200
+    assert len(names) <= 2, names
+
+
+def test_a_profile_update_round_trips(call_api, accounts, dynamodb_calls):
+    account = accounts.register()
+
+    response, names = dynamodb_calls.during(
+        lambda: call_api(
+            "PATCH", f"{API}/users/{account.id}", headers=headers(account.auth), body=body({"first_name": "grace"})
+        )
+    )
+
+    report("PATCH /users/{id} (user token)", names)
+    assert response.status == 200
+    # Rate counter, the batched read of user and session, one transaction of the change with its audit item.
+    assert len(names) <= 3, names
+    assert names.count("TransactWriteItems") == 1
+
+
+def test_an_admin_ledger_change_is_one_transaction(call_api, accounts, dynamodb_calls):
+    account = accounts.register()
+    payload = body({"description": "d", "value_in_credits": 5, "value_in_fiat": 1, "type": "CREDIT"})
+
+    response, names = dynamodb_calls.during(
+        lambda: call_api("POST", f"{API}/users/{account.id}/transactions", headers=headers(PRIVATE), body=payload)
+    )
+
+    report("POST /users/{id}/transactions (private key)", names)
+    assert response.status == 201
+    assert names.count("TransactWriteItems") == 1
+    assert [n for n in names if n not in ("GetItem", "TransactWriteItems")] == [], names
+
+
+def test_other_account_routes_round_trips(call_api, accounts, dynamodb_calls):
+    """Figures only (no budget in DESIGN.md): register, send OTP, activate, logout."""
+    payload = body({"first_name": "a", "last_name": "b", "email": "r@example.com", "password": PASSWORD})
+    registered, names = dynamodb_calls.during(
+        lambda: call_api("POST", f"{API}/auth/register", headers=headers(PUBLIC), body=payload)
+    )
+    report("POST /auth/register", names)
+    account = accounts.register()
+    activated, activate_names = dynamodb_calls.during(lambda: accounts.activate(account))
+    report("POST /users/{email}/activate", activate_names)
+    sent, otp_names = dynamodb_calls.during(lambda: accounts.send_otp(account.email, "CHANGE_PASSWORD"))
+    report("POST /users/{email}/otp/CHANGE_PASSWORD", otp_names)
+    out, logout_names = dynamodb_calls.during(
+        lambda: call_api("DELETE", f"{API}/auth/session", headers={"Authorization": account.auth})
+    )
+    report("DELETE /auth/session", logout_names)
+
+    assert registered.status == 201 and out.status == 204
+    assert registered.json["data"]["email"] == "r@example.com" and activated.view["is_active"] is True and sent
+
+
+def test_login_median_at_bcrypt_cost_12(call_api):
+    """Five logins at the production cost; the figure is printed, and must stay near one bcrypt check."""
+    cost = {"BCRYPT_ROUNDS": "12"}
+    email = "cost12@example.com"
+    payload = body({"first_name": "a", "last_name": "b", "email": email, "password": PASSWORD})
+    registered = call_api("POST", f"{API}/auth/register", headers=headers(PUBLIC), body=payload, env=cost)
+    assert registered.status == 201
+
+    timings = []
+    for _ in range(5):
+        started = time.perf_counter()
+        response = call_api("POST", f"{API}/auth/session", headers=headers(basic(email, PASSWORD)), env=cost)
+        timings.append(time.perf_counter() - started)
+        assert response.status == 200
+    median = statistics.median(timings)
+
+    print(f"\nLogin at bcrypt cost 12: median {median * 1000:.0f} ms of {[round(t * 1000) for t in timings]}")
+    # One check at cost 12 is about 0.24 s on one core; two would be about 0.5 s.
+    assert median < 1.0
