@@ -21,6 +21,7 @@ AuditEvent = Literal[
     "2fa_disabled",
     "user_updated",
     "api_key_reset",
+    "credits_bought",
     "admin_credits_set",
     "admin_transaction_added",
     "admin_user_deleted",

@@ -1,0 +1,45 @@
+"""The Stripe webhook, behind a Lambda Function URL (payload 2.0), not API Gateway.
+
+400 for anything that is not a genuine, fresh Stripe event (Stripe does not retry those); 200 once an event is
+credited, was credited before, or is of no interest. Any other failure raises: Lambda answers 5xx and Stripe
+delivers the event again later, which the ledger makes harmless.
+"""
+
+import base64
+import json
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from clara import billing
+from clara.observability import logger, metrics, tracer
+
+
+def _response(status: int, message: str, data: Any = None) -> dict[str, Any]:
+    body = {"data": data, "message": message, "status": "error" if status >= 400 else "success"}
+    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
+
+
+def _raw_body(event: dict[str, Any]) -> bytes:
+    """The exact bytes Stripe signed: Function URLs pass a text body as is and anything else base64-encoded."""
+    body = event.get("body") or ""
+    return base64.b64decode(body) if event.get("isBase64Encoded") else body.encode()
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.LAMBDA_FUNCTION_URL, clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
+    try:
+        stripe_event = billing.verified_event(_raw_body(event), headers.get("stripe-signature"))
+    except billing.InvalidWebhook as error:
+        logger.warning("Rejected a webhook request", extra={"reason": str(error)})
+        return _response(400, str(error))
+    logger.append_keys(stripe_event_id=stripe_event.get("id"), stripe_event_type=stripe_event.get("type"))
+    outcome = billing.settle(stripe_event)
+    if outcome == "credited":
+        metrics.add_metric(name="CheckoutSessionsCredited", unit=MetricUnit.Count, value=1)
+    return _response(200, "Webhook received.", {"outcome": outcome})

@@ -1,0 +1,531 @@
+"""Stripe billing: the rate, Checkout and the customer portal through the API (the real stripe library talking to
+the local stand-in on a free port), and the webhook handler with signed, forged, stale, replayed and concurrent
+deliveries."""
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+from werkzeug.serving import make_server
+
+from clara import dynamo, ledger
+from clara.settings import get_settings
+from clara.tokens import issue_api_key_token
+from local_runtime.environment import function_environment
+from local_runtime.events import LambdaContext, function_url_event
+from local_runtime.stripe_standin import StripeStandIn, sign
+
+from .accounts import JSON, PRIVATE_KEY, PUBLIC_KEY, SignedIn, signed_in_user
+from .conftest import FUNCTIONS, TEMPLATE, TEST_ENVIRONMENT, Stack
+
+RATE_MESSAGE = (
+    "Credits rate fetched successfully. Upper limit and lower limit are in fiat. Rate is in credits per dollar. "
+    "Any amount beyond the limits will not be credited."
+)
+NO_RATE = "No credits rate found for the given amount."
+INACTIVE = "Please activate your account to access the requested resource."
+INVALID = "One or more required parameters are either not given or have invalid schema."
+WEBHOOK_SECRET = "whsec_integration_tests"
+CLIENT_URL = "https://app.example.com"
+
+
+@dataclass
+class StandIn:
+    app: StripeStandIn
+    base: str  # STRIPE_API_BASE for the functions
+
+
+@pytest.fixture
+def standin() -> Iterator[StandIn]:
+    app = StripeStandIn(WEBHOOK_SECRET, webhook_path=None)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield StandIn(app, f"http://127.0.0.1:{server.server_port}")
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def stripe_api(call_api, standin: StandIn):
+    """call_api with the stripe library pointed at the stand-in (no STRIPE_SECRET_KEY, as locally)."""
+
+    def call(method: str, path: str, token: str, body: Any = None, **env: str):
+        headers = {**JSON, "Authorization": f"Bearer {token}"}
+        environment = {"STRIPE_API_BASE": standin.base, "CLIENT_URL": CLIENT_URL, **env}
+        payload = None if body is None else body if isinstance(body, str) else json.dumps(body)
+        return call_api(method, f"/api/v1/stripe/{path}", headers=headers, body=payload, env=environment)
+
+    return call
+
+
+@pytest.fixture
+def user(call_api) -> SignedIn:
+    return signed_in_user(call_api)
+
+
+def stored_user(stack: Stack, user_id: str) -> dict[str, Any]:
+    table = stack.session.resource("dynamodb").Table(stack.physical_ids["ClaraTable"])
+    return table.get_item(Key={"pk": f"USER#{user_id}", "sk": "USER"}, ConsistentRead=True)["Item"]
+
+
+def api_key_token(stack: Stack, user_id: str) -> str:
+    table = stack.session.resource("dynamodb").Table(stack.physical_ids["ClaraTable"])
+    key = table.get_item(Key={"pk": f"USER#{user_id}", "sk": "API_KEY"}, ConsistentRead=True)["Item"]
+    return issue_api_key_token(user_id, key["id"])
+
+
+# ------------------------------------------------------------------------------------------- rate
+
+
+def test_rate_answers_the_configured_band_with_the_contract_message(stripe_api, user, stack):
+    for token in (user.token, api_key_token(stack, user.id)):
+        response = stripe_api("GET", "rate", token)
+
+        assert response.status == 200, response.text
+        band = {"lower_limit": 5, "upper_limit": 10000, "rate": 100, "stripe_price_id": None}
+        assert response.json == {"data": [band], "message": RATE_MESSAGE, "status": "success"}
+
+
+def test_rate_bands_come_from_stripe_rates(stripe_api, user):
+    bands = json.dumps(
+        [{"lower_limit": 100, "upper_limit": 500, "rate": 110}, {"lower_limit": 1, "upper_limit": 99, "rate": 100}]
+    )
+
+    rates = stripe_api("GET", "rate", user.token, STRIPE_RATES=bands).json["data"]
+    bought = stripe_api("POST", "buy", user.token, {"amount": 100, "return_path": ""}, STRIPE_RATES=bands)
+
+    assert [band["lower_limit"] for band in rates] == [1, 100]
+    assert bought.status == 201, bought.text
+    assert bought.json["data"]["value_in_credits"] == 11000
+
+
+def test_stripe_routes_refuse_an_inactive_user(call_api, stripe_api):
+    registered = call_api(
+        "POST",
+        "/api/v1/auth/register",
+        headers={**JSON, "Authorization": PUBLIC_KEY},
+        body=json.dumps({"first_name": "Ada", "last_name": "L", "email": "new@example.com", "password": "pw-12345678"}),
+    )
+    token = registered.json["data"]["token"]
+
+    for method, path, body in (("GET", "rate", None), ("POST", "portal", None), ("POST", "buy", {"amount": 5})):
+        response = stripe_api(method, path, token, body)
+
+        assert response.status == 401
+        assert response.json == {"data": None, "message": INACTIVE, "status": "error"}
+
+
+def test_stripe_routes_refuse_the_private_key_and_anonymous_callers(call_api):
+    for authorization, status in ((PRIVATE_KEY, 403), (PUBLIC_KEY, 403), ("", 401)):
+        response = call_api("GET", "/api/v1/stripe/rate", headers={"Authorization": authorization})
+
+        assert response.status == status
+
+
+# ------------------------------------------------------------------------------------------- buy
+
+
+def test_buy_creates_a_checkout_session_for_the_users_customer(stripe_api, user, standin, stack):
+    response = stripe_api("POST", "buy", user.token, {"amount": 5, "return_path": "billing?tab=credits"})
+
+    assert response.status == 201, response.text
+    assert response.json["message"] == "Checkout session created successfully."
+    data = response.json["data"]
+    assert data == {
+        "return_path": "billing?tab=credits",
+        "url": data["url"],
+        "value_in_credits": 500,
+        "value_in_fiat": 5,
+    }
+    session_id = data["url"].rsplit("/", 1)[1]
+    assert data["url"] == f"{standin.base}/pay/{session_id}" and session_id.startswith("cs_test_")
+    session = standin.app.sessions[session_id]
+    assert session["customer"] == stored_user(stack, user.id)["stripe_customer_id"]
+    assert session["client_reference_id"] == user.id
+    assert session["amount_total"] == 500
+    assert session["metadata"] == {"user_id": user.id, "credits": "500", "fiat": "5"}
+    assert session["_product"] == "500 Clara credits"
+    assert session["success_url"] == f"{CLIENT_URL}/billing?tab=credits&stripe_status=success"
+    assert session["cancel_url"] == f"{CLIENT_URL}/billing?tab=credits&stripe_status=cancel"
+
+
+def test_buy_with_an_empty_return_path_returns_to_the_client_root(stripe_api, user, standin):
+    data = stripe_api("POST", "buy", user.token, {"amount": 10000, "return_path": ""}).json["data"]
+
+    session = standin.app.sessions[data["url"].rsplit("/", 1)[1]]
+    assert session["success_url"] == f"{CLIENT_URL}/?stripe_status=success"
+    assert data["value_in_credits"] == 1_000_000
+
+
+@pytest.mark.parametrize("amount", [4, 10001])
+def test_buy_outside_every_band_is_404(stripe_api, user, standin, amount):
+    response = stripe_api("POST", "buy", user.token, {"amount": amount, "return_path": ""})
+
+    assert response.status == 404
+    assert response.json == {"data": None, "message": NO_RATE, "status": "error"}
+    assert standin.app.sessions == {}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"amount": "5", "return_path": ""},
+        {"amount": 5.0, "return_path": ""},
+        {"amount": True, "return_path": ""},
+        {"amount": 0, "return_path": ""},
+        {"amount": -5, "return_path": ""},
+        {"amount": 5},
+        {"return_path": ""},
+        {"amount": 5, "return_path": "", "currency": "eur"},
+        {"amount": 5, "return_path": None},
+        {"amount": 5, "return_path": "https://evil.example.com/"},
+        {"amount": 5, "return_path": "//evil.example.com"},
+        {"amount": 5, "return_path": "javascript:alert(1)"},
+        {"amount": 5, "return_path": "/\\evil.example.com"},
+        {"amount": 5, "return_path": "x" * 513},
+        "{not json",
+    ],
+)
+def test_buy_with_a_bad_body_is_400(stripe_api, user, standin, body):
+    response = stripe_api("POST", "buy", user.token, body)
+
+    assert response.status == 400
+    assert response.json == {"data": None, "message": INVALID, "status": "error"}
+    assert standin.app.sessions == {}
+
+
+def test_buy_without_a_body_is_400_empty(stripe_api, user):
+    response = stripe_api("POST", "buy", user.token)
+
+    assert (response.status, response.json["message"]) == (400, "Request body is empty.")
+
+
+def test_a_return_path_of_512_characters_is_accepted(stripe_api, user):
+    # The idempotency key is a digest, within Stripe's 255 characters whatever the path.
+    assert stripe_api("POST", "buy", user.token, {"amount": 5, "return_path": "p" * 512}).status == 201
+
+
+def test_a_retried_request_reuses_its_checkout_session(stripe_api, user, standin):
+    from clara import billing, users
+
+    stripe_api("GET", "rate", user.token)  # the function's environment, with the stand-in's base
+    found = users.get_user(user.id)
+    assert found is not None
+    request = billing.BuyRequest(amount=5, return_path="")
+
+    first, retried = (billing.checkout(found, request, "request-1") for _ in range(2))
+    other = billing.checkout(found, request, "request-2")
+
+    assert first.url == retried.url != other.url
+    assert len(standin.app.sessions) == 2
+
+
+def test_without_a_stripe_key_or_stand_in_buying_is_a_500_not_a_silent_fallback(call_api, user, standin):
+    # The template's secret holds the placeholder "replace-me", and no STRIPE_API_BASE is set.
+    response = call_api(
+        "POST",
+        "/api/v1/stripe/buy",
+        headers={**JSON, **user.bearer},
+        body=json.dumps({"amount": 5, "return_path": ""}),
+    )
+
+    assert response.status == 500
+    assert response.json["message"] == "Something went wrong."
+    assert standin.app.sessions == {}
+
+
+def test_production_never_uses_the_stand_in(stripe_api, user, standin):
+    response = stripe_api("POST", "buy", user.token, {"amount": 5, "return_path": ""}, ENVIRONMENT="production")
+
+    assert response.status == 500
+    assert standin.app.customers == {}
+
+
+# ------------------------------------------------------------------------------------------- portal
+
+
+def test_portal_creates_the_customer_once(stripe_api, user, standin, stack):
+    first = stripe_api("POST", "portal", user.token)
+    second = stripe_api("POST", "portal", user.token)
+
+    for response in (first, second):
+        assert response.status == 201, response.text
+        assert response.json["message"] == "Customer portal session created successfully."
+        assert response.json["data"]["url"].startswith(f"{standin.base}/portal/bps_")
+    assert first.json["data"]["url"] != second.json["data"]["url"]
+    assert len(standin.app.customers) == 1
+    (customer,) = standin.app.customers.values()
+    assert customer["email"] == user.email and customer["metadata"] == {"user_id": user.id}
+    assert stored_user(stack, user.id)["stripe_customer_id"] == customer["id"]
+    portals = list(standin.app.portal_sessions.values())
+    assert {portal["customer"] for portal in portals} == {customer["id"]}
+    assert portals[0]["return_url"] == CLIENT_URL  # STRIPE_RETURN_URL unset
+
+
+def test_portal_returns_to_stripe_return_url_when_set(stripe_api, user, standin):
+    stripe_api("POST", "portal", user.token, STRIPE_RETURN_URL="https://app.example.com/account")
+
+    assert [portal["return_url"] for portal in standin.app.portal_sessions.values()] == [
+        "https://app.example.com/account"
+    ]
+
+
+def test_concurrent_first_purchases_share_one_customer(stripe_api, user, standin, stack):
+    from clara import billing, users
+
+    stripe_api("GET", "rate", user.token)  # sets the function's environment (the stand-in's base) for the threads
+    found = users.get_user(user.id)
+    assert found is not None
+    start = threading.Barrier(8)
+    customers: list[str] = []
+
+    def first_purchase() -> None:
+        start.wait()
+        customers.append(billing._customer_id(billing.stripe_client(), found))
+
+    threads = [threading.Thread(target=first_purchase) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(standin.app.customers) == 1
+    assert set(customers) == {stored_user(stack, user.id)["stripe_customer_id"]}
+
+
+# ------------------------------------------------------------------------------------------- webhook
+
+
+@pytest.fixture
+def webhook(stack: Stack, monkeypatch: pytest.MonkeyPatch):
+    """POST a payload to the webhook function as its Function URL would, with the given Stripe-Signature."""
+    environment = function_environment(
+        TEMPLATE,
+        "StripeWebhookFunction",
+        stack.physical_ids,
+        {**TEST_ENVIRONMENT, "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET},
+    )
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    handler = FUNCTIONS.handler("StripeWebhookFunction")
+
+    def deliver(payload: bytes, signature: str | None, content_type: str = "application/json") -> dict[str, Any]:
+        headers = {"Content-Type": content_type, "User-Agent": "Stripe/1.0"}
+        if signature is not None:
+            headers["Stripe-Signature"] = signature
+        event = function_url_event("POST", "/", "", headers, payload)
+        return handler(event, LambdaContext("StripeWebhookFunction", 15))
+
+    return deliver
+
+
+def stripe_event(
+    user_id: str,
+    session_id: str = "cs_test_a1",
+    kind: str = "checkout.session.completed",
+    payment_status: str = "paid",
+    credits: str = "500",
+    fiat: str = "5",
+) -> bytes:
+    session = {
+        "id": session_id,
+        "object": "checkout.session",
+        "mode": "payment",
+        "payment_status": payment_status,
+        "amount_total": int(fiat) * 100,
+        "client_reference_id": user_id,
+        "metadata": {"user_id": user_id, "credits": credits, "fiat": fiat},
+    }
+    event = {"id": f"evt_{session_id}_{kind}", "object": "event", "type": kind, "data": {"object": session}}
+    return json.dumps(event).encode()
+
+
+def credits_of(user: SignedIn) -> float:
+    return ledger_user(user.id)["credits"]
+
+
+def ledger_user(user_id: str) -> dict[str, Any]:
+    item = dynamo.get(dynamo.user_pk(user_id), "USER")
+    assert item is not None
+    return item
+
+
+def credit_transactions(user_id: str) -> list[ledger.Transaction]:
+    return [t for t in ledger.list_transactions(user_id, 100, 0) if t.type == "CREDIT"]
+
+
+def body_of(result: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(result["body"])
+
+
+def test_a_signed_paid_session_is_credited_once(webhook, user):
+    payload = stripe_event(user.id)
+
+    result = webhook(payload, sign(payload, WEBHOOK_SECRET))
+
+    assert result["statusCode"] == 200, result
+    assert body_of(result)["data"] == {"outcome": "credited"}
+    assert credits_of(user) == 500
+    (transaction,) = credit_transactions(user.id)
+    assert transaction.id == ledger.transaction_id_for("cs_test_a1")
+    assert transaction.description == "User bought 500 credits for $5."
+    assert (transaction.value_in_credits, transaction.value_in_fiat) == (500, 5)
+
+
+def test_ten_deliveries_credit_once(webhook, user):
+    payload = stripe_event(user.id)
+
+    outcomes = [body_of(webhook(payload, sign(payload, WEBHOOK_SECRET)))["data"]["outcome"] for _ in range(10)]
+
+    assert outcomes == ["credited"] + ["already_credited"] * 9
+    assert credits_of(user) == 500
+    assert len(credit_transactions(user.id)) == 1
+    items = dynamo.query(
+        KeyConditionExpression="pk = :pk", ExpressionAttributeValues=dynamo.values(pk=f"USER#{user.id}")
+    )
+    bought = [item for item in items if item.get("event") == "credits_bought"]
+    assert [item["details"] for item in bought] == [{"checkout_session": "cs_test_a1", "credits": 500, "fiat": 5}]
+
+
+@pytest.fixture
+def atomic_moto_transactions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DynamoDB applies a transaction atomically; moto copies the table, applies, and on a cancellation restores
+    the copy, which can undo another thread's committed write. One transaction at a time restores atomicity
+    (the racing application code above it still runs concurrently)."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.Lock()
+    original = DynamoDBBackend.transact_write_items
+
+    def atomic(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+        with lock:
+            original(self, transact_items)
+
+    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", atomic)
+
+
+@pytest.mark.usefixtures("atomic_moto_transactions")
+def test_concurrent_deliveries_credit_once(webhook, user):
+    payload = stripe_event(user.id)
+    start = threading.Barrier(10)
+    results: list[dict[str, Any]] = []
+
+    def deliver() -> None:
+        start.wait()
+        results.append(webhook(payload, sign(payload, WEBHOOK_SECRET)))
+
+    threads = [threading.Thread(target=deliver) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert [result["statusCode"] for result in results] == [200] * 10
+    assert sorted(body_of(result)["data"]["outcome"] for result in results).count("credited") == 1
+    assert credits_of(user) == 500
+    assert len(credit_transactions(user.id)) == 1
+
+
+def test_a_base64_body_is_verified_on_its_decoded_bytes(webhook, user):
+    payload = stripe_event(user.id)
+
+    result = webhook(payload, sign(payload, WEBHOOK_SECRET), content_type="application/octet-stream")
+
+    assert result["statusCode"] == 200
+    assert credits_of(user) == 500
+
+
+@pytest.mark.parametrize("forgery", ["missing", "wrong secret", "stale", "tampered", "garbage"])
+def test_a_forged_or_stale_delivery_is_400_and_credits_nothing(webhook, user, forgery):
+    payload = stripe_event(user.id)
+    signature: str | None = {
+        "missing": None,
+        "wrong secret": sign(payload, "whsec_someone_else"),
+        "stale": sign(payload, WEBHOOK_SECRET, timestamp=int(time.time()) - 301),
+        "tampered": sign(payload, WEBHOOK_SECRET),
+        "garbage": "t=abc,v1=zzz",
+    }[forgery]
+    if forgery == "tampered":
+        payload = payload.replace(b'"credits": "500"', b'"credits": "50000"')
+
+    result = webhook(payload, signature)
+
+    assert result["statusCode"] == 400
+    assert body_of(result) == {
+        "data": None,
+        "message": "The Stripe-Signature header is missing, invalid or too old.",
+        "status": "error",
+    }
+    assert credits_of(user) == 0
+    assert credit_transactions(user.id) == []
+
+
+def test_a_signed_payload_that_is_not_json_is_400(webhook, user):
+    result = webhook(b"not json", sign(b"not json", WEBHOOK_SECRET))
+
+    assert result["statusCode"] == 400
+
+
+def test_other_event_types_are_acknowledged_and_ignored(webhook, user):
+    payload = stripe_event(user.id, kind="checkout.session.expired")
+
+    result = webhook(payload, sign(payload, WEBHOOK_SECRET))
+
+    assert result["statusCode"] == 200
+    assert body_of(result)["data"] == {"outcome": "ignored"}
+    assert credits_of(user) == 0
+
+
+def test_an_unpaid_completed_session_waits_for_async_payment_succeeded(webhook, user):
+    completed = stripe_event(user.id, payment_status="unpaid")
+    succeeded = stripe_event(user.id, kind="checkout.session.async_payment_succeeded")
+
+    first = webhook(completed, sign(completed, WEBHOOK_SECRET))
+    assert (first["statusCode"], credits_of(user)) == (200, 0)
+
+    second = webhook(succeeded, sign(succeeded, WEBHOOK_SECRET))
+    assert second["statusCode"] == 200
+    assert body_of(second)["data"] == {"outcome": "credited"}
+    assert credits_of(user) == 500
+    assert len(credit_transactions(user.id)) == 1
+
+
+def test_fractional_credits_are_described_as_numbers(webhook, user):
+    payload = stripe_event(user.id, credits="552.5", fiat="5")
+
+    webhook(payload, sign(payload, WEBHOOK_SECRET))
+
+    (transaction,) = credit_transactions(user.id)
+    assert transaction.description == "User bought 552.5 credits for $5."
+
+
+def test_a_transient_dynamodb_failure_raises_so_stripe_retries(webhook, user, monkeypatch):
+    payload = stripe_event(user.id)
+
+    def throttled(**_: Any) -> None:
+        raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "TransactWriteItems")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(dynamo.client(), "transact_write_items", throttled)
+        with pytest.raises(ClientError):
+            webhook(payload, sign(payload, WEBHOOK_SECRET))
+
+    assert webhook(payload, sign(payload, WEBHOOK_SECRET))["statusCode"] == 200  # the retry credits
+    assert credits_of(user) == 500
+
+
+def test_the_placeholder_webhook_secret_is_an_error_not_an_open_door(webhook, user, monkeypatch):
+    monkeypatch.delenv("STRIPE_WEBHOOK_SECRET")  # the template's secret id remains, and holds "replace-me"
+    payload = stripe_event(user.id)
+
+    with pytest.raises(Exception, match="replace-me"):
+        webhook(payload, sign(payload, "replace-me"))
+
+    assert credits_of(user) == 0
