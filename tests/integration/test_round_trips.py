@@ -177,3 +177,23 @@ def test_login_median_at_bcrypt_cost_12(call_api):
     print(f"\nLogin at bcrypt cost 12: median {median * 1000:.0f} ms of {[round(t * 1000) for t in timings]}")
     # One check at cost 12 is about 0.24 s on one core; two would be about 0.5 s.
     assert median < 1.0
+
+
+def test_a_page_of_transactions_costs_3_round_trips(call_api, accounts, dynamodb_calls):
+    account = accounts.active()
+    for credits in (1, 2, 3):
+        payload = body({"description": "d", "value_in_credits": credits, "value_in_fiat": 0, "type": "CREDIT"})
+        call_api("POST", f"{API}/users/{account.id}/transactions", headers=headers(PRIVATE), body=payload)
+
+    response, names = dynamodb_calls.during(
+        lambda: call_api(
+            "GET",
+            f"{API}/users/{account.id}/transactions",
+            headers={"Authorization": account.auth},
+            query={"limit": "2"},
+        )
+    )
+
+    report("GET /users/{id}/transactions?limit=2 (user token)", names)
+    assert response.status == 200 and len(response.json["data"]) == 2
+    assert names == ["UpdateItem", "BatchGetItem", "Query"], names

@@ -529,3 +529,18 @@ def test_the_placeholder_webhook_secret_is_an_error_not_an_open_door(webhook, us
         webhook(payload, sign(payload, "replace-me"))
 
     assert credits_of(user) == 0
+
+
+def test_a_webhook_credit_is_one_dynamodb_transaction(webhook, user):
+    calls: list[str] = []
+    events = dynamo.client().meta.events
+    events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name), unique_id="webhook-calls")
+    payload = stripe_event(user.id, session_id="cs_test_round_trips")
+    try:
+        result = webhook(payload, sign(payload, WEBHOOK_SECRET))
+    finally:
+        events.unregister("before-call.dynamodb", unique_id="webhook-calls")
+
+    print(f"\nDynamoDB round trips, webhook credit: {len(calls)} {calls}")
+    assert result["statusCode"] == 200
+    assert calls == ["TransactWriteItems"]
