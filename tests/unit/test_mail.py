@@ -13,7 +13,7 @@ from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
-from clara import mail
+from clara.aws import aws_client
 from clara.mail import Mailer
 from clara.observability import logger
 from clara.settings import get_settings
@@ -171,7 +171,7 @@ def test_an_ses_failure_reaches_the_caller(outbox: Outbox, monkeypatch: pytest.M
 
 
 def test_the_default_client_is_a_shared_ses_client(outbox: Outbox):
-    mail._ses_client.cache_clear()
+    aws_client.cache_clear()
     try:
         first, second = Mailer(), Mailer()
         assert first._client is second._client
@@ -179,4 +179,4 @@ def test_the_default_client_is_a_shared_ses_client(outbox: Outbox):
         first.send_otp("ada@example.com", "Ada", "ACTIVATION", "123456")
         assert len(ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages) == 1
     finally:
-        mail._ses_client.cache_clear()
+        aws_client.cache_clear()

@@ -16,6 +16,7 @@ from clara import dynamo, otp, users
 from clara.api_keys import new_api_key_item
 from clara.audit import AuditEvent, audit_put
 from clara.auth import Caller
+from clara.aws import aws_client
 from clara.errors import (
     AlreadyExists,
     AuthenticationFailed,
@@ -423,9 +424,7 @@ def _delete_files_of(user_id: str) -> None:
     bucket = get_settings().attachments_bucket
     if not bucket:
         return
-    import boto3
-
-    s3: Any = boto3.client("s3")
+    s3 = aws_client("s3")
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{user_id}/"):
         keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
         if keys:

@@ -6,7 +6,6 @@ import base64
 import binascii
 import json
 import time
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
@@ -14,6 +13,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from clara import dynamo, ledger
 from clara.analyzers import AttachmentInput, PermanentAnalysisError, analyzer_for_settings
 from clara.attachments import Upload, check_upload
+from clara.aws import aws_client
 from clara.errors import InsufficientCredits, InvalidSchema, SomethingWentWrong
 from clara.formats import new_id, utc_now
 from clara.multipart import read_parts
@@ -25,18 +25,12 @@ from clara.users import User
 LEASE_SECONDS = 180  # longer than the worker's timeout (150 s): a crashed run's task can be claimed again after it
 
 
-@cache
 def _s3() -> Any:
-    import boto3
-
-    return boto3.client("s3")
+    return aws_client("s3")
 
 
-@cache
 def _sqs() -> Any:
-    import boto3
-
-    return boto3.client("sqs")
+    return aws_client("sqs")
 
 
 # ------------------------------------------------------------------------------------------- the request

@@ -13,6 +13,7 @@ from functools import cache
 from itertools import islice
 from typing import Any
 
+from clara.aws import aws_client
 from clara.settings import get_settings
 
 Item = dict[str, Any]
@@ -20,10 +21,8 @@ Item = dict[str, Any]
 
 @cache
 def client() -> Any:
-    """Created on first use, not at import; region and endpoint (AWS_ENDPOINT_URL) come from the environment."""
-    import boto3
-
-    return boto3.client("dynamodb")
+    """The DynamoDB client; tests register their round-trip counters on it."""
+    return aws_client("dynamodb")
 
 
 def table() -> str:

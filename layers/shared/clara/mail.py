@@ -5,10 +5,10 @@ Codes and passwords never reach the log: only the kind of email and SES's messag
 """
 
 from dataclasses import dataclass
-from functools import cache
 from html import escape
 from typing import Any
 
+from clara.aws import aws_client
 from clara.observability import logger
 from clara.settings import get_settings
 
@@ -20,12 +20,8 @@ OTP_PURPOSES: dict[str, tuple[str, str]] = {
 }
 
 
-@cache
 def _ses_client() -> Any:
-    # Imported here so that functions which never send email do not pay for boto3 at cold start.
-    import boto3
-
-    return boto3.client("ses")
+    return aws_client("ses")
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from clara.analyzers import (
     PermanentAnalysisError,
     Verdict,
 )
+from clara.aws import aws_client
 from clara.observability import logger
 from clara.settings import get_settings
 
@@ -79,14 +80,12 @@ def _default_bedrock() -> Any:
     return boto3.client("bedrock-runtime", config=_BEDROCK_CONFIG)
 
 
-@cache
 def _default_transcribe() -> Any:
-    return boto3.client("transcribe")
+    return aws_client("transcribe")
 
 
-@cache
 def _default_s3() -> Any:
-    return boto3.client("s3")
+    return aws_client("s3")
 
 
 @cache
