@@ -58,10 +58,18 @@ build: install-tools  ## sam build: the shared layer and every function, for pyt
 BENCH_VENV := .local/bench-venv
 BENCH_PYTHON := $(if $(PY313_DIR),$(PY313_DIR)python3.13,$(PYTHON))
 
-$(BENCH_VENV)/.installed: layers/shared/requirements.txt requirements-dev.txt
+$(BENCH_VENV)/.installed: layers/shared/requirements.txt requirements-dev.txt $(wildcard functions/*/requirements.txt)
 	$(BENCH_PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
 		--requirement layers/shared/requirements.txt $$(grep -E '^boto3==' requirements-dev.txt)
+	@# Each function's own packages in a folder of its own, as in its Lambda package (/var/task).
+	for requirements in functions/*/requirements.txt; do \
+		group=$$(basename $$(dirname $$requirements)); \
+		if grep -qvE '^\s*(#|$$)' $$requirements; then \
+			$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
+				--requirement $$requirements --target .local/bench-functions/$$group --upgrade; \
+		fi; \
+	done
 	touch $@
 
 bench: install $(BENCH_VENV)/.installed  ## Measure the performance budgets of DESIGN.md §6
