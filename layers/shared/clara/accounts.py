@@ -28,7 +28,7 @@ from clara.errors import (
 )
 from clara.formats import new_id, utc_now
 from clara.mail import Mailer
-from clara.observability import logger
+from clara.observability import count, logger
 from clara.passwords import hash_password, verify_password
 from clara.schemas import ChangePasswordRequest, RegisterRequest, UpdateUserRequest
 from clara.settings import get_settings
@@ -115,6 +115,7 @@ def register(request: RegisterRequest, caller: Caller) -> tuple[User, str]:
     _create_user(user, session_put, otp_put, audit_put("register", user_id=user.id, source_ip=caller.source_ip))
     link = f"{settings.client_url}/auth/email/activate?" + urlencode({"email": user.email, "code": code})
     _send(lambda: Mailer().send_welcome(user.email, user.first_name or "", code, link), "welcome")
+    count("Registrations")
     return user, token
 
 
@@ -174,6 +175,7 @@ def google_sign_in(id_token: str, source_ip: str) -> tuple[User, str, bool]:
         token, session_put = _new_session(user.id)
         _create_user(user, session_put, audit_put("google_sign_in", user_id=user.id, source_ip=source_ip, new=True))
         _send(lambda: Mailer().send_generated_password(user.email, user.first_name or "", password), "password")
+        count("Registrations")
         return user, token, True
 
     user = records.user
@@ -223,12 +225,15 @@ def login(authorization: str | None, code: str | None, source_ip: str) -> tuple[
     now = utc_now()
 
     if user is None:
+        count("LoginsFailed")
         dynamo.client().put_item(**_audit_only("login_failed", None, source_ip, reason="unknown_email"))
         raise AuthenticationFailed()
     if user.locked_until and user.locked_until > now:
+        count("LoginsFailed")
         dynamo.client().put_item(**_audit_only("login_failed", user.id, source_ip, reason="locked"))
         raise AuthenticationFailed()
     if not password_ok:
+        count("LoginsFailed")
         _count_failed_login(user, now, source_ip)
         raise AuthenticationFailed()
 
@@ -237,6 +242,7 @@ def login(authorization: str | None, code: str | None, source_ip: str) -> tuple[
         try:
             operations.append(otp.check(records.otps.get("TWO_FACTOR_AUTH") if records else None, code))
         except AuthenticationFailed:
+            count("LoginsFailed")
             dynamo.client().put_item(**_audit_only("login_failed", user.id, source_ip, reason="2fa_code"))
             raise TwoFactorRequired() from None
     token, session_put = _new_session(user.id)
@@ -252,6 +258,7 @@ def login(authorization: str | None, code: str | None, source_ip: str) -> tuple[
         if user.is_2fa_enabled and dynamo.error_code(error) == "TransactionCanceledException":
             raise TwoFactorRequired() from error  # the code was used by a concurrent login
         raise
+    count("LoginsSucceeded")
     return _stored(user, failed_logins=0, failures_since=None, locked_until=None), token
 
 

@@ -17,7 +17,7 @@ from clara.aws import aws_client
 from clara.errors import InsufficientCredits, InvalidSchema, SomethingWentWrong
 from clara.formats import new_id, utc_now
 from clara.multipart import read_parts
-from clara.observability import logger
+from clara.observability import count, logger
 from clara.settings import get_settings
 from clara.tasks import StoredAttachment, Task, get_task, status_update, task_put
 from clara.users import User
@@ -132,6 +132,8 @@ def submit(user: User, text: str, uploads: list[Upload]) -> Task:
         fail_and_refund(task, "The analysis could not be queued. Your credits were refunded.")
         _delete_files(stored)
         raise SomethingWentWrong() from error
+    count("AnalysesCreated")
+    count("CreditsSpent", cost)
     return task
 
 
@@ -183,6 +185,7 @@ def process_message(body: str, receive_count: int) -> None:
             result=result.model_dump(mode="json"),
         )
     )
+    count("AnalysesCompleted")
 
 
 def _claim(task: Task, run_id: str) -> None:
@@ -247,6 +250,7 @@ def _kind(media_type: str) -> Any:
 
 def fail_and_refund(task: Task, error: str) -> None:
     """FAILED with `error` and the cost credited back, in one transaction, once whatever the retries."""
+    count("AnalysesFailed")
     fail = status_update(task, "FAILED", allowed_from=("PENDING", "PROCESSING"), error=error, lease_until=0)
     try:
         ledger.record(

@@ -3,6 +3,7 @@
 import warnings
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
 
 from clara.settings import SERVICE_NAME
 
@@ -15,3 +16,8 @@ metrics = Metrics(service=SERVICE_NAME, namespace="Clara")
 
 # Most requests record no metric of their own; Powertools would warn about that on every one of them.
 warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
+
+
+def count(name: str, value: float = 1) -> None:
+    """A business metric (Registrations, LoginsFailed, AnalysesCompleted, ...), flushed with the invocation."""
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
