@@ -32,6 +32,8 @@ def _raw_body(event: dict[str, Any]) -> bytes:
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if event.get("requestContext", {}).get("http", {}).get("method") != "POST":
+        return _response(405, "The requested method is not allowed for this route.")
     headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
     try:
         stripe_event = billing.verified_event(_raw_body(event), headers.get("stripe-signature"))

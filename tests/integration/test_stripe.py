@@ -544,3 +544,14 @@ def test_a_webhook_credit_is_one_dynamodb_transaction(webhook, user):
     print(f"\nDynamoDB round trips, webhook credit: {len(calls)} {calls}")
     assert result["statusCode"] == 200
     assert calls == ["TransactWriteItems"]
+
+
+def test_the_webhook_accepts_only_post(webhook, user, stack):
+    handler = FUNCTIONS.handler("StripeWebhookFunction")
+    event = function_url_event("GET", "/", "", {"User-Agent": "curl/8"}, b"")
+
+    result = handler(event, LambdaContext("StripeWebhookFunction", 15))
+
+    assert result["statusCode"] == 405
+    assert body_of(result)["message"] == "The requested method is not allowed for this route."
+    assert credits_of(user) == 0
