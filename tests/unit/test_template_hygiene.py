@@ -1,0 +1,48 @@
+"""Every function of template.yaml comes with what running it in production needs: a sample event, a row in
+the README's endpoint table, and a log group whose retention is set (not CloudWatch's keep-forever default)."""
+
+from pathlib import Path
+
+import pytest
+
+from local_runtime.template import load_template
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = load_template(ROOT / "template.yaml")
+FUNCTIONS = sorted(TEMPLATE.functions)
+
+
+def log_group_of(function_id: str) -> dict | None:
+    for resource in TEMPLATE.resources.values():
+        name = resource.get("Properties", {}).get("LogGroupName")
+        if resource.get("Type") == "AWS::Logs::LogGroup" and name == {"Fn::Sub": f"/aws/lambda/${{{function_id}}}"}:
+            return resource
+    return None
+
+
+@pytest.mark.parametrize("function_id", FUNCTIONS)
+def test_a_function_has_a_sample_event(function_id: str):
+    group = TEMPLATE.functions[function_id].code_uri.name
+
+    assert list((ROOT / "events").glob(f"{group}.json")) or list((ROOT / "events").glob(f"{group}.*.json"))
+
+
+@pytest.mark.parametrize("function_id", FUNCTIONS)
+def test_a_function_has_a_row_in_the_readme(function_id: str):
+    rows = [line for line in (ROOT / "README.md").read_text().splitlines() if line.startswith("|")]
+
+    assert any(f"| {function_id} |" in row for row in rows)
+
+
+@pytest.mark.parametrize("function_id", FUNCTIONS)
+def test_a_function_has_a_log_group_with_a_retention(function_id: str):
+    log_group = log_group_of(function_id)
+
+    assert log_group is not None, f"no AWS::Logs::LogGroup named /aws/lambda/${{{function_id}}}"
+    assert log_group["Properties"].get("RetentionInDays")
+
+
+def test_every_parameter_is_explained_in_the_readme():
+    readme = (ROOT / "README.md").read_text()
+
+    assert [name for name in TEMPLATE.parameters if f"`{name}`" not in readme] == []
