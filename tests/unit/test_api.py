@@ -12,6 +12,7 @@ from clara.api import create_app, lambda_handler_for, read_body, read_page
 from clara.envelope import success
 from clara.errors import NoAccess
 from clara.observability import logger
+from clara.settings import get_settings
 from local_runtime.events import LambdaContext, api_gateway_event
 
 
@@ -143,3 +144,54 @@ def test_log_lines_carry_the_request_id_as_correlation_id(log_lines):
 
     [logged] = [line for line in log_lines() if line["level"] == "ERROR"]
     assert logged["correlation_id"] == event["requestContext"]["requestId"]
+
+
+@pytest.fixture
+def cors(monkeypatch: pytest.MonkeyPatch):
+    def allow(origins: str) -> None:
+        monkeypatch.setenv("CORS_ALLOW_ORIGIN", origins)
+        get_settings.cache_clear()
+
+    yield allow
+    monkeypatch.delenv("CORS_ALLOW_ORIGIN", raising=False)
+    get_settings.cache_clear()
+
+
+def raw_call(method: str, headers: dict[str, str]) -> dict:
+    event = api_gateway_event(method, "/api/v1/greetings", resource="/{proxy+}", headers=headers)
+    return handler(event, LambdaContext("TestFunction", 3))
+
+
+def test_an_allowed_origin_gets_its_permission_on_answers_and_errors(cors):
+    cors("https://app.example.com,https://admin.example.com")
+
+    listed = raw_call("GET", {"Origin": "https://app.example.com"})
+    refused = raw_call("DELETE", {"Origin": "https://admin.example.com"})
+
+    assert listed["multiValueHeaders"]["Access-Control-Allow-Origin"] == ["https://app.example.com"]
+    assert refused["statusCode"] == 405
+    assert refused["multiValueHeaders"]["Access-Control-Allow-Origin"] == ["https://admin.example.com"]
+
+
+def test_a_preflight_from_an_allowed_origin_is_answered(cors):
+    cors("https://app.example.com")
+
+    answer = raw_call("OPTIONS", {"Origin": "https://app.example.com", "Access-Control-Request-Method": "POST"})
+
+    assert answer["statusCode"] == 204
+    headers = answer["multiValueHeaders"]
+    assert headers["Access-Control-Allow-Origin"] == ["https://app.example.com"]
+    assert "POST" in headers["Access-Control-Allow-Methods"][0]
+    assert "Authorization" in headers["Access-Control-Allow-Headers"][0]
+
+
+def test_other_origins_and_cors_off_get_no_permission(cors):
+    cors("https://app.example.com")
+    elsewhere = raw_call("GET", {"Origin": "https://evil.example.com"})
+    preflight = raw_call("OPTIONS", {"Origin": "https://evil.example.com"})
+    cors("")
+    off = raw_call("GET", {"Origin": "https://app.example.com"})
+
+    assert "Access-Control-Allow-Origin" not in (elsewhere.get("multiValueHeaders") or {})
+    assert preflight["statusCode"] == 405
+    assert "Access-Control-Allow-Origin" not in (off.get("multiValueHeaders") or {})

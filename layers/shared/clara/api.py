@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ValidationError
 
+from clara.cors import add_cors_headers, preflight
 from clara.envelope import failure
 from clara.errors import ClaraError, EmptyBody, InvalidSchema, MethodNotAllowed, RouteNotFound, SomethingWentWrong
 from clara.formats import LazyModel
@@ -42,7 +43,13 @@ def create_app() -> APIGatewayRestResolver:
     @app.exception_handler(NotFoundError)
     def no_route(_: NotFoundError) -> Response:
         path = app.context.get("_path") or ""
-        return failure(MethodNotAllowed() if _path_has_routes(app, path) else RouteNotFound())
+        if not _path_has_routes(app, path):
+            return failure(RouteNotFound())
+        if app.current_event.http_method == "OPTIONS":
+            answer = preflight(app.current_event.headers.get("Origin"))
+            if answer is not None:
+                return answer
+        return failure(MethodNotAllowed())
 
     @app.exception_handler(Exception)
     def unhandled(error: Exception) -> Response:
@@ -65,7 +72,7 @@ def lambda_handler_for(app: APIGatewayRestResolver) -> LambdaHandler:
     @tracer.capture_lambda_handler
     @metrics.log_metrics(capture_cold_start_metric=True)
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return app.resolve(event, context)
+        return add_cors_headers(event, app.resolve(event, context))
 
     return lambda_handler
 
