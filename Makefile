@@ -47,8 +47,9 @@ format: install-tools  ## Apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-validate: install-tools  ## sam validate --lint (cfn-lint) on template.yaml
+validate: install-tools  ## sam validate --lint, and cfn-lint with its informational checks too
 	$(AWS_ENV) $(BIN)/sam validate --lint --template template.yaml
+	$(AWS_ENV) $(BIN)/cfn-lint --include-checks I -- template.yaml
 
 build: install-tools  ## sam build: the shared layer and every function, for python3.13 on arm64
 	PATH="$(BUILD_PATH)" $(AWS_ENV) $(BIN)/sam build --template template.yaml

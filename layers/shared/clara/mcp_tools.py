@@ -1,0 +1,146 @@
+"""What the MCP server's tools do: the REST routes' own logic, for the user behind the token, as JSON-ready data.
+
+Each function returns what the matching REST route puts under the envelope's `data`, and raises the contract's
+errors (ClaraError) where the route raises them; functions/mcp turns those into MCP tool errors carrying the
+same message. The caller is already authenticated (functions/mcp does it before the MCP SDK sees the request),
+and every id a tool takes is looked up under the caller's own user, so another user's id is "not found" as on
+the REST routes. The MCP SDK is not imported here: only the MCP function pays for its import.
+"""
+
+import base64
+import binascii
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, StringConstraints, ValidationError
+
+from clara import analysis, billing, ledger, tasks
+from clara.attachments import Upload, check_upload, supported_attachments_view
+from clara.auth import Caller
+from clara.errors import InvalidSchema, NotFound
+from clara.formats import LazyModel
+from clara.settings import get_settings
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+# Only shapes here: the size caps, supported extensions and magic bytes are check_upload's, as on REST.
+FileName = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+
+
+class AttachmentFile(LazyModel):
+    """A file for the analysis: its name and its bytes in base64 (a multipart part on the REST route)."""
+
+    name: FileName = Field(description="The file name; its extension decides the media type (e.g. photo.png).")
+    content_base64: str = Field(description="The file's bytes, standard base64 (RFC 4648, with padding).")
+
+
+def _json(model: BaseModel) -> dict[str, Any]:
+    """The model as the REST envelope shows it (dates as RFC 1123, and so on)."""
+    return model.model_dump(mode="json")
+
+
+def _check_page(limit: int, offset: int) -> None:
+    """The REST routes' paging rules: `limit` 1..100 and `offset` >= 0; 400 Invalid Schema otherwise."""
+    if not 1 <= limit <= MAX_LIMIT or offset < 0:
+        raise InvalidSchema()
+
+
+# ------------------------------------------------------------------------------------------- user
+
+
+def user_view(caller: Caller) -> dict[str, Any]:
+    """GET /users/{id} for one's own id."""
+    return _json(caller.own_user().view())
+
+
+# ------------------------------------------------------------------------------------------- transactions
+
+
+def transaction_view_all(caller: Caller, limit: int = DEFAULT_LIMIT, offset: int = 0) -> list[dict[str, Any]]:
+    """GET /users/{id}/transactions: newest first."""
+    _check_page(limit, offset)
+    return [_json(found.view()) for found in ledger.list_transactions(caller.own_user().id, limit, offset)]
+
+
+def transaction_view(caller: Caller, transaction_id: str) -> dict[str, Any]:
+    """GET /users/{id}/transactions/{transaction_id}; another user's transaction is not found."""
+    transaction = ledger.get_transaction(caller.own_user().id, transaction_id)
+    if transaction is None:
+        raise NotFound("Transaction")
+    return _json(transaction.view())
+
+
+# ------------------------------------------------------------------------------------------- tasks
+
+
+def task_view_all(caller: Caller, limit: int = DEFAULT_LIMIT, offset: int = 0) -> list[dict[str, Any]]:
+    """GET /users/{id}/tasks: newest first."""
+    _check_page(limit, offset)
+    return [_json(task.view()) for task in tasks.list_tasks(caller.own_user().id, limit, offset)]
+
+
+def task_view(caller: Caller, task_id: str) -> dict[str, Any]:
+    """GET /users/{id}/tasks/{task_id}; another user's task is not found."""
+    task = tasks.get_task(caller.own_user().id, task_id)
+    if task is None:
+        raise NotFound("Task")
+    return _json(task.view())
+
+
+# ------------------------------------------------------------------------------------------- agent
+
+
+def agent_supported_attachments() -> dict[str, list[str]]:
+    """GET /users/{id}/agent/supported_attachments."""
+    return supported_attachments_view()
+
+
+def agent_analysis(caller: Caller, text: str, files: Sequence[AttachmentFile]) -> dict[str, Any]:
+    """POST /users/{id}/agent/analysis, with the files as base64 instead of multipart parts: a paid, queued task.
+
+    The request's rules are clara.analysis.read_analysis_request's: at most MAX_ATTACHMENTS files with distinct
+    names, each accepted by check_upload, a text of at most MAX_TEXT_CHARACTERS once stripped, and not both empty.
+    """
+    user = caller.own_user()
+    text, uploads = read_analysis_arguments(text, files)
+    return _json(analysis.submit(user, text, uploads).view())
+
+
+def read_analysis_arguments(text: str, files: Sequence[AttachmentFile]) -> tuple[str, list[Upload]]:
+    """The stripped text and the checked uploads; 400 Invalid Schema for anything the REST route refuses."""
+    settings = get_settings()
+    if len(files) > settings.max_attachments:  # before decoding anything
+        raise InvalidSchema()
+    uploads = [check_upload(file.name, _decode(file.content_base64)) for file in files]
+    text = text.strip()
+    names = [upload.name for upload in uploads]
+    if len(set(names)) != len(names) or len(text) > settings.max_text_characters or not (text or uploads):
+        raise InvalidSchema()
+    return text, uploads
+
+
+def _decode(content_base64: str) -> bytes:
+    """Strict base64: characters outside the alphabet, or bad padding, are 400 Invalid Schema."""
+    try:
+        return base64.b64decode(content_base64, validate=True)
+    except (binascii.Error, ValueError) as error:
+        raise InvalidSchema() from error
+
+
+# ------------------------------------------------------------------------------------------- billing
+
+
+def stripe_rate() -> list[dict[str, Any]]:
+    """GET /stripe/rate: the bands of amounts (in dollars) and their credits per dollar."""
+    return billing.rates_view()
+
+
+def stripe_buy(caller: Caller, amount: int, return_path: str, request_id: str) -> dict[str, Any]:
+    """POST /stripe/buy: a Stripe Checkout Session for `amount` dollars of credits (credited once paid)."""
+    user = caller.own_user()
+    try:
+        request = billing.BuyRequest.model_validate({"amount": amount, "return_path": return_path})
+    except ValidationError as error:
+        raise InvalidSchema() from error
+    return _json(billing.checkout(user, request, request_id))
