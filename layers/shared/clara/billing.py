@@ -18,7 +18,7 @@ from clara import dynamo, ledger, users
 from clara.audit import audit_put
 from clara.errors import CreditsRateNotFound, NotFound
 from clara.formats import LazyModel
-from clara.observability import logger
+from clara.observability import count, logger
 from clara.schemas import Body
 from clara.secrets import optional_secret, secret
 from clara.settings import get_settings
@@ -306,5 +306,7 @@ def settle(event: Mapping[str, Any]) -> Outcome:
         logger.error("Paid Checkout Session of a deleted user", extra={"checkout_session": session_id})
         return "ignored"
     outcome: Outcome = "credited" if was_new else "already_credited"
+    if was_new:
+        count("CreditsBought", credits)
     logger.info("Checkout Session settled", extra={"checkout_session": session_id, "outcome": outcome})
     return outcome
