@@ -59,7 +59,15 @@ def read_analysis_request(event: APIGatewayProxyEvent) -> tuple[str, list[Upload
             uploads.append(check_upload(part.name, part.content))  # the field name is the file name
         else:
             raise InvalidSchema()
-    text = (text or "").strip()
+    return checked_request(text or "", uploads)
+
+
+def checked_request(text: str, uploads: list[Upload]) -> tuple[str, list[Upload]]:
+    """The rules of one analysis request, whatever carried it (multipart here, base64 JSON over MCP): at most
+    MAX_ATTACHMENTS files with distinct names, a text of at most MAX_TEXT_CHARACTERS once stripped, not both
+    empty. 400 Invalid Schema otherwise."""
+    settings = get_settings()
+    text = text.strip()
     names = [upload.name for upload in uploads]
     if (
         len(uploads) > settings.max_attachments

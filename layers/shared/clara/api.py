@@ -14,7 +14,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from clara.cors import add_cors_headers, preflight
 from clara.envelope import failure
@@ -108,17 +108,21 @@ def optional_body(event: APIGatewayProxyEvent, model: type[Model]) -> Model | No
 
 
 class Page(LazyModel):
-    limit: int = 20
-    offset: int = 0
+    """DESIGN.md §3: `limit` 1..100 (default 20) and `offset` >= 0 (default 0), honoured exactly."""
+
+    limit: int = Field(default=20, ge=1, le=100)
+    offset: int = Field(default=0, ge=0)
+
+
+def page_of(values: dict[str, Any]) -> Page:
+    """The page `values` ask for (query strings or tool arguments); 400 Invalid Schema when out of range."""
+    try:
+        return Page.model_validate(values)
+    except ValidationError as error:
+        raise InvalidSchema() from error
 
 
 def read_page(event: APIGatewayProxyEvent) -> Page:
-    """`limit` 1..100 (default 20) and `offset` >= 0 (default 0) from the query string; 400 otherwise."""
+    """The page of a listing route's query string."""
     query = event.query_string_parameters or {}
-    try:
-        page = Page.model_validate({name: query[name] for name in ("limit", "offset") if name in query})
-    except ValidationError as error:
-        raise InvalidSchema() from error
-    if not 1 <= page.limit <= 100 or page.offset < 0:
-        raise InvalidSchema()
-    return page
+    return page_of({name: query[name] for name in ("limit", "offset") if name in query})

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, StringConstraints, ValidationError
 
 from clara import analysis, billing, ledger, tasks
+from clara.api import page_of
 from clara.attachments import Upload, check_upload, supported_attachments_view
 from clara.auth import Caller
 from clara.errors import InvalidSchema, NotFound
@@ -40,12 +41,6 @@ def _json(model: BaseModel) -> dict[str, Any]:
     return model.model_dump(mode="json")
 
 
-def _check_page(limit: int, offset: int) -> None:
-    """The REST routes' paging rules: `limit` 1..100 and `offset` >= 0; 400 Invalid Schema otherwise."""
-    if not 1 <= limit <= MAX_LIMIT or offset < 0:
-        raise InvalidSchema()
-
-
 # ------------------------------------------------------------------------------------------- user
 
 
@@ -59,8 +54,8 @@ def user_view(caller: Caller) -> dict[str, Any]:
 
 def transaction_view_all(caller: Caller, limit: int = DEFAULT_LIMIT, offset: int = 0) -> list[dict[str, Any]]:
     """GET /users/{id}/transactions: newest first."""
-    _check_page(limit, offset)
-    return [_json(found.view()) for found in ledger.list_transactions(caller.own_user().id, limit, offset)]
+    page = page_of({"limit": limit, "offset": offset})
+    return [_json(found.view()) for found in ledger.list_transactions(caller.own_user().id, page.limit, page.offset)]
 
 
 def transaction_view(caller: Caller, transaction_id: str) -> dict[str, Any]:
@@ -76,8 +71,8 @@ def transaction_view(caller: Caller, transaction_id: str) -> dict[str, Any]:
 
 def task_view_all(caller: Caller, limit: int = DEFAULT_LIMIT, offset: int = 0) -> list[dict[str, Any]]:
     """GET /users/{id}/tasks: newest first."""
-    _check_page(limit, offset)
-    return [_json(task.view()) for task in tasks.list_tasks(caller.own_user().id, limit, offset)]
+    page = page_of({"limit": limit, "offset": offset})
+    return [_json(task.view()) for task in tasks.list_tasks(caller.own_user().id, page.limit, page.offset)]
 
 
 def task_view(caller: Caller, task_id: str) -> dict[str, Any]:
@@ -99,8 +94,7 @@ def agent_supported_attachments() -> dict[str, list[str]]:
 def agent_analysis(caller: Caller, text: str, files: Sequence[AttachmentFile]) -> dict[str, Any]:
     """POST /users/{id}/agent/analysis, with the files as base64 instead of multipart parts: a paid, queued task.
 
-    The request's rules are clara.analysis.read_analysis_request's: at most MAX_ATTACHMENTS files with distinct
-    names, each accepted by check_upload, a text of at most MAX_TEXT_CHARACTERS once stripped, and not both empty.
+    The request's rules are the REST route's (clara.analysis.checked_request, check_upload for each file).
     """
     user = caller.own_user()
     text, uploads = read_analysis_arguments(text, files)
@@ -112,12 +106,7 @@ def read_analysis_arguments(text: str, files: Sequence[AttachmentFile]) -> tuple
     settings = get_settings()
     if len(files) > settings.max_attachments:  # before decoding anything
         raise InvalidSchema()
-    uploads = [check_upload(file.name, _decode(file.content_base64)) for file in files]
-    text = text.strip()
-    names = [upload.name for upload in uploads]
-    if len(set(names)) != len(names) or len(text) > settings.max_text_characters or not (text or uploads):
-        raise InvalidSchema()
-    return text, uploads
+    return analysis.checked_request(text, [check_upload(file.name, _decode(file.content_base64)) for file in files])
 
 
 def _decode(content_base64: str) -> bytes:
