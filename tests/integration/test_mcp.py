@@ -14,6 +14,7 @@ from mcp.types.version import HANDSHAKE_PROTOCOL_VERSIONS, LATEST_HANDSHAKE_VERS
 from werkzeug.serving import make_server
 
 from local_runtime.stripe_standin import StripeStandIn
+from tests.integration.conftest import ApiResponse
 from tests.support import media
 from tests.support.accounts import (
     API,
@@ -52,16 +53,8 @@ CLIENT_URL = "https://app.example.com"
 
 
 @dataclass
-class Rpc:
+class Rpc(ApiResponse):
     """One HTTP exchange with the MCP endpoint."""
-
-    status: int
-    headers: dict[str, str]
-    text: str
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.text)
 
     @property
     def result(self) -> Any:
