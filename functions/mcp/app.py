@@ -37,8 +37,9 @@ from starlette.types import Receive, Scope, Send
 
 from clara import __version__, mcp_tools
 from clara.auth import Caller, Role, authenticate
+from clara.cors import add_cors_headers, allowed_origin, preflight
 from clara.envelope import failure
-from clara.errors import ClaraError, InvalidSchema, NoAccess, SomethingWentWrong
+from clara.errors import ClaraError, InvalidSchema, MethodNotAllowed, NoAccess, SomethingWentWrong
 from clara.mcp_tools import AttachmentFile
 from clara.observability import logger, metrics, tracer
 from clara.settings import API_PREFIX, Settings
@@ -257,13 +258,16 @@ def _check_user_id(event: APIGatewayProxyEvent, caller: Caller) -> None:
 
 
 def _transport_security(event: APIGatewayProxyEvent) -> TransportSecuritySettings:
-    """DNS-rebinding protection allowing the API's own host: the one API Gateway accepted the request on (its
-    execute-api host or a custom domain; the local runtime reports the host it was called on)."""
+    """DNS-rebinding protection allowing the API's own host (the one API Gateway accepted the request on: its
+    execute-api host or a custom domain; the local runtime reports the host it was called on), and the browser
+    origins CORS_ALLOW_ORIGIN admits."""
     host = event.request_context.domain_name or ""
+    origins = [f"https://{host}", f"http://{host}"]
+    request_origin = event.headers.get("Origin")
+    if request_origin and allowed_origin(request_origin) is not None:
+        origins.append(request_origin)
     return TransportSecuritySettings(
-        enable_dns_rebinding_protection=True,
-        allowed_hosts=[host],
-        allowed_origins=[f"https://{host}", f"http://{host}"],
+        enable_dns_rebinding_protection=True, allowed_hosts=[host], allowed_origins=origins
     )
 
 
@@ -289,7 +293,15 @@ def _serving(request: McpRequest, security: TransportSecuritySettings) -> lambda
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # Browser-based MCP clients get the same CORS answer as the REST routes.
+    return add_cors_headers(event, _answer(event))
+
+
+def _answer(event: dict[str, Any]) -> dict[str, Any]:
     request = APIGatewayProxyEvent(event)
+    if request.http_method == "OPTIONS":  # a browser's preflight carries no credential
+        answer = preflight(request.headers.get("Origin"))
+        return _proxy(answer if answer is not None else failure(MethodNotAllowed()))
     try:
         caller = authenticate(request, Role.USER, Role.API_KEY, active=True)
         _check_user_id(request, caller)

@@ -494,3 +494,18 @@ def test_a_refused_purchase_is_a_tool_error(mcp: McpClient, stripe_base: str, ar
     mcp.env = {"STRIPE_API_BASE": stripe_base, "CLIENT_URL": CLIENT_URL}
 
     assert mcp.tool_error("stripe_buy", arguments) == message
+
+
+def test_a_browser_client_gets_the_rest_routes_cors_answers(call_api, user: Account):
+    env = {"CORS_ALLOW_ORIGIN": "https://inspector.example.com"}
+    origin = {"Origin": "https://inspector.example.com"}
+
+    preflight = call_api("OPTIONS", MCP, headers={"Host": HOST, **origin}, env=env)
+    refused = call_api("OPTIONS", MCP, headers={"Host": HOST, "Origin": "https://evil.example.com"}, env=env)
+    listed = McpClient(call_api, user.token, env=env).request("tools/list", Origin=origin["Origin"])
+
+    assert preflight.status == 204
+    assert preflight.headers["Access-Control-Allow-Origin"] == "https://inspector.example.com"
+    assert "Authorization" in preflight.headers["Access-Control-Allow-Headers"]
+    assert refused.status == 405
+    assert listed.status == 200 and listed.headers["Access-Control-Allow-Origin"] == "https://inspector.example.com"
