@@ -1,5 +1,8 @@
 """User view and update, the private key's admin routes, and who may call what on whose account."""
 
+import itertools
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from tests.support.accounts import (
@@ -128,6 +131,21 @@ def test_update_own_profile(call_api, stack, accounts):
     # A later read returns the stored values.
     view = call_api("GET", f"{API}/users/{account.id}", headers={"Authorization": account.auth})
     assert view.json["data"] == data
+
+
+def test_the_updated_profile_matches_a_later_read_even_across_a_second(call_api, accounts, monkeypatch):
+    """The answer's updated_at is the stored one, not a second reading of the clock (CI once straddled a second)."""
+    account = accounts.register()
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    ticks = itertools.count()
+    monkeypatch.setattr("clara.accounts.utc_now", lambda: start + timedelta(seconds=next(ticks)))
+
+    updated = call_api(
+        "PATCH", f"{API}/users/{account.id}", headers=headers(account.auth), body=body({"is_dark_mode": True})
+    )
+    view = call_api("GET", f"{API}/users/{account.id}", headers={"Authorization": account.auth})
+
+    assert updated.status == 200 and view.json["data"] == updated.json["data"]
 
 
 def test_update_a_subset_leaves_the_rest(call_api, stack, accounts):

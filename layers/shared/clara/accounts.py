@@ -70,9 +70,11 @@ def _delete(pk: str, sk: str, condition: str | None = None) -> dict[str, Any]:
     return {"Delete": operation}
 
 
-def _update_user(user_id: str, changes: dict[str, Any], remove: tuple[str, ...] = ()) -> dict[str, Any]:
+def _update_user(
+    user_id: str, changes: dict[str, Any], remove: tuple[str, ...] = (), *, now: datetime | None = None
+) -> dict[str, Any]:
     """SET each change (and updated_at) on an existing user; REMOVE the named attributes."""
-    changes = {**changes, "updated_at": utc_now().isoformat()}
+    changes = {**changes, "updated_at": (now or utc_now()).isoformat()}
     expression = "SET " + ", ".join(f"#{name} = :{name}" for name in changes)
     if remove:
         expression += " REMOVE " + ", ".join(f"#{name}" for name in remove)
@@ -88,9 +90,9 @@ def _update_user(user_id: str, changes: dict[str, Any], remove: tuple[str, ...] 
     }
 
 
-def _stored(user: User, **changes: Any) -> User:
-    """The user as it is after an update, without reading it back."""
-    return user.model_copy(update={**changes, "updated_at": utc_now()})
+def _stored(user: User, now: datetime, **changes: Any) -> User:
+    """The user as an update at `now` left it, without reading it back (the same updated_at as stored)."""
+    return user.model_copy(update={**changes, "updated_at": now})
 
 
 # ------------------------------------------------------------------------------------------- registration
@@ -186,12 +188,13 @@ def google_sign_in(id_token: str, source_ip: str) -> tuple[User, str, bool]:
         raise AuthenticationFailed()
     token, session_put = _new_session(user.id)
     changes = {"google_user_id": identity.subject, "is_active": True}
+    now = utc_now()
     dynamo.transact(
         session_put,
-        _update_user(user.id, changes),
+        _update_user(user.id, changes, now=now),
         audit_put("google_sign_in", user_id=user.id, source_ip=source_ip, new=False),
     )
-    return _stored(user, **changes), token, False
+    return _stored(user, now, **changes), token, False
 
 
 # ------------------------------------------------------------------------------------------- login, logout
@@ -247,8 +250,13 @@ def login(authorization: str | None, code: str | None, source_ip: str) -> tuple[
             raise TwoFactorRequired() from None
     token, session_put = _new_session(user.id)
     operations.append(session_put)
+    unlocked = user
     if user.failed_logins or user.locked_until:
-        operations.append(_update_user(user.id, {"failed_logins": 0}, remove=("failures_since", "locked_until")))
+        now = utc_now()
+        operations.append(
+            _update_user(user.id, {"failed_logins": 0}, remove=("failures_since", "locked_until"), now=now)
+        )
+        unlocked = _stored(user, now, failed_logins=0, failures_since=None, locked_until=None)
     operations.append(
         audit_put("login_succeeded", user_id=user.id, source_ip=source_ip, two_factor=user.is_2fa_enabled)
     )
@@ -259,7 +267,7 @@ def login(authorization: str | None, code: str | None, source_ip: str) -> tuple[
             raise TwoFactorRequired() from error  # the code was used by a concurrent login
         raise
     count("LoginsSucceeded")
-    return _stored(user, failed_logins=0, failures_since=None, locked_until=None), token
+    return unlocked, token
 
 
 def _audit_only(event: AuditEvent, user_id: str | None, source_ip: str, **details: Any) -> dict[str, Any]:
@@ -343,15 +351,16 @@ def _use_code(
 
 def activate(caller: Caller, email: str, code: str) -> User:
     records = _user_by_email(email)
+    now = utc_now()
     _use_code(
         records,
         "ACTIVATION",
         code,
         caller,
-        _update_user(records.user.id, {"is_active": True}),
+        _update_user(records.user.id, {"is_active": True}, now=now),
         audit_put("activated", user_id=records.user.id, source_ip=caller.source_ip),
     )
-    return _stored(records.user, is_active=True)
+    return _stored(records.user, now, is_active=True)
 
 
 def change_password(caller: Caller, email: str, request: ChangePasswordRequest) -> None:
@@ -410,12 +419,14 @@ def update_user(caller: Caller, user: User, request: UpdateUserRequest) -> User:
     for name in ("first_name", "last_name"):
         if name in changes:
             changes[name] = capitalise(changes[name])
-    if changes:
-        dynamo.transact(
-            _update_user(user.id, changes),
-            audit_put("user_updated", user_id=user.id, source_ip=caller.source_ip, fields=sorted(changes)),
-        )
-    return _stored(user, **changes)
+    if not changes:
+        return user
+    now = utc_now()
+    dynamo.transact(
+        _update_user(user.id, changes, now=now),
+        audit_put("user_updated", user_id=user.id, source_ip=caller.source_ip, fields=sorted(changes)),
+    )
+    return _stored(user, now, **changes)
 
 
 def delete_user(caller: Caller, user: User) -> None:

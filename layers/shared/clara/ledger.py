@@ -146,7 +146,7 @@ def set_balance(user: User, balance: float, *, source_ip: str) -> User:
             return user
         description = f"Admin updated credits from {user.credits:g} to {balance:g}."
         try:
-            record(
+            transaction, _ = record(
                 user.id,
                 new_id("transaction"),
                 "CREDIT" if change > 0 else "DEBIT",
@@ -156,7 +156,8 @@ def set_balance(user: User, balance: float, *, source_ip: str) -> User:
                 expected_balance=user.credits,
                 also=(audit_put("admin_credits_set", user_id=user.id, source_ip=source_ip, credits=balance),),
             )
-            return user.model_copy(update={"credits": balance, "updated_at": utc_now()})
+            # The same write stamped the user and the transaction.
+            return user.model_copy(update={"credits": balance, "updated_at": transaction.updated_at})
         except BalanceChanged:
             fresh = users.get_user(user.id)
             if fresh is None:
