@@ -14,7 +14,7 @@ log = logging.getLogger("local_runtime")
 
 STACK_NAME = "clara-local"
 # Parameter values that differ from the template's defaults when running locally.
-LOCAL_PARAMETERS = {"Environment": "development"}
+LOCAL_PARAMETERS = {"Environment": "development", "ApiDocs": "enabled"}
 PSEUDO_PARAMETERS = {
     "AWS::Region": REGION,
     "AWS::AccountId": ACCOUNT_ID,

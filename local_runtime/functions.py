@@ -7,6 +7,7 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from local_runtime.events import LambdaContext
@@ -27,8 +28,9 @@ def add_layers_to_path(template: Template) -> None:
                 sys.path.insert(0, str(folder))
 
 
-def _load_handler(function: FunctionDef) -> Handler:
-    module_name, attribute = function.handler.rsplit(".", 1)
+def load_module(function: FunctionDef) -> ModuleType:
+    """The function's handler module, imported as Lambda would (its code folder first on the path)."""
+    module_name = function.handler.rsplit(".", 1)[0]
     file = function.code_uri / (module_name.replace(".", "/") + ".py")
     spec = importlib.util.spec_from_file_location(f"clara_local_{function.logical_id}_{module_name}", file)
     if spec is None or spec.loader is None:
@@ -47,7 +49,11 @@ def _load_handler(function: FunctionDef) -> Handler:
             module_file = getattr(sys.modules[name], "__file__", None) or ""
             if Path(module_file).resolve().is_relative_to(function.code_uri.resolve()):
                 del sys.modules[name]
-    handler: Handler = getattr(module, attribute)
+    return module
+
+
+def _load_handler(function: FunctionDef) -> Handler:
+    handler: Handler = getattr(load_module(function), function.handler.rsplit(".", 1)[1])
     return handler
 
 

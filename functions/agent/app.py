@@ -9,18 +9,48 @@ from clara.api import create_app, lambda_handler_for
 from clara.attachments import supported_attachments_view
 from clara.auth import Role, authenticate, user_in_path
 from clara.envelope import success
+from clara.errors import InactiveUser, InsufficientCredits, InvalidSchema, NotFound, PayloadTooLarge
+from clara.openapi import Success, documented
+from clara.tasks import TaskView
 
 app = create_app()
 CALLERS = (Role.USER, Role.API_KEY, Role.PRIVATE)
+# The field `text` and up to 5 files, each file's field name being its file name.
+ANALYSIS_FORM = {
+    "multipart/form-data": {
+        "schema": {
+            "type": "object",
+            "properties": {"text": {"type": "string", "description": "The claim or text to check"}},
+            "additionalProperties": {"type": "string", "format": "binary"},
+        }
+    }
+}
 
 
-@app.get("/users/<user_id>/agent/supported_attachments")
+@app.get(
+    "/users/<user_id>/agent/supported_attachments",
+    **documented(
+        "File extensions the analysis accepts, by media type",
+        Success(200, dict[str, list[str]], "Supported attachments fetched successfully."),
+        auth=CALLERS,
+        errors=(NotFound("User"),),
+    ),
+)
 def supported_attachments(user_id: str) -> Response[Any]:
     user_in_path(authenticate(app.current_event, *CALLERS), user_id)
     return success(supported_attachments_view(), "Supported attachments fetched successfully.")
 
 
-@app.post("/users/<user_id>/agent/analysis")
+@app.post(
+    "/users/<user_id>/agent/analysis",
+    **documented(
+        "Request an analysis of a text and files: a paid task, queued for the agent",
+        Success(201, TaskView, "Analysis task created successfully."),
+        auth=CALLERS,
+        body=ANALYSIS_FORM,
+        errors=(InvalidSchema, InactiveUser, InsufficientCredits, NotFound("User"), PayloadTooLarge),
+    ),
+)
 def analyse(user_id: str) -> Response[Any]:
     user = user_in_path(authenticate(app.current_event, *CALLERS, active=True), user_id)
     text, uploads = analysis.read_analysis_request(app.current_event)

@@ -5,20 +5,37 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 
 from clara.api import create_app, lambda_handler_for
-from clara.api_keys import get_api_key, reset_api_key
+from clara.api_keys import ApiKeyView, get_api_key, reset_api_key
 from clara.auth import Role, authenticate, user_in_path
 from clara.envelope import success
+from clara.errors import NotFound
+from clara.openapi import Success, documented
 
 app = create_app()
 
 
-@app.get("/users/<user_id>/api_key")
+@app.get(
+    "/users/<user_id>/api_key",
+    **documented(
+        "The user's API key token",
+        Success(200, ApiKeyView, "API key fetched successfully."),
+        auth=(Role.USER,),
+        errors=(NotFound("API key"),),
+    ),
+)
 def view_api_key(user_id: str) -> Response[Any]:
     caller = authenticate(app.current_event, Role.USER)
     return success(get_api_key(user_in_path(caller, user_id)).view(), "API key fetched successfully.")
 
 
-@app.post("/users/<user_id>/api_key")
+@app.post(
+    "/users/<user_id>/api_key",
+    **documented(
+        "Replace the user's API key; the old token stops working at once",
+        Success(201, ApiKeyView, "API key reset successfully."),
+        auth=(Role.USER,),
+    ),
+)
 def reset(user_id: str) -> Response[Any]:
     caller = authenticate(app.current_event, Role.USER)
     return success(reset_api_key(caller, user_in_path(caller, user_id)).view(), "API key reset successfully.", 201)

@@ -8,6 +8,8 @@ from clara import accounts
 from clara.api import create_app, lambda_handler_for, optional_body, read_body
 from clara.auth import Role, authenticate, rate_limit_by_address, source_ip, user_in_path
 from clara.envelope import no_content, success
+from clara.errors import AlreadyExists, AuthenticationFailed, InactiveUser, InvalidSchema, NotFound, RateLimitExceeded
+from clara.openapi import NO_CONTENT, Success, documented
 from clara.schemas import (
     ChangePasswordRequest,
     CodeRequest,
@@ -16,12 +18,21 @@ from clara.schemas import (
     RegisterRequest,
     email_in_path,
 )
-from clara.users import AdminUserWithToken, UserWithToken
+from clara.users import AdminUserView, AdminUserWithToken, UserView, UserWithToken
 
 app = create_app()
 
 
-@app.post("/auth/register")
+@app.post(
+    "/auth/register",
+    **documented(
+        "Register an account (inactive until its emailed code activates it)",
+        Success(201, UserWithToken | AdminUserWithToken, "User registered successfully."),
+        auth=(Role.PUBLIC, Role.PRIVATE),
+        body=RegisterRequest,
+        errors=(AlreadyExists("User"),),
+    ),
+)
 def register() -> Response[Any]:
     caller = authenticate(app.current_event, Role.PUBLIC, Role.PRIVATE)
     user, token = accounts.register(read_body(app.current_event, RegisterRequest), caller)
@@ -29,7 +40,15 @@ def register() -> Response[Any]:
     return success(view(**user.model_dump(), token=token), "User registered successfully.", 201)
 
 
-@app.post("/auth/google")
+@app.post(
+    "/auth/google",
+    **documented(
+        "Sign in with a Google id_token (registers the account on first use)",
+        Success(201, UserWithToken, "User registered successfully. | User logged in successfully."),
+        body=GoogleSignInRequest,
+        errors=(AuthenticationFailed, RateLimitExceeded),
+    ),
+)
 def google_sign_in() -> Response[Any]:
     rate_limit_by_address(app.current_event)
     request = read_body(app.current_event, GoogleSignInRequest)
@@ -38,7 +57,16 @@ def google_sign_in() -> Response[Any]:
     return success(UserWithToken(**user.model_dump(), token=token), message, 201)
 
 
-@app.post("/auth/session")
+@app.post(
+    "/auth/session",
+    **documented(
+        "Log in with email and password (and the 2FA code when 2FA is on)",
+        Success(200, UserWithToken, "User logged in successfully."),
+        basic_auth=True,
+        body=LoginRequest,
+        body_required=False,
+    ),
+)
 def login() -> Response[Any]:
     rate_limit_by_address(app.current_event)
     request = optional_body(app.current_event, LoginRequest)
@@ -47,13 +75,25 @@ def login() -> Response[Any]:
     return success(UserWithToken(**user.model_dump(), token=token), "User logged in successfully.")
 
 
-@app.delete("/auth/session")
+@app.delete(
+    "/auth/session",
+    **documented("Log out: the token's session ends", NO_CONTENT, auth=(Role.USER,)),
+)
 def logout() -> Response[Any]:
     accounts.logout(authenticate(app.current_event, Role.USER))
     return no_content()
 
 
-@app.patch("/users/<user_email>/password")
+@app.patch(
+    "/users/<user_email>/password",
+    **documented(
+        "Change the password with a CHANGE_PASSWORD code; every other session ends",
+        Success(200, None, "User password changed successfully."),
+        auth=(Role.USER, Role.PUBLIC, Role.PRIVATE),
+        body=ChangePasswordRequest,
+        errors=(NotFound("User"),),
+    ),
+)
 def change_password(user_email: str) -> Response[Any]:
     caller = authenticate(app.current_event, Role.USER, Role.PUBLIC, Role.PRIVATE)
     email = email_in_path(user_email)
@@ -62,14 +102,31 @@ def change_password(user_email: str) -> Response[Any]:
     return success(None, "User password changed successfully.")
 
 
-@app.post("/users/<user_email>/otp/<otp_type>")
+@app.post(
+    "/users/<user_email>/otp/<otp_type>",
+    **documented(
+        "Email a one-time code (otp_type: ACTIVATION, CHANGE_PASSWORD or TWO_FACTOR_AUTH)",
+        Success(201, None, "OTP sent successfully."),
+        auth=(Role.PUBLIC, Role.PRIVATE),
+        errors=(InvalidSchema, NotFound("User")),
+    ),
+)
 def send_otp(user_email: str, otp_type: str) -> Response[Any]:
     caller = authenticate(app.current_event, Role.PUBLIC, Role.PRIVATE)
     accounts.send_otp(caller, email_in_path(user_email), otp_type)
     return success(None, "OTP sent successfully.", 201)
 
 
-@app.post("/users/<user_email>/activate")
+@app.post(
+    "/users/<user_email>/activate",
+    **documented(
+        "Activate the account with its ACTIVATION code",
+        Success(200, UserView | AdminUserView, "User activated successfully."),
+        auth=(Role.PUBLIC, Role.PRIVATE),
+        body=CodeRequest,
+        errors=(NotFound("User"),),
+    ),
+)
 def activate(user_email: str) -> Response[Any]:
     caller = authenticate(app.current_event, Role.PUBLIC, Role.PRIVATE)
     email = email_in_path(user_email)
@@ -77,7 +134,16 @@ def activate(user_email: str) -> Response[Any]:
     return success(user.admin_view() if caller.is_admin else user.view(), "User activated successfully.")
 
 
-@app.post("/users/<user_id>/2fa")
+@app.post(
+    "/users/<user_id>/2fa",
+    **documented(
+        "Turn 2FA on with a TWO_FACTOR_AUTH code",
+        Success(200, None, "User 2FA enabled successfully."),
+        auth=(Role.USER,),
+        body=CodeRequest,
+        errors=(InactiveUser,),
+    ),
+)
 def enable_two_factor(user_id: str) -> Response[Any]:
     caller = authenticate(app.current_event, Role.USER, active=True)
     user = user_in_path(caller, user_id)
@@ -85,7 +151,16 @@ def enable_two_factor(user_id: str) -> Response[Any]:
     return success(None, "User 2FA enabled successfully.")
 
 
-@app.delete("/users/<user_id>/2fa")
+@app.delete(
+    "/users/<user_id>/2fa",
+    **documented(
+        "Turn 2FA off with a TWO_FACTOR_AUTH code",
+        NO_CONTENT,
+        auth=(Role.USER,),
+        body=CodeRequest,
+        errors=(InactiveUser,),
+    ),
+)
 def disable_two_factor(user_id: str) -> Response[Any]:
     caller = authenticate(app.current_event, Role.USER, active=True)
     user = user_in_path(caller, user_id)

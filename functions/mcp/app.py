@@ -39,7 +39,15 @@ from clara import __version__, mcp_tools
 from clara.auth import Caller, Role, authenticate
 from clara.cors import add_cors_headers, allowed_origin, preflight
 from clara.envelope import failure
-from clara.errors import ClaraError, InvalidSchema, MethodNotAllowed, NoAccess, SomethingWentWrong
+from clara.errors import (
+    AuthenticationFailed,
+    ClaraError,
+    InvalidSchema,
+    MethodNotAllowed,
+    NoAccess,
+    RateLimitExceeded,
+    SomethingWentWrong,
+)
 from clara.mcp_tools import AttachmentFile
 from clara.observability import logger, metrics, tracer
 from clara.settings import API_PREFIX, Settings
@@ -52,6 +60,36 @@ MAX_BODY_BYTES = 6 * 1024 * 1024
 CREDENTIAL_HEADERS = ("authorization", "cookie")
 # The SDK logs a session manager starting and stopping on every request at INFO: noise for a Lambda.
 logging.getLogger("mcp").setLevel(logging.WARNING)
+
+
+_JSON_RPC = {"application/json": {"schema": {"type": "object", "description": "A JSON-RPC 2.0 message"}}}
+_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}
+# The one route, for the API's OpenAPI document (local_runtime/openapi.py): the messages are MCP's JSON-RPC, as
+# the MCP specification defines them; refusals before the SDK are the contract's envelope.
+OPENAPI_PATHS = {
+    "/mcp": {
+        "post": {
+            "summary": "MCP streamable HTTP transport (stateless, JSON responses) with Clara's tools",
+            "operationId": "mcp_post",
+            "security": [{"BearerToken": []}],
+            "parameters": [
+                {"name": "User-Id", "in": "header", "required": False, "schema": {"type": "string"}},
+                {"name": "Mcp-Protocol-Version", "in": "header", "required": False, "schema": {"type": "string"}},
+            ],
+            "requestBody": {"required": True, "content": _JSON_RPC},
+            "responses": {
+                "200": {"description": "The JSON-RPC response", "content": _JSON_RPC},
+                "202": {"description": "A notification or response was accepted"},
+                "400": {"description": "A malformed JSON-RPC message", "content": {**_JSON_RPC, **_ERROR}},
+                "401": {"description": AuthenticationFailed.message, "content": _ERROR},
+                "403": {"description": NoAccess.message, "content": _ERROR},
+                "406": {"description": "Accept must allow application/json and text/event-stream"},
+                "415": {"description": "Content-Type must be application/json"},
+                "429": {"description": RateLimitExceeded.message, "content": _ERROR},
+            },
+        }
+    }
+}
 
 
 @dataclass(frozen=True)

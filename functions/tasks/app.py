@@ -4,17 +4,27 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from clara.api import create_app, lambda_handler_for, read_page
+from clara.api import Page, create_app, lambda_handler_for, read_page
 from clara.auth import Role, authenticate, user_in_path
 from clara.envelope import success
-from clara.errors import NotFound
-from clara.tasks import get_task, list_tasks
+from clara.errors import InactiveUser, NotFound
+from clara.openapi import Success, documented
+from clara.tasks import TaskView, get_task, list_tasks
 
 app = create_app()
 CALLERS = (Role.USER, Role.API_KEY, Role.PRIVATE)
 
 
-@app.get("/users/<user_id>/tasks")
+@app.get(
+    "/users/<user_id>/tasks",
+    **documented(
+        "The user's analysis tasks, newest first",
+        Success(200, list[TaskView], "Tasks fetched successfully."),
+        auth=CALLERS,
+        query=Page,
+        errors=(InactiveUser, NotFound("User")),
+    ),
+)
 def view_all(user_id: str) -> Response[Any]:
     user = user_in_path(authenticate(app.current_event, *CALLERS, active=True), user_id)
     page = read_page(app.current_event)
@@ -23,7 +33,15 @@ def view_all(user_id: str) -> Response[Any]:
     )
 
 
-@app.get("/users/<user_id>/tasks/<task_id>")
+@app.get(
+    "/users/<user_id>/tasks/<task_id>",
+    **documented(
+        "One analysis task, with its result once COMPLETED",
+        Success(200, TaskView, "Task fetched successfully."),
+        auth=CALLERS,
+        errors=(InactiveUser, NotFound("User"), NotFound("Task")),
+    ),
+)
 def view(user_id: str, task_id: str) -> Response[Any]:
     user = user_in_path(authenticate(app.current_event, *CALLERS, active=True), user_id)
     task = get_task(user.id, task_id)

@@ -5,27 +5,49 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 
 from clara import ledger
-from clara.api import create_app, lambda_handler_for, read_body, read_page
+from clara.api import Page, create_app, lambda_handler_for, read_body, read_page
 from clara.auth import Role, authenticate, user_in_path
 from clara.envelope import success
-from clara.errors import NotFound
+from clara.errors import InactiveUser, InsufficientCredits, NotFound
+from clara.ledger import TransactionView
+from clara.openapi import Success, documented
 from clara.schemas import NewTransactionRequest
 
 app = create_app()
 
 
-@app.get("/users/<user_id>/transactions")
+READERS = (Role.USER, Role.API_KEY, Role.PRIVATE)
+
+
+@app.get(
+    "/users/<user_id>/transactions",
+    **documented(
+        "The user's transactions, newest first",
+        Success(200, list[TransactionView], "Transactions fetched successfully."),
+        auth=READERS,
+        query=Page,
+        errors=(InactiveUser, NotFound("User")),
+    ),
+)
 def list_transactions(user_id: str) -> Response[Any]:
-    caller = authenticate(app.current_event, Role.USER, Role.API_KEY, Role.PRIVATE, active=True)
+    caller = authenticate(app.current_event, *READERS, active=True)
     user = user_in_path(caller, user_id)
     page = read_page(app.current_event)
     found = ledger.list_transactions(user.id, page.limit, page.offset)
     return success([transaction.view() for transaction in found], "Transactions fetched successfully.")
 
 
-@app.get("/users/<user_id>/transactions/<transaction_id>")
+@app.get(
+    "/users/<user_id>/transactions/<transaction_id>",
+    **documented(
+        "One transaction of the user",
+        Success(200, TransactionView, "Transaction fetched successfully."),
+        auth=READERS,
+        errors=(InactiveUser, NotFound("User"), NotFound("Transaction")),
+    ),
+)
 def view_transaction(user_id: str, transaction_id: str) -> Response[Any]:
-    caller = authenticate(app.current_event, Role.USER, Role.API_KEY, Role.PRIVATE, active=True)
+    caller = authenticate(app.current_event, *READERS, active=True)
     user = user_in_path(caller, user_id)
     transaction = ledger.get_transaction(user.id, transaction_id)
     if transaction is None:  # another user's transaction is not found under this user either
@@ -33,7 +55,16 @@ def view_transaction(user_id: str, transaction_id: str) -> Response[Any]:
     return success(transaction.view(), "Transaction fetched successfully.")
 
 
-@app.post("/users/<user_id>/transactions")
+@app.post(
+    "/users/<user_id>/transactions",
+    **documented(
+        "Record a transaction (private key); a repeated Idempotency-Key records it once",
+        Success(201, TransactionView, "Transaction created successfully."),
+        auth=(Role.PRIVATE,),
+        body=NewTransactionRequest,
+        errors=(NotFound("User"), InsufficientCredits),
+    ),
+)
 def add_transaction(user_id: str) -> Response[Any]:
     caller = authenticate(app.current_event, Role.PRIVATE)
     user = user_in_path(caller, user_id)

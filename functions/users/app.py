@@ -5,15 +5,26 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 
 from clara import accounts, ledger, users
-from clara.api import create_app, lambda_handler_for, read_body, read_page
+from clara.api import Page, create_app, lambda_handler_for, read_body, read_page
 from clara.auth import Role, authenticate, user_in_path
 from clara.envelope import no_content, success
+from clara.errors import NotFound
+from clara.openapi import NO_CONTENT, Success, documented
 from clara.schemas import SetCreditsRequest, UpdateUserRequest
+from clara.users import AdminUserView, UserView
 
 app = create_app()
 
 
-@app.get("/users")
+@app.get(
+    "/users",
+    **documented(
+        "Every user, newest first (private key)",
+        Success(200, list[AdminUserView], "Users fetched successfully."),
+        auth=(Role.PRIVATE,),
+        query=Page,
+    ),
+)
 def list_users() -> Response[Any]:
     authenticate(app.current_event, Role.PRIVATE)
     page = read_page(app.current_event)
@@ -21,14 +32,31 @@ def list_users() -> Response[Any]:
     return success([user.admin_view() for user in found], "Users fetched successfully.")
 
 
-@app.get("/users/<user_id>")
+@app.get(
+    "/users/<user_id>",
+    **documented(
+        "The user",
+        Success(200, UserView | AdminUserView, "User fetched successfully."),
+        auth=(Role.USER, Role.API_KEY, Role.PRIVATE),
+        errors=(NotFound("User"),),
+    ),
+)
 def view_user(user_id: str) -> Response[Any]:
     caller = authenticate(app.current_event, Role.USER, Role.API_KEY, Role.PRIVATE)
     user = user_in_path(caller, user_id)
     return success(user.admin_view() if caller.is_admin else user.view(), "User fetched successfully.")
 
 
-@app.patch("/users/<user_id>")
+@app.patch(
+    "/users/<user_id>",
+    **documented(
+        "Update the user's names or dark mode",
+        Success(200, UserView | AdminUserView, "User updated successfully."),
+        auth=(Role.USER, Role.PRIVATE),
+        body=UpdateUserRequest,
+        errors=(NotFound("User"),),
+    ),
+)
 def update_user(user_id: str) -> Response[Any]:
     caller = authenticate(app.current_event, Role.USER, Role.PRIVATE)
     user = user_in_path(caller, user_id)
@@ -36,14 +64,31 @@ def update_user(user_id: str) -> Response[Any]:
     return success(updated.admin_view() if caller.is_admin else updated.view(), "User updated successfully.")
 
 
-@app.delete("/users/<user_id>")
+@app.delete(
+    "/users/<user_id>",
+    **documented(
+        "Delete the user and everything it owns (private key)",
+        NO_CONTENT,
+        auth=(Role.PRIVATE,),
+        errors=(NotFound("User"),),
+    ),
+)
 def delete_user(user_id: str) -> Response[Any]:
     caller = authenticate(app.current_event, Role.PRIVATE)
     accounts.delete_user(caller, user_in_path(caller, user_id))
     return no_content()
 
 
-@app.put("/users/<user_id>/credits")
+@app.put(
+    "/users/<user_id>/credits",
+    **documented(
+        "Set the user's balance; the ledger records the difference (private key)",
+        Success(200, AdminUserView, "User credits updated successfully."),
+        auth=(Role.PRIVATE,),
+        body=SetCreditsRequest,
+        errors=(NotFound("User"),),
+    ),
+)
 def set_credits(user_id: str) -> Response[Any]:
     caller = authenticate(app.current_event, Role.PRIVATE)
     user = user_in_path(caller, user_id)

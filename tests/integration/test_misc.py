@@ -77,3 +77,29 @@ def test_bad_input_gets_an_envelope_never_a_500(call_api, path: str, headers, bo
     assert response.status < 500
     assert response.json["status"] == "error" or response.status == 200
     assert set(response.json) == {"data", "message", "status"}
+
+
+# ------------------------------------------------------------------------------------------- API docs
+
+
+def test_the_openapi_document_is_served_when_enabled(call_api):
+    response = call_api("GET", "/api/v1/openapi.json", env={"API_DOCS": "enabled"})
+
+    assert response.status == 200 and response.headers["Content-Type"] == "application/json"
+    assert response.json["openapi"].startswith("3.1")
+    assert "/users/{user_id}/transactions" in response.json["paths"]
+
+
+def test_swagger_ui_points_at_the_document(call_api):
+    response = call_api("GET", "/api/v1/docs", env={"API_DOCS": "enabled"})
+
+    assert response.status == 200 and response.headers["Content-Type"].startswith("text/html")
+    assert 'url: "/api/v1/openapi.json"' in response.text
+
+
+@pytest.mark.parametrize("path", ["/api/v1/openapi.json", "/api/v1/docs"])
+def test_the_docs_are_no_route_in_a_stack_that_did_not_enable_them(call_api, path: str):
+    response = call_api("GET", path, env={"API_DOCS": "disabled"})
+
+    assert response.status == 404
+    assert response.json == {"data": None, "message": "The requested route does not exist.", "status": "error"}

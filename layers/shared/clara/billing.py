@@ -186,6 +186,10 @@ class BuyRequest(Body):
     return_path: Annotated[str, StringConstraints(max_length=512), AfterValidator(_relative_path)]
 
 
+class PortalView(LazyModel):
+    url: str
+
+
 class CheckoutView(LazyModel):
     return_path: str
     url: str

@@ -66,6 +66,9 @@ class Settings(BaseModel):
     max_audio_attachment_size: int = Field(default=4_500_000, ge=1, le=4_500_000)
     max_pdf_attachment_size: int = Field(default=4_500_000, ge=1, le=4_500_000)
 
+    # The OpenAPI document and Swagger UI at /openapi.json and /docs: on locally, off in a stack unless enabled.
+    api_docs: Literal["enabled", "disabled"] = "disabled"
+
     # Origins allowed to call the API from a browser: comma-separated, or "*"; empty turns CORS off.
     cors_allow_origin: str = ""
 
