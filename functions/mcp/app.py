@@ -62,8 +62,10 @@ CREDENTIAL_HEADERS = ("authorization", "cookie")
 logging.getLogger("mcp").setLevel(logging.WARNING)
 
 
-_JSON_RPC = {"application/json": {"schema": {"type": "object", "description": "A JSON-RPC 2.0 message"}}}
-_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}
+_JSON_RPC_MESSAGE = {"type": "object", "description": "A JSON-RPC 2.0 message"}
+_JSON_RPC = {"application/json": {"schema": _JSON_RPC_MESSAGE}}
+_ENVELOPE = {"$ref": "#/components/schemas/ErrorEnvelope"}
+_ERROR = {"application/json": {"schema": _ENVELOPE}}
 # The one route, for the API's OpenAPI document (local_runtime/openapi.py): the messages are MCP's JSON-RPC, as
 # the MCP specification defines them; refusals before the SDK are the contract's envelope.
 OPENAPI_PATHS = {
@@ -80,7 +82,10 @@ OPENAPI_PATHS = {
             "responses": {
                 "200": {"description": "The JSON-RPC response", "content": _JSON_RPC},
                 "202": {"description": "A notification or response was accepted"},
-                "400": {"description": "A malformed JSON-RPC message", "content": {**_JSON_RPC, **_ERROR}},
+                "400": {
+                    "description": "A malformed JSON-RPC message (a JSON-RPC error), or a request no event could carry",
+                    "content": {"application/json": {"schema": {"anyOf": [_JSON_RPC_MESSAGE, _ENVELOPE]}}},
+                },
                 "401": {"description": AuthenticationFailed.message, "content": _ERROR},
                 "403": {"description": NoAccess.message, "content": _ERROR},
                 "406": {"description": "Accept must allow application/json and text/event-stream"},

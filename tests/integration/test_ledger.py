@@ -86,6 +86,18 @@ def test_an_idempotency_key_records_a_retried_admin_transaction_once(call_api):
     assert balance(call_api, user) == 7
 
 
+@pytest.mark.parametrize("credits", [5.9e-229, 1e-7, 0.12345678])
+def test_a_credit_past_6_decimals_is_refused_and_changes_nothing(call_api, credits: float):
+    """Found by the fuzzing: DynamoDB could not store it, so it was a 500."""
+    user = signed_in_user(call_api)
+    admin_transaction(call_api, user.id, 100)
+
+    response = admin_transaction(call_api, user.id, credits)
+
+    assert response.status == 400
+    assert balance(call_api, user) == 100
+
+
 def test_setting_credits_records_the_difference(call_api):
     user = signed_in_user(call_api)
     admin = {**JSON, "Authorization": PRIVATE_KEY}

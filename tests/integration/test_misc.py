@@ -56,6 +56,7 @@ def test_other_methods_on_health_are_the_405_envelope(call_api, method: str):
         "message": "The requested method is not allowed for this route.",
         "status": "error",
     }
+    assert response.headers["Allow"] == "GET"  # RFC 9110: what the route does allow
 
 
 @pytest.mark.parametrize(

@@ -302,8 +302,11 @@ def test_set_credits_records_the_difference(call_api, stack, accounts):
         (body({"credits": 1e13}), INVALID),
         ('{"credits": NaN}', INVALID),
         (body({"credits": 5, "user_id": "x"}), INVALID),
+        # Found by the fuzzing: below DynamoDB's range, or past 6 decimals, this was a failed write and a 500.
+        (body({"credits": 2.5e-140}), INVALID),
+        (body({"credits": 1.1234567}), INVALID),
     ],
-    ids=["none", "empty", "negative", "string", "huge", "nan", "unknown-key"],
+    ids=["none", "empty", "negative", "string", "huge", "nan", "unknown-key", "tiny", "seven-decimals"],
 )
 def test_set_credits_with_a_bad_body_is_400(call_api, stack, accounts, payload, message):
     account = accounts.register()

@@ -42,14 +42,15 @@ def create_app() -> APIGatewayRestResolver:
 
     @app.exception_handler(NotFoundError)
     def no_route(_: NotFoundError) -> Response:
-        path = app.context.get("_path") or ""
-        if not _path_has_routes(app, path):
+        allowed = _methods_routed(app, app.context.get("_path") or "")
+        if not allowed:
             return failure(RouteNotFound())
         if app.current_event.http_method == "OPTIONS":
             answer = preflight(app.current_event.headers.get("Origin"))
             if answer is not None:
                 return answer
-        return failure(MethodNotAllowed())
+        # RFC 9110: a 405 lists the methods the resource does support.
+        return failure(MethodNotAllowed(headers={"Allow": ", ".join(allowed)}))
 
     @app.exception_handler(Exception)
     def unhandled(error: Exception) -> Response:
@@ -59,10 +60,10 @@ def create_app() -> APIGatewayRestResolver:
     return app
 
 
-def _path_has_routes(app: APIGatewayRestResolver, path: str) -> bool:
-    """True when some method is routed for this path, so the request's method is the problem (405, not 404)."""
+def _methods_routed(app: APIGatewayRestResolver, path: str) -> list[str]:
+    """The methods routed for this path: when there are some, the request's method is the problem (405, not 404)."""
     routes = app._static_routes + app._dynamic_routes  # Powertools keeps its route table private
-    return any(route.rule.match(path) for route in routes)
+    return sorted({route.method for route in routes if route.rule.match(path)})
 
 
 def lambda_handler_for(app: APIGatewayRestResolver) -> LambdaHandler:

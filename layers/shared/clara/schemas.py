@@ -28,9 +28,16 @@ def _password(value: str) -> str:
     return value
 
 
-def _finite(value: float) -> float:
+CREDIT_DECIMALS = 6
+
+
+def _credits(value: float) -> float:
+    """Finite, with at most 6 decimals: DynamoDB keeps 38 significant digits and no magnitude below 1e-130, so a
+    balance plus 1e-140 would fail the write (a 500) instead of being refused here (a 400)."""
     if not math.isfinite(value):
         raise ValueError("not a finite number")
+    if round(value, CREDIT_DECIMALS) != value:
+        raise ValueError(f"at most {CREDIT_DECIMALS} decimal places")
     return value
 
 
@@ -39,7 +46,11 @@ Password = Annotated[str, AfterValidator(_password)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{6}$")]
 # Strict: JSON numbers only (true or "5" is a 400, never a balance of 1 or 5).
-Credits = Annotated[float, Field(ge=0, le=1e12, strict=True), AfterValidator(_finite)]
+Credits = Annotated[
+    float,
+    Field(ge=0, le=1e12, strict=True, description=f"At most {CREDIT_DECIMALS} decimal places"),
+    AfterValidator(_credits),
+]
 
 
 class Body(LazyModel):
