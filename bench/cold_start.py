@@ -5,6 +5,8 @@ DynamoDB client it needs before its first read (the floor creates it at import, 
 so both pay the same work). Runs are interleaved so machine noise hits every module alike.
 
     python bench/cold_start.py [--runs 10] [--python .local/bench-venv/bin/python]
+
+`python -m bench` reports the same figures (rows()) in its one table.
 """
 
 import argparse
@@ -15,6 +17,10 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+if __package__ in (None, ""):  # run as a script (python bench/cold_start.py): make `bench` importable
+    sys.path.insert(0, str(ROOT))
+
+from bench.table import NO_BUDGET, Row, verdict  # noqa: E402
 
 FLOOR = "floor (resolver + boto3 read)"
 BUDGET = 1.3  # DESIGN.md §6: a handler's import costs at most 1.3x the floor
@@ -74,6 +80,30 @@ def measure_once(python: str, path: str, warm: str) -> float:
     return float(output.stdout.strip())
 
 
+def measure(python: str, runs: int) -> tuple[str, dict[str, float]]:
+    """(the interpreter's version, the median import time of every handler and of the floor)."""
+    measured = handlers()
+    samples: dict[str, list[float]] = {name: [] for name in measured}
+    for _ in range(runs):
+        for name, (path, warm) in measured.items():
+            samples[name].append(measure_once(python, path, warm))
+    version = subprocess.run([python, "--version"], capture_output=True, text=True, check=True).stdout.split()[1]
+    return version, {name: statistics.median(values) for name, values in samples.items()}
+
+
+def rows(python: str, runs: int = 10) -> list[Row]:
+    """One row per function of template.yaml: its import time as a multiple of the floor's, in the same run."""
+    version, medians = measure(python, runs)
+    floor = medians[FLOOR]
+    section = f"Cold start: handler import, median of {runs} fresh Python {version} interpreters"
+    found = [Row(section, FLOOR, f"{floor * 1000:.0f} ms", "the reference", NO_BUDGET)]
+    for name, median in medians.items():
+        if name != FLOOR:
+            figure = f"{median * 1000:.0f} ms = {median / floor:.2f}x floor"
+            found.append(Row(section, name, figure, f"<= {BUDGET}x floor", verdict(median / floor <= BUDGET)))
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10)
@@ -85,22 +115,15 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print the medians as JSON")
     args = parser.parse_args()
 
-    measured = handlers()
-    samples: dict[str, list[float]] = {name: [] for name in measured}
-    for _ in range(args.runs):
-        for name, (path, warm) in measured.items():
-            samples[name].append(measure_once(args.python, path, warm))
-
-    version = subprocess.run([args.python, "--version"], capture_output=True, text=True, check=True).stdout.split()[1]
-    medians = {name: statistics.median(values) for name, values in samples.items()}
+    version, medians = measure(args.python, args.runs)
     floor = medians[FLOOR]
     if args.json:
         print(json.dumps({"python": version, "runs": args.runs, "median_seconds": medians}))
         return
     print(f"Python {version}, median of {args.runs} fresh interpreters each (budget: {BUDGET}x the floor)")
     for name, median in medians.items():
-        verdict = "" if name == FLOOR else ("within" if median / floor <= BUDGET else "OVER")
-        print(f"  {name:32s} {median * 1000:7.1f} ms  {median / floor:4.2f}x floor  {verdict}")
+        mark = "" if name == FLOOR else verdict(median / floor <= BUDGET)
+        print(f"  {name:32s} {median * 1000:7.1f} ms  {median / floor:4.2f}x floor  {mark}")
 
 
 if __name__ == "__main__":
