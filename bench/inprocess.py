@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote
 
 import bcrypt
 import boto3
@@ -25,9 +24,9 @@ import clara.aws
 import clara.dynamo
 from clara.settings import get_settings
 from local_runtime.environment import function_environment
-from local_runtime.events import LambdaContext, api_gateway_event
+from local_runtime.events import LambdaContext
 from local_runtime.resources import create_resources
-from tests.integration.conftest import FUNCTIONS, TEMPLATE, TEST_ENVIRONMENT, ApiResponse, Stack
+from tests.integration.conftest import FUNCTIONS, TEMPLATE, TEST_ENVIRONMENT, ApiResponse, Stack, routed_event
 
 # What the tests' `stack` fixture sets (a pytest fixture cannot be called outside a test, hence this copy).
 AWS_ENVIRONMENT = {
@@ -105,19 +104,8 @@ class Harness:
         env: dict[str, str] | None = None,
     ) -> Invocation:
         """An API Gateway REST event for the function template.yaml routes `method path` to, as call_api builds."""
-        match = TEMPLATE.match_route(method, path)
-        assert match is not None, f"template.yaml routes no function for {method} {path}"
-        event = api_gateway_event(
-            method,
-            path,
-            resource=match.route.path,
-            path_parameters={name: unquote(value) for name, value in match.path_parameters.items()},
-            headers=headers,
-            query=query,
-            body=body,
-            binary_media_types=TEMPLATE.binary_media_types,
-        )
-        return self.invocation(match.function.logical_id, event, env)
+        function_id, event = routed_event(method, path, headers=headers, body=body, query=query)
+        return self.invocation(function_id, event, env)
 
     def call_api(self, method: str, path: str, **arguments: Any) -> ApiResponse:
         """The tests' call_api, so their helpers (tests.support.accounts) can set up users here."""

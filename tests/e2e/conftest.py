@@ -20,6 +20,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.e2e.accounts_helpers import RUNTIME_ENV, Api, Mailbox
+
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT_TEMPLATE = ROOT / "template.yaml"
 FIXTURE_TEMPLATE = ROOT / "tests" / "fixtures" / "runtime" / "template.yaml"
@@ -131,3 +133,26 @@ def fixture_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtim
     workdir = tmp_path_factory.mktemp("fixture-runtime")
     with running_runtime(FIXTURE_TEMPLATE, workdir, {"LOCAL_SQS_RETRY_SECONDS": "0"}) as started:
         yield started
+
+
+@pytest.fixture(scope="module")
+def runtime_env() -> dict[str, str]:
+    """The environment of `module_runtime`; a module widens it by defining its own `runtime_env`."""
+    return RUNTIME_ENV
+
+
+@pytest.fixture(scope="module")
+def module_runtime(tmp_path_factory: pytest.TempPathFactory, runtime_env: dict[str, str]) -> Iterator[Runtime]:
+    """One runtime per test module (and xdist worker): the tests' keys, bcrypt cost 4, the rate limit out of the way."""
+    with running_runtime(PROJECT_TEMPLATE, tmp_path_factory.mktemp("module-runtime"), runtime_env) as started:
+        yield started
+
+
+@pytest.fixture(scope="module")
+def api(module_runtime: Runtime) -> Api:
+    return Api(module_runtime.base_url)
+
+
+@pytest.fixture(scope="module")
+def mailbox(module_runtime: Runtime) -> Mailbox:
+    return Mailbox(module_runtime.mailbox_dir)

@@ -7,7 +7,7 @@ an empty body) and that it is not a 5xx before the test looks at it.
 
 import base64
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +29,6 @@ from tests.e2e.accounts_helpers import (
     PUBLIC_KEY,
     RATE_LIMITED,
     ROUTE_NOT_FOUND,
-    RUNTIME_ENV,
     TWO_FACTOR_ENABLED,
     UPDATED,
     USER_FIELDS,
@@ -48,29 +47,12 @@ from tests.e2e.accounts_helpers import (
     send_otp,
     text_of,
 )
-from tests.e2e.conftest import PROJECT_TEMPLATE, Runtime, running_runtime
+from tests.e2e.conftest import Runtime
 
 pytestmark = pytest.mark.e2e
 
 TWO_FACTOR_REQUIRED = {"data": {"is_2fa_enabled": True}, "message": AUTH_FAILED, "status": "error"}
 UNAUTHENTICATED = {"data": None, "message": AUTH_FAILED, "status": "error"}
-
-
-@pytest.fixture(scope="module")
-def accounts_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
-    """One runtime for the module (per xdist worker): test keys, bcrypt cost 4, the rate limit out of the way."""
-    with running_runtime(PROJECT_TEMPLATE, tmp_path_factory.mktemp("accounts-runtime"), RUNTIME_ENV) as started:
-        yield started
-
-
-@pytest.fixture(scope="module")
-def api(accounts_runtime: Runtime) -> Api:
-    return Api(accounts_runtime.base_url)
-
-
-@pytest.fixture(scope="module")
-def mailbox(accounts_runtime: Runtime) -> Mailbox:
-    return Mailbox(accounts_runtime.mailbox_dir)
 
 
 # ------------------------------------------------------------------------------------------- 1. the whole flow
@@ -321,7 +303,7 @@ def test_the_welcome_email_has_headers_both_parts_and_the_code(api: Api, mailbox
     expect(activate, 200, ACTIVATED)
 
 
-def test_no_email_and_no_log_line_contains_a_password(api: Api, mailbox: Mailbox, accounts_runtime: Runtime) -> None:
+def test_no_email_and_no_log_line_contains_a_password(api: Api, mailbox: Mailbox, module_runtime: Runtime) -> None:
     """Every request that carries a password, right or wrong, then the whole mailbox and log of the runtime."""
     first = "Sekrit-first-" + "1f3a9c"
     second = "Sekrit-second-" + "7d2e4b"
@@ -351,7 +333,7 @@ def test_no_email_and_no_log_line_contains_a_password(api: Api, mailbox: Mailbox
     for raw in emails:
         for secret in secrets:
             assert secret.encode() not in raw, f"an email contains {secret!r}"
-    log = accounts_runtime.log()
+    log = module_runtime.log()
     for line in log.splitlines():
         for secret in secrets:
             assert secret not in line, f"a log line contains {secret!r}: {line[:300]}"

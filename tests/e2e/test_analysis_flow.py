@@ -3,7 +3,7 @@ the runtime's own SQS poller has run the worker, check the charge in the transac
 measured throughput (analysis tasks per second through the local runtime's worker and the local analyzer)."""
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -20,7 +20,6 @@ from tests.e2e.accounts_helpers import (
     bearer,
     expect,
 )
-from tests.e2e.conftest import PROJECT_TEMPLATE, Runtime, running_runtime
 from tests.support import media
 
 pytestmark = pytest.mark.e2e
@@ -33,21 +32,8 @@ TOO_LARGE = {"data": None, "message": "The request is too large.", "status": "er
 
 
 @pytest.fixture(scope="module")
-def analysis_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
-    """One runtime for the module (per xdist worker); failed SQS messages come back at once."""
-    env = {**RUNTIME_ENV, "LOCAL_SQS_RETRY_SECONDS": "0"}
-    with running_runtime(PROJECT_TEMPLATE, tmp_path_factory.mktemp("analysis-runtime"), env) as started:
-        yield started
-
-
-@pytest.fixture(scope="module")
-def api(analysis_runtime: Runtime) -> Api:
-    return Api(analysis_runtime.base_url)
-
-
-@pytest.fixture(scope="module")
-def mailbox(analysis_runtime: Runtime) -> Mailbox:
-    return Mailbox(analysis_runtime.mailbox_dir)
+def runtime_env() -> dict[str, str]:
+    return {**RUNTIME_ENV, "LOCAL_SQS_RETRY_SECONDS": "0"}  # failed SQS messages come back at once
 
 
 @pytest.fixture

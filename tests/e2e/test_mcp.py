@@ -4,7 +4,7 @@ ClientSession), configured as an agent would be: the URL and `Authorization: Bea
 import base64
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -16,8 +16,8 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 from mcp.types import CallToolResult, TextContent
 
-from tests.e2e.accounts_helpers import PRIVATE_KEY, RUNTIME_ENV, Account, Api, Mailbox, active_account, bearer, expect
-from tests.e2e.conftest import PROJECT_TEMPLATE, Runtime, running_runtime
+from tests.e2e.accounts_helpers import PRIVATE_KEY, Account, Api, Mailbox, active_account, bearer, expect
+from tests.e2e.conftest import Runtime
 from tests.support import media
 
 pytestmark = pytest.mark.e2e
@@ -36,22 +36,6 @@ TOOLS = {
 COMPLETION_TIMEOUT = 15.0
 TASK_NOT_FOUND = "Task with the given identifier does not exist."
 UNAUTHENTICATED = "Authorization header or OTP is either missing, invalid or expired."
-
-
-@pytest.fixture(scope="module")
-def mcp_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
-    with running_runtime(PROJECT_TEMPLATE, tmp_path_factory.mktemp("mcp-runtime"), RUNTIME_ENV) as started:
-        yield started
-
-
-@pytest.fixture(scope="module")
-def api(mcp_runtime: Runtime) -> Api:
-    return Api(mcp_runtime.base_url)
-
-
-@pytest.fixture(scope="module")
-def mailbox(mcp_runtime: Runtime) -> Mailbox:
-    return Mailbox(mcp_runtime.mailbox_dir)
 
 
 def funded_account(api: Api, mailbox: Mailbox, credits: float = 100) -> Account:
@@ -102,13 +86,13 @@ def error_of(result: CallToolResult) -> str:
     return content.text
 
 
-def test_an_agent_analyses_a_claim_and_polls_the_task_until_completed(mcp_runtime: Runtime, api: Api, mailbox):
+def test_an_agent_analyses_a_claim_and_polls_the_task_until_completed(module_runtime: Runtime, api: Api, mailbox):
     account = funded_account(api, mailbox)
     token = api_key_token(api, account)
     png = base64.b64encode(media.png()).decode()
 
     async def scenario() -> dict[str, Any]:
-        async with mcp_session(mcp_runtime, token) as session:
+        async with mcp_session(module_runtime, token) as session:
             listed = await session.list_tools()
             assert {tool.name for tool in listed.tools} == TOOLS
             assert all(tool.description and tool.input_schema["type"] == "object" for tool in listed.tools)
@@ -141,23 +125,23 @@ def test_an_agent_analyses_a_claim_and_polls_the_task_until_completed(mcp_runtim
     assert expect(api.call("GET", f"/users/{account.id}", auth=bearer(account.token)), 200)["credits"] == 80
 
 
-def test_another_users_task_is_a_tool_error(mcp_runtime: Runtime, api: Api, mailbox):
+def test_another_users_task_is_a_tool_error(module_runtime: Runtime, api: Api, mailbox):
     owner, other = funded_account(api, mailbox), funded_account(api, mailbox)
 
     async def scenario() -> str:
-        async with mcp_session(mcp_runtime, api_key_token(api, owner)) as session:
+        async with mcp_session(module_runtime, api_key_token(api, owner)) as session:
             task = data_of(await session.call_tool("agent_analysis", {"text": "Water is wet."}))
-        async with mcp_session(mcp_runtime, api_key_token(api, other)) as session:
+        async with mcp_session(module_runtime, api_key_token(api, other)) as session:
             return error_of(await session.call_tool("task_view", {"task_id": task["id"]}))
 
     assert anyio.run(scenario) == TASK_NOT_FOUND
 
 
-def test_a_bad_token_is_an_http_401_for_the_client(mcp_runtime: Runtime):
+def test_a_bad_token_is_an_http_401_for_the_client(module_runtime: Runtime):
     responses: list[httpx2.Response] = []
 
     async def scenario() -> None:
-        async with mcp_session(mcp_runtime, "clara_api_not-a-token", responses):
+        async with mcp_session(module_runtime, "clara_api_not-a-token", responses):
             pass
 
     with pytest.raises(BaseException) as raised:  # the SDK reports a non-JSON-RPC 4xx as an MCPError

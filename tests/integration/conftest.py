@@ -97,6 +97,30 @@ def atomic_dynamodb(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(BotocoreStubber, "__call__", one_at_a_time)
 
 
+def routed_event(
+    method: str,
+    path: str,
+    *,
+    headers: dict[str, str] | None = None,
+    body: bytes | str | None = None,
+    query: dict[str, str] | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """The function template.yaml routes `method path` to, and the REST proxy event API Gateway would send it."""
+    match = TEMPLATE.match_route(method, path)
+    assert match is not None, f"template.yaml routes no function for {method} {path}"
+    event = api_gateway_event(
+        method,
+        path,
+        resource=match.route.path,
+        path_parameters={name: unquote(value) for name, value in match.path_parameters.items()},
+        headers=headers,
+        query=query,
+        body=body,
+        binary_media_types=TEMPLATE.binary_media_types,
+    )
+    return match.function.logical_id, event
+
+
 @pytest.fixture
 def call_api(stack: Stack, monkeypatch: pytest.MonkeyPatch):
     """Send `method path` the way API Gateway would: to the function the template routes it to, as its event.
@@ -113,25 +137,14 @@ def call_api(stack: Stack, monkeypatch: pytest.MonkeyPatch):
         query: dict[str, str] | None = None,
         env: dict[str, str] | None = None,
     ) -> ApiResponse:
-        match = TEMPLATE.match_route(method, path)
-        assert match is not None, f"template.yaml routes no function for {method} {path}"
-        function_id = match.function.logical_id
+        function_id, event = routed_event(method, path, headers=headers, body=body, query=query)
         overrides = {**TEST_ENVIRONMENT, **(env or {})}
         for name, value in function_environment(TEMPLATE, function_id, stack.physical_ids, overrides).items():
             monkeypatch.setenv(name, value)
         get_settings.cache_clear()
 
-        event = api_gateway_event(
-            method,
-            path,
-            resource=match.route.path,
-            path_parameters={name: unquote(value) for name, value in match.path_parameters.items()},
-            headers=headers,
-            query=query,
-            body=body,
-            binary_media_types=TEMPLATE.binary_media_types,
-        )
-        result = FUNCTIONS.handler(function_id)(event, LambdaContext(function_id, match.function.timeout))
+        timeout = TEMPLATE.functions[function_id].timeout
+        result = FUNCTIONS.handler(function_id)(event, LambdaContext(function_id, timeout))
         # REST proxy responses may carry headers in either map; API Gateway merges both.
         headers = {name: values[-1] for name, values in (result.get("multiValueHeaders") or {}).items()}
         headers.update(result.get("headers") or {})

@@ -9,7 +9,6 @@ reaches past authentication into each route's own rules.
 """
 
 import base64
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +29,6 @@ from schemathesis.specs.openapi.checks import (
 from local_runtime.openapi import DOCUMENT
 from tests.e2e.accounts_helpers import (
     PRIVATE_KEY,
-    RUNTIME_ENV,
     Api,
     Mailbox,
     active_account,
@@ -38,7 +36,9 @@ from tests.e2e.accounts_helpers import (
     expect,
     login,
 )
-from tests.e2e.conftest import PROJECT_TEMPLATE, Runtime, running_runtime
+from tests.e2e.conftest import Runtime
+
+pytestmark = pytest.mark.e2e
 
 EXAMPLES_PER_OPERATION = 25
 SEED = 20261126
@@ -93,16 +93,9 @@ class ValidCredential:
 
 
 @pytest.fixture(scope="module")
-def fuzz_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
-    with running_runtime(PROJECT_TEMPLATE, tmp_path_factory.mktemp("fuzz-runtime"), RUNTIME_ENV) as started:
-        yield started
-
-
-@pytest.fixture(scope="module")
-def credentials(fuzz_runtime: Runtime) -> Credentials:
+def credentials(api: Api, mailbox: Mailbox) -> Credentials:
     """An active user with credits to spend, so that paid operations get past the balance check."""
-    api = Api(fuzz_runtime.base_url)
-    account = active_account(api, Mailbox(fuzz_runtime.mailbox_dir), "fuzz")
+    account = active_account(api, mailbox, "fuzz")
     api.call("PUT", f"/users/{account.id}/credits", auth=PRIVATE_KEY, json={"credits": 1_000_000})
     second_session = expect(login(api, account.email, account.password), 200)["token"]
     return Credentials(account.id, account.email, account.password, account.token, second_session)
@@ -113,7 +106,7 @@ def credentials(fuzz_runtime: Runtime) -> Credentials:
 # No example database: the same seed draws the same requests on every machine and every run.
 @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 def test_the_api_answers_every_generated_request_as_its_document_says(
-    case: Any, credentials: Credentials, fuzz_runtime: Runtime
+    case: Any, credentials: Credentials, module_runtime: Runtime
 ) -> None:
     operation = (case.method.upper(), case.path)
     # The run's own user: a drawn id would only ever reach the 403 of someone else's account.
@@ -124,4 +117,4 @@ def test_the_api_answers_every_generated_request_as_its_document_says(
         security = case.operation.definition.raw.get("security", [])
         token = credentials.logout_token if operation == LOGOUT else None
         case.headers["Authorization"] = bearer(token) if token else credentials.for_operation(security)
-    case.call_and_validate(base_url=f"{fuzz_runtime.base_url}/api/v1", checks=CHECKS)
+    case.call_and_validate(base_url=f"{module_runtime.base_url}/api/v1", checks=CHECKS)
