@@ -41,8 +41,19 @@ def _credits(value: float) -> float:
     return value
 
 
-Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(_email)]
-Password = Annotated[str, AfterValidator(_password)]
+# The descriptions and formats document in the OpenAPI document what the validators check.
+Email = Annotated[
+    str, StringConstraints(max_length=320), Field(json_schema_extra={"format": "email"}), AfterValidator(_email)
+]
+Password = Annotated[
+    str,
+    Field(
+        min_length=MIN_LENGTH,
+        max_length=MAX_BYTES,
+        description=f"{MIN_LENGTH} characters or more and {MAX_BYTES} bytes or fewer (bcrypt's limit)",
+    ),
+    AfterValidator(_password),
+]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{6}$")]
 # Strict: JSON numbers only (true or "5" is a 400, never a balance of 1 or 5).
