@@ -2,11 +2,11 @@
 
 import pytest
 
-from .accounts import PRIVATE_KEY, signed_in_user
+from tests.support.accounts import PRIVATE, signed_in_user
 
 
 def view_key(call_api, user, headers=None):
-    return call_api("GET", f"/api/v1/users/{user.id}/api_key", headers=headers or user.bearer)
+    return call_api("GET", f"/api/v1/users/{user.id}/api_key", headers=headers or {"Authorization": user.auth})
 
 
 def test_an_account_comes_with_a_key_whose_token_authenticates(call_api):
@@ -28,7 +28,7 @@ def test_after_a_reset_the_old_token_gets_401_and_the_new_one_works(call_api):
     user = signed_in_user(call_api)
     old = view_key(call_api, user).json["data"]
 
-    reset = call_api("POST", f"/api/v1/users/{user.id}/api_key", headers=user.bearer)
+    reset = call_api("POST", f"/api/v1/users/{user.id}/api_key", headers={"Authorization": user.auth})
 
     assert (reset.status, reset.json["message"]) == (201, "API key reset successfully.")
     new = reset.json["data"]
@@ -58,8 +58,8 @@ def test_another_users_key_is_403_and_the_private_key_is_not_a_user(call_api, me
     ada = signed_in_user(call_api)
     bob = signed_in_user(call_api, email="bob@example.com")
 
-    theirs = call_api(method, f"/api/v1/users/{bob.id}/api_key", headers=ada.bearer)
-    admin = call_api(method, f"/api/v1/users/{bob.id}/api_key", headers={"Authorization": PRIVATE_KEY})
+    theirs = call_api(method, f"/api/v1/users/{bob.id}/api_key", headers={"Authorization": ada.auth})
+    admin = call_api(method, f"/api/v1/users/{bob.id}/api_key", headers={"Authorization": PRIVATE})
 
     assert theirs.status == 403
     assert admin.status == 403

@@ -6,18 +6,19 @@ import threading
 import pytest
 
 from clara import ledger
-
-from .accounts import JSON, PRIVATE_KEY, signed_in_user
+from tests.support.accounts import PRIVATE, headers, signed_in_user
 
 
 def admin_transaction(call_api, user_id: str, credits: float, kind: str = "CREDIT", key: str | None = None):
-    headers = {**JSON, "Authorization": PRIVATE_KEY, **({"Idempotency-Key": key} if key else {})}
+    extra = {"Idempotency-Key": key} if key else {}
     body = {"description": f"{kind} of {credits:g}", "value_in_credits": credits, "type": kind}
-    return call_api("POST", f"/api/v1/users/{user_id}/transactions", headers=headers, body=json.dumps(body))
+    return call_api(
+        "POST", f"/api/v1/users/{user_id}/transactions", headers=headers(PRIVATE, **extra), body=json.dumps(body)
+    )
 
 
 def balance(call_api, user) -> float:
-    return call_api("GET", f"/api/v1/users/{user.id}", headers=user.bearer).json["data"]["credits"]
+    return call_api("GET", f"/api/v1/users/{user.id}", headers={"Authorization": user.auth}).json["data"]["credits"]
 
 
 def test_every_page_window_over_25_transactions_is_the_expected_slice(call_api):
@@ -30,7 +31,7 @@ def test_every_page_window_over_25_transactions_is_the_expected_slice(call_api):
             page = call_api(
                 "GET",
                 f"/api/v1/users/{user.id}/transactions",
-                headers=user.bearer,
+                headers={"Authorization": user.auth},
                 query={"limit": str(limit), "offset": str(offset)},
             )
             assert page.status == 200
@@ -42,7 +43,7 @@ def test_paging_defaults_to_the_20_newest(call_api):
     user = signed_in_user(call_api)
     created = [admin_transaction(call_api, user.id, 1).json["data"]["id"] for _ in range(22)]
 
-    page = call_api("GET", f"/api/v1/users/{user.id}/transactions", headers=user.bearer)
+    page = call_api("GET", f"/api/v1/users/{user.id}/transactions", headers={"Authorization": user.auth})
 
     assert [item["id"] for item in page.json["data"]] == list(reversed(created))[:20]
 
@@ -51,7 +52,9 @@ def test_paging_defaults_to_the_20_newest(call_api):
 def test_a_bad_page_is_invalid_schema(call_api, query):
     user = signed_in_user(call_api)
 
-    response = call_api("GET", f"/api/v1/users/{user.id}/transactions", headers=user.bearer, query=query)
+    response = call_api(
+        "GET", f"/api/v1/users/{user.id}/transactions", headers={"Authorization": user.auth}, query=query
+    )
 
     assert response.status == 400
     assert response.json["message"] == "One or more required parameters are either not given or have invalid schema."
@@ -62,9 +65,13 @@ def test_one_transaction_is_viewable_by_its_owner_only(call_api):
     bob = signed_in_user(call_api, email="bob@example.com")
     transaction_id = admin_transaction(call_api, ada.id, 5).json["data"]["id"]
 
-    mine = call_api("GET", f"/api/v1/users/{ada.id}/transactions/{transaction_id}", headers=ada.bearer)
-    theirs_via_own_path = call_api("GET", f"/api/v1/users/{bob.id}/transactions/{transaction_id}", headers=bob.bearer)
-    theirs_via_their_path = call_api("GET", f"/api/v1/users/{ada.id}/transactions/{transaction_id}", headers=bob.bearer)
+    mine = call_api("GET", f"/api/v1/users/{ada.id}/transactions/{transaction_id}", headers={"Authorization": ada.auth})
+    theirs_via_own_path = call_api(
+        "GET", f"/api/v1/users/{bob.id}/transactions/{transaction_id}", headers={"Authorization": bob.auth}
+    )
+    theirs_via_their_path = call_api(
+        "GET", f"/api/v1/users/{ada.id}/transactions/{transaction_id}", headers={"Authorization": bob.auth}
+    )
 
     assert (mine.status, mine.json["message"]) == (200, "Transaction fetched successfully.")
     assert mine.json["data"]["value_in_credits"] == 5.0
@@ -100,13 +107,13 @@ def test_a_credit_past_6_decimals_is_refused_and_changes_nothing(call_api, credi
 
 def test_setting_credits_records_the_difference(call_api):
     user = signed_in_user(call_api)
-    admin = {**JSON, "Authorization": PRIVATE_KEY}
+    admin = headers(PRIVATE)
 
     call_api("PUT", f"/api/v1/users/{user.id}/credits", headers=admin, body=json.dumps({"credits": 10}))
     response = call_api("PUT", f"/api/v1/users/{user.id}/credits", headers=admin, body=json.dumps({"credits": 4}))
 
     assert response.status == 200 and response.json["data"]["credits"] == 4
-    listed = call_api("GET", f"/api/v1/users/{user.id}/transactions", headers=user.bearer).json["data"]
+    listed = call_api("GET", f"/api/v1/users/{user.id}/transactions", headers={"Authorization": user.auth}).json["data"]
     assert [(t["type"], t["value_in_credits"], t["description"]) for t in listed] == [
         ("DEBIT", 6.0, "Admin updated credits from 10 to 4."),
         ("CREDIT", 10.0, "Admin updated credits from 0 to 10."),

@@ -19,8 +19,8 @@ from clara.tokens import issue_api_key_token
 from local_runtime.environment import function_environment
 from local_runtime.events import LambdaContext, function_url_event
 from local_runtime.stripe_standin import StripeStandIn, sign
+from tests.support.accounts import PRIVATE, PUBLIC, Account, bearer, headers, signed_in_user
 
-from .accounts import JSON, PRIVATE_KEY, PUBLIC_KEY, SignedIn, signed_in_user
 from .conftest import FUNCTIONS, TEMPLATE, TEST_ENVIRONMENT, Stack
 
 RATE_MESSAGE = (
@@ -56,16 +56,15 @@ def stripe_api(call_api, standin: StandIn):
     """call_api with the stripe library pointed at the stand-in (no STRIPE_SECRET_KEY, as locally)."""
 
     def call(method: str, path: str, token: str, body: Any = None, **env: str):
-        headers = {**JSON, "Authorization": f"Bearer {token}"}
         environment = {"STRIPE_API_BASE": standin.base, "CLIENT_URL": CLIENT_URL, **env}
         payload = None if body is None else body if isinstance(body, str) else json.dumps(body)
-        return call_api(method, f"/api/v1/stripe/{path}", headers=headers, body=payload, env=environment)
+        return call_api(method, f"/api/v1/stripe/{path}", headers=headers(bearer(token)), body=payload, env=environment)
 
     return call
 
 
 @pytest.fixture
-def user(call_api) -> SignedIn:
+def user(call_api) -> Account:
     return signed_in_user(call_api)
 
 
@@ -109,7 +108,7 @@ def test_stripe_routes_refuse_an_inactive_user(call_api, stripe_api):
     registered = call_api(
         "POST",
         "/api/v1/auth/register",
-        headers={**JSON, "Authorization": PUBLIC_KEY},
+        headers=headers(PUBLIC),
         body=json.dumps({"first_name": "Ada", "last_name": "L", "email": "new@example.com", "password": "pw-12345678"}),
     )
     token = registered.json["data"]["token"]
@@ -122,7 +121,7 @@ def test_stripe_routes_refuse_an_inactive_user(call_api, stripe_api):
 
 
 def test_stripe_routes_refuse_the_private_key_and_anonymous_callers(call_api):
-    for authorization, status in ((PRIVATE_KEY, 403), (PUBLIC_KEY, 403), ("", 401)):
+    for authorization, status in ((PRIVATE, 403), (PUBLIC, 403), ("", 401)):
         response = call_api("GET", "/api/v1/stripe/rate", headers={"Authorization": authorization})
 
         assert response.status == status
@@ -231,7 +230,7 @@ def test_without_a_stripe_key_or_stand_in_buying_is_a_500_not_a_silent_fallback(
     response = call_api(
         "POST",
         "/api/v1/stripe/buy",
-        headers={**JSON, **user.bearer},
+        headers=headers(user.auth),
         body=json.dumps({"amount": 5, "return_path": ""}),
     )
 
@@ -347,7 +346,7 @@ def stripe_event(
     return json.dumps(event).encode()
 
 
-def credits_of(user: SignedIn) -> float:
+def credits_of(user: Account) -> float:
     return ledger_user(user.id)["credits"]
 
 

@@ -157,7 +157,8 @@ class Account:
 class Accounts:
     """Makes users through the API as a client would."""
 
-    def __init__(self, call_api: Any, stack: Any):
+    def __init__(self, call_api: Any, stack: Any = None):
+        """`stack` is needed only to read stored items (api_key_token)."""
         self.call_api = call_api
         self.stack = stack
         self.count = 0
@@ -224,6 +225,14 @@ class Accounts:
         key = item(self.stack, f"USER#{account.id}", "API_KEY")
         assert key is not None
         return issue_api_key_token(account.id, key["id"])
+
+
+def signed_in_user(call_api: Any, email: str = "ada@example.com", password: str = "analytical-engine") -> Account:
+    """An active user signed in through POST /auth/session: its token is that session's, not registration's."""
+    accounts = Accounts(call_api)
+    account = accounts.activate(accounts.register(email, password, "Ada", "Lovelace"))
+    account.token = accounts.login_token(account)
+    return account
 
 
 # ------------------------------------------------------------------------------------------- clocks
