@@ -65,14 +65,13 @@ def build_document(template: Template) -> dict[str, Any]:
         schema = model.model_json_schema(ref_template=SCHEMAS + "{model}")
         schemas.update(schema.pop("$defs", {}))
         schemas[name] = schema
-    document = {
+    document: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {"title": TITLE, "version": __version__, "description": DESCRIPTION},
         "servers": [{"url": API_PREFIX}],
         "paths": dict(sorted(paths.items())),
-        "components": {"schemas": schemas, "securitySchemes": SECURITY_SCHEMES},
     }
-    document["components"]["schemas"] = _referenced(document, schemas)
+    document["components"] = {"schemas": _referenced(document, schemas), "securitySchemes": SECURITY_SCHEMES}
     return document
 
 
@@ -96,7 +95,7 @@ def _query_parameters(model: Any) -> list[dict[str, Any]]:
 def _referenced(document: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
     """Only the schemas the document uses (Powertools adds its validation-error schemas to every function's)."""
     used: set[str] = set()
-    pending = [{key: value for key, value in document.items() if key != "components"}]
+    pending = [document]
     while pending:
         text = json.dumps(pending.pop())
         for name in schemas:

@@ -124,7 +124,8 @@ def _request_body(body: type[BaseModel] | dict[str, Any], required: bool) -> dic
 def _success(ok: Success) -> dict[str, Any]:
     if ok.status == 204:
         return {"description": "No content: the body is empty."}
-    return {"description": ok.message, "content": {JSON: {"model": Envelope[ok.data]}}}
+    envelope = Envelope[ok.data]  # type: ignore[name-defined]  # a generic parametrised at runtime
+    return {"description": ok.message, "content": {JSON: {"model": envelope}}}
 
 
 def _errors(answers: Iterable[ErrorLike]) -> dict[int, dict[str, Any]]:
