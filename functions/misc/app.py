@@ -52,13 +52,29 @@ def version() -> Response[Any]:
     return success(VersionView(version=get_settings().version or __version__), "Version check successful.")
 
 
-@app.get("/openapi.json", include_in_schema=False)
+@app.get(
+    "/openapi.json",
+    **documented(
+        "This document (when the ApiDocs parameter enables it)",
+        Success(200, None, "The OpenAPI document"),
+        ok_content={"application/json": {"schema": {"type": "object"}}},
+        errors=(RouteNotFound,),
+    ),
+)
 def openapi_document() -> Response[Any]:
     _docs_enabled()
     return Response(200, "application/json", OPENAPI_DOCUMENT.read_text())
 
 
-@app.get("/docs", include_in_schema=False)
+@app.get(
+    "/docs",
+    **documented(
+        "Swagger UI on this document (when the ApiDocs parameter enables it)",
+        Success(200, None, "The Swagger UI page"),
+        ok_content={"text/html": {"schema": {"type": "string"}}},
+        errors=(RouteNotFound,),
+    ),
+)
 def docs_page() -> Response[Any]:
     _docs_enabled()
     return Response(200, "text/html; charset=utf-8", DOCS_PAGE)

@@ -81,12 +81,13 @@ def documented(
     body_required: bool = True,
     query: type[BaseModel] | None = None,
     errors: Iterable[ErrorLike] = (),
+    ok_content: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Keyword arguments for `@app.<method>(path, **documented(...))`.
 
     `errors` lists what the route's own logic raises; the errors every credential, body or query can cause are
     added here, once: 401 and 429 with any credential, 403 for a credential the route does not take, 400 for a
-    body or query, and 500.
+    body or query, and 500. `ok_content` replaces the envelope for the few answers that are not JSON envelopes.
     """
     roles = tuple(auth)
     answers: list[ErrorLike] = list(errors)
@@ -108,7 +109,7 @@ def documented(
     answers.append(SomethingWentWrong)
     return {
         "summary": summary,
-        "responses": {ok.status: _success(ok), **_errors(answers)},
+        "responses": {ok.status: _success(ok, ok_content), **_errors(answers)},
         "security": security or None,
         "openapi_extensions": extensions,
     }
@@ -121,9 +122,11 @@ def _request_body(body: type[BaseModel] | dict[str, Any], required: bool) -> dic
     return {"required": required, "content": {JSON: {"schema": {"$ref": SCHEMAS + body.__name__}}}}
 
 
-def _success(ok: Success) -> dict[str, Any]:
+def _success(ok: Success, content: dict[str, Any] | None) -> dict[str, Any]:
     if ok.status == 204:
         return {"description": "No content: the body is empty."}
+    if content is not None:
+        return {"description": ok.message, "content": content}
     envelope = Envelope[ok.data]  # type: ignore[name-defined]  # a generic parametrised at runtime
     return {"description": ok.message, "content": {JSON: {"model": envelope}}}
 
