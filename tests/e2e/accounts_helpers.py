@@ -14,6 +14,12 @@ from typing import Any
 
 import requests
 
+# The contract's messages and user fields, as the in-process tests assert them (re-exported for the e2e tests).
+from tests.support.accounts import EMPTY_BODY as EMPTY_BODY
+from tests.support.accounts import INVALID, UNAUTHENTICATED, USER_FIELDS
+from tests.support.accounts import NO_ACCESS as NO_ACCESS
+from tests.support.accounts import RATE_LIMITED as RATE_LIMITED
+
 PUBLIC_KEY = "e2e-public"
 PRIVATE_KEY = "e2e-private"
 RUNTIME_ENV = {
@@ -23,7 +29,9 @@ RUNTIME_ENV = {
     "RATE_LIMIT_PER_SECOND": "1000",
 }
 
-# The contract's messages (clara-api.md §1.7 and §2).
+# More of the contract's messages (clara-api.md §1.7 and §2); two under the names the e2e tests use.
+AUTH_FAILED = UNAUTHENTICATED
+INVALID_SCHEMA = INVALID
 REGISTERED = "User registered successfully."
 ACTIVATED = "User activated successfully."
 LOGGED_IN = "User logged in successfully."
@@ -32,26 +40,8 @@ TWO_FACTOR_ENABLED = "User 2FA enabled successfully."
 PASSWORD_CHANGED = "User password changed successfully."
 FETCHED = "User fetched successfully."
 UPDATED = "User updated successfully."
-AUTH_FAILED = "Authorization header or OTP is either missing, invalid or expired."
-NO_ACCESS = "You do not have access to the requested resource."
-INVALID_SCHEMA = "One or more required parameters are either not given or have invalid schema."
-EMPTY_BODY = "Request body is empty."
 METHOD_NOT_ALLOWED = "The requested method is not allowed for this route."
 ROUTE_NOT_FOUND = "The requested route does not exist."
-RATE_LIMITED = "You have exceeded the rate limit."
-
-USER_FIELDS = {
-    "id",
-    "email",
-    "first_name",
-    "last_name",
-    "credits",
-    "is_active",
-    "is_2fa_enabled",
-    "is_dark_mode",
-    "created_at",
-    "updated_at",
-}
 
 OTP_SUBJECTS = {
     "ACTIVATION": "Your Clara activation code",

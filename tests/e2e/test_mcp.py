@@ -19,20 +19,10 @@ from mcp.types import CallToolResult, TextContent
 from tests.e2e.accounts_helpers import PRIVATE_KEY, Account, Api, Mailbox, active_account, bearer, expect
 from tests.e2e.conftest import Runtime
 from tests.support import media
+from tests.support.mcp import TOOLS
 
 pytestmark = pytest.mark.e2e
 
-TOOLS = {
-    "user_view",
-    "transaction_view_all",
-    "transaction_view",
-    "task_view_all",
-    "task_view",
-    "agent_supported_attachments",
-    "agent_analysis",
-    "stripe_rate",
-    "stripe_buy",
-}
 COMPLETION_TIMEOUT = 15.0
 TASK_NOT_FOUND = "Task with the given identifier does not exist."
 UNAUTHENTICATED = "Authorization header or OTP is either missing, invalid or expired."

@@ -31,6 +31,7 @@ from tests.support.accounts import (
     error,
     freeze_rate_clock,
 )
+from tests.support.mcp import TOOLS
 
 MCP = f"{API}/mcp"
 HOST = "abc123defg.execute-api.us-east-1.amazonaws.com"  # API Gateway always forwards the Host it was called on
@@ -38,17 +39,6 @@ VERSION = "2025-06-18"
 TASK_NOT_FOUND = "Task with the given identifier does not exist."
 TRANSACTION_NOT_FOUND = "Transaction with the given identifier does not exist."
 NO_RATE = "No credits rate found for the given amount."
-TOOLS = {
-    "user_view",
-    "transaction_view_all",
-    "transaction_view",
-    "task_view_all",
-    "task_view",
-    "agent_supported_attachments",
-    "agent_analysis",
-    "stripe_rate",
-    "stripe_buy",
-}
 CLIENT_URL = "https://app.example.com"
 
 
