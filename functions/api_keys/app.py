@@ -12,6 +12,8 @@ from clara.errors import NotFound
 from clara.openapi import Success, documented
 
 app = create_app()
+# Who may call each route: documented on the route and checked by authenticate, from one tuple.
+USER = (Role.USER,)
 
 
 @app.get(
@@ -19,12 +21,12 @@ app = create_app()
     **documented(
         "The user's API key token",
         Success(200, ApiKeyView, "API key fetched successfully."),
-        auth=(Role.USER,),
+        auth=USER,
         errors=(NotFound("API key"),),
     ),
 )
 def view_api_key(user_id: str) -> Response[Any]:
-    caller = authenticate(app.current_event, Role.USER)
+    caller = authenticate(app.current_event, *USER)
     return success(get_api_key(user_in_path(caller, user_id)).view(), "API key fetched successfully.")
 
 
@@ -33,11 +35,11 @@ def view_api_key(user_id: str) -> Response[Any]:
     **documented(
         "Replace the user's API key; the old token stops working at once",
         Success(201, ApiKeyView, "API key reset successfully."),
-        auth=(Role.USER,),
+        auth=USER,
     ),
 )
 def reset(user_id: str) -> Response[Any]:
-    caller = authenticate(app.current_event, Role.USER)
+    caller = authenticate(app.current_event, *USER)
     return success(reset_api_key(caller, user_in_path(caller, user_id)).view(), "API key reset successfully.", 201)
 
 

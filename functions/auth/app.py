@@ -21,6 +21,10 @@ from clara.schemas import (
 from clara.users import AdminUserView, AdminUserWithToken, UserView, UserWithToken
 
 app = create_app()
+# Who may call each route: documented on the route and checked by authenticate, from one tuple.
+KEYS = (Role.PUBLIC, Role.PRIVATE)
+USER = (Role.USER,)
+USER_OR_KEYS = (Role.USER, Role.PUBLIC, Role.PRIVATE)
 
 
 @app.post(
@@ -28,13 +32,13 @@ app = create_app()
     **documented(
         "Register an account (inactive until its emailed code activates it)",
         Success(201, UserWithToken | AdminUserWithToken, "User registered successfully."),
-        auth=(Role.PUBLIC, Role.PRIVATE),
+        auth=KEYS,
         body=RegisterRequest,
         errors=(AlreadyExists("User"),),
     ),
 )
 def register() -> Response[Any]:
-    caller = authenticate(app.current_event, Role.PUBLIC, Role.PRIVATE)
+    caller = authenticate(app.current_event, *KEYS)
     user, token = accounts.register(read_body(app.current_event, RegisterRequest), caller)
     view = AdminUserWithToken if caller.is_admin else UserWithToken
     return success(view(**user.model_dump(), token=token), "User registered successfully.", 201)
@@ -77,10 +81,10 @@ def login() -> Response[Any]:
 
 @app.delete(
     "/auth/session",
-    **documented("Log out: the token's session ends", NO_CONTENT, auth=(Role.USER,)),
+    **documented("Log out: the token's session ends", NO_CONTENT, auth=USER),
 )
 def logout() -> Response[Any]:
-    accounts.logout(authenticate(app.current_event, Role.USER))
+    accounts.logout(authenticate(app.current_event, *USER))
     return no_content()
 
 
@@ -89,13 +93,13 @@ def logout() -> Response[Any]:
     **documented(
         "Change the password with a CHANGE_PASSWORD code; every other session ends",
         Success(200, None, "User password changed successfully."),
-        auth=(Role.USER, Role.PUBLIC, Role.PRIVATE),
+        auth=USER_OR_KEYS,
         body=ChangePasswordRequest,
         errors=(NotFound("User"),),
     ),
 )
 def change_password(user_email: str) -> Response[Any]:
-    caller = authenticate(app.current_event, Role.USER, Role.PUBLIC, Role.PRIVATE)
+    caller = authenticate(app.current_event, *USER_OR_KEYS)
     email = email_in_path(user_email)
     accounts.ensure_may_act_on_email(caller, email)
     accounts.change_password(caller, email, read_body(app.current_event, ChangePasswordRequest))
@@ -107,12 +111,12 @@ def change_password(user_email: str) -> Response[Any]:
     **documented(
         "Email a one-time code (otp_type: ACTIVATION, CHANGE_PASSWORD or TWO_FACTOR_AUTH)",
         Success(201, None, "OTP sent successfully."),
-        auth=(Role.PUBLIC, Role.PRIVATE),
+        auth=KEYS,
         errors=(InvalidSchema, NotFound("User")),
     ),
 )
 def send_otp(user_email: str, otp_type: str) -> Response[Any]:
-    caller = authenticate(app.current_event, Role.PUBLIC, Role.PRIVATE)
+    caller = authenticate(app.current_event, *KEYS)
     accounts.send_otp(caller, email_in_path(user_email), otp_type)
     return success(None, "OTP sent successfully.", 201)
 
@@ -122,13 +126,13 @@ def send_otp(user_email: str, otp_type: str) -> Response[Any]:
     **documented(
         "Activate the account with its ACTIVATION code",
         Success(200, UserView | AdminUserView, "User activated successfully."),
-        auth=(Role.PUBLIC, Role.PRIVATE),
+        auth=KEYS,
         body=CodeRequest,
         errors=(NotFound("User"),),
     ),
 )
 def activate(user_email: str) -> Response[Any]:
-    caller = authenticate(app.current_event, Role.PUBLIC, Role.PRIVATE)
+    caller = authenticate(app.current_event, *KEYS)
     email = email_in_path(user_email)
     user = accounts.activate(caller, email, read_body(app.current_event, CodeRequest).code)
     return success(user.admin_view() if caller.is_admin else user.view(), "User activated successfully.")
@@ -139,13 +143,13 @@ def activate(user_email: str) -> Response[Any]:
     **documented(
         "Turn 2FA on with a TWO_FACTOR_AUTH code",
         Success(200, None, "User 2FA enabled successfully."),
-        auth=(Role.USER,),
+        auth=USER,
         body=CodeRequest,
         errors=(InactiveUser,),
     ),
 )
 def enable_two_factor(user_id: str) -> Response[Any]:
-    caller = authenticate(app.current_event, Role.USER, active=True)
+    caller = authenticate(app.current_event, *USER, active=True)
     user = user_in_path(caller, user_id)
     accounts.set_two_factor(caller, user, read_body(app.current_event, CodeRequest).code, enabled=True)
     return success(None, "User 2FA enabled successfully.")
@@ -156,13 +160,13 @@ def enable_two_factor(user_id: str) -> Response[Any]:
     **documented(
         "Turn 2FA off with a TWO_FACTOR_AUTH code",
         NO_CONTENT,
-        auth=(Role.USER,),
+        auth=USER,
         body=CodeRequest,
         errors=(InactiveUser,),
     ),
 )
 def disable_two_factor(user_id: str) -> Response[Any]:
-    caller = authenticate(app.current_event, Role.USER, active=True)
+    caller = authenticate(app.current_event, *USER, active=True)
     user = user_in_path(caller, user_id)
     accounts.set_two_factor(caller, user, read_body(app.current_event, CodeRequest).code, enabled=False)
     return no_content()

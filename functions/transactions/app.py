@@ -14,9 +14,9 @@ from clara.openapi import Success, documented
 from clara.schemas import NewTransactionRequest
 
 app = create_app()
-
-
+# Who may call each route: documented on the route and checked by authenticate, from one tuple.
 READERS = (Role.USER, Role.API_KEY, Role.PRIVATE)
+ADMIN = (Role.PRIVATE,)
 
 
 @app.get(
@@ -60,13 +60,13 @@ def view_transaction(user_id: str, transaction_id: str) -> Response[Any]:
     **documented(
         "Record a transaction (private key); a repeated Idempotency-Key records it once",
         Success(201, TransactionView, "Transaction created successfully."),
-        auth=(Role.PRIVATE,),
+        auth=ADMIN,
         body=NewTransactionRequest,
         errors=(NotFound("User"), InsufficientCredits),
     ),
 )
 def add_transaction(user_id: str) -> Response[Any]:
-    caller = authenticate(app.current_event, Role.PRIVATE)
+    caller = authenticate(app.current_event, *ADMIN)
     user = user_in_path(caller, user_id)
     request = read_body(app.current_event, NewTransactionRequest)
     # A retried request with the same Idempotency-Key records the transaction once.

@@ -14,6 +14,10 @@ from clara.schemas import SetCreditsRequest, UpdateUserRequest
 from clara.users import AdminUserView, UserView
 
 app = create_app()
+# Who may call each route: documented on the route and checked by authenticate, from one tuple.
+ADMIN = (Role.PRIVATE,)
+READERS = (Role.USER, Role.API_KEY, Role.PRIVATE)
+EDITORS = (Role.USER, Role.PRIVATE)
 
 
 @app.get(
@@ -21,12 +25,12 @@ app = create_app()
     **documented(
         "Every user, newest first (private key)",
         Success(200, list[AdminUserView], "Users fetched successfully."),
-        auth=(Role.PRIVATE,),
+        auth=ADMIN,
         query=Page,
     ),
 )
 def list_users() -> Response[Any]:
-    authenticate(app.current_event, Role.PRIVATE)
+    authenticate(app.current_event, *ADMIN)
     page = read_page(app.current_event)
     found = users.list_users(page.limit, page.offset)
     return success([user.admin_view() for user in found], "Users fetched successfully.")
@@ -37,12 +41,12 @@ def list_users() -> Response[Any]:
     **documented(
         "The user",
         Success(200, UserView | AdminUserView, "User fetched successfully."),
-        auth=(Role.USER, Role.API_KEY, Role.PRIVATE),
+        auth=READERS,
         errors=(NotFound("User"),),
     ),
 )
 def view_user(user_id: str) -> Response[Any]:
-    caller = authenticate(app.current_event, Role.USER, Role.API_KEY, Role.PRIVATE)
+    caller = authenticate(app.current_event, *READERS)
     user = user_in_path(caller, user_id)
     return success(user.admin_view() if caller.is_admin else user.view(), "User fetched successfully.")
 
@@ -52,13 +56,13 @@ def view_user(user_id: str) -> Response[Any]:
     **documented(
         "Update the user's names or dark mode",
         Success(200, UserView | AdminUserView, "User updated successfully."),
-        auth=(Role.USER, Role.PRIVATE),
+        auth=EDITORS,
         body=UpdateUserRequest,
         errors=(NotFound("User"),),
     ),
 )
 def update_user(user_id: str) -> Response[Any]:
-    caller = authenticate(app.current_event, Role.USER, Role.PRIVATE)
+    caller = authenticate(app.current_event, *EDITORS)
     user = user_in_path(caller, user_id)
     updated = accounts.update_user(caller, user, read_body(app.current_event, UpdateUserRequest))
     return success(updated.admin_view() if caller.is_admin else updated.view(), "User updated successfully.")
@@ -69,12 +73,12 @@ def update_user(user_id: str) -> Response[Any]:
     **documented(
         "Delete the user and everything it owns (private key)",
         NO_CONTENT,
-        auth=(Role.PRIVATE,),
+        auth=ADMIN,
         errors=(NotFound("User"),),
     ),
 )
 def delete_user(user_id: str) -> Response[Any]:
-    caller = authenticate(app.current_event, Role.PRIVATE)
+    caller = authenticate(app.current_event, *ADMIN)
     accounts.delete_user(caller, user_in_path(caller, user_id))
     return no_content()
 
@@ -84,13 +88,13 @@ def delete_user(user_id: str) -> Response[Any]:
     **documented(
         "Set the user's balance; the ledger records the difference (private key)",
         Success(200, AdminUserView, "User credits updated successfully."),
-        auth=(Role.PRIVATE,),
+        auth=ADMIN,
         body=SetCreditsRequest,
         errors=(NotFound("User"),),
     ),
 )
 def set_credits(user_id: str) -> Response[Any]:
-    caller = authenticate(app.current_event, Role.PRIVATE)
+    caller = authenticate(app.current_event, *ADMIN)
     user = user_in_path(caller, user_id)
     request = read_body(app.current_event, SetCreditsRequest)
     updated = ledger.set_balance(user, request.credits, source_ip=caller.source_ip)
