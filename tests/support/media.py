@@ -244,8 +244,23 @@ def result_problems(result: object) -> list[str]:
 
     if not isinstance(result, dict):
         return [f"result is {result!r}"]
+    # The first release's keys, and those added since (clients that do not know them ignore them).
     keys = {"verdict", "confidence", "summary", "claims", "attachments", "analyzer"}
-    check(set(result) == keys, f"result keys {sorted(result)}")
+    added = {"links", "searches"}
+    check(keys <= set(result) <= keys | added, f"result keys {sorted(result)}")
+    searches = result.get("searches", 0)
+    check(isinstance(searches, int) and not isinstance(searches, bool) and searches >= 0, f"searches {searches!r}")
+    links = result.get("links", [])
+    check(
+        isinstance(links, list)
+        and all(
+            isinstance(link, dict)
+            and {"url", "status", "notes"} <= set(link) <= {"url", "status", "title", "notes"}
+            and link["status"] in ("read", "refused", "failed")
+            for link in links
+        ),
+        f"links {links!r}",
+    )
     check(result.get("verdict") in VERDICTS, f"verdict {result.get('verdict')!r}")
     confidence(result.get("confidence"), "result")
     check(isinstance(result.get("summary"), str) and bool(result.get("summary")), "summary")
@@ -263,7 +278,8 @@ def result_problems(result: object) -> list[str]:
         check(isinstance(claim.get("explanation"), str), f"{where}.explanation")
         sources = claim.get("sources")
         check(
-            isinstance(sources, list) and all(isinstance(s, dict) and set(s) == {"title", "url"} for s in sources),
+            isinstance(sources, list)
+            and all(isinstance(s, dict) and {"title", "url"} <= set(s) <= {"title", "url", "domain"} for s in sources),
             f"{where}.sources",
         )
     reports = result.get("attachments")

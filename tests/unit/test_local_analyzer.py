@@ -8,7 +8,9 @@ from pypdf import PdfReader
 
 from clara.analyzers import AnalysisResult, AttachmentInput
 from clara.analyzers.local import LocalAnalyzer, checkable_claims, image_size, inspect_attachment, media_duration
+from clara.settings import get_settings
 from tests.support import media
+from tests.support.fake_bedrock import fake_bedrock
 
 
 def attachment(name: str, media_type: str, kind: str, content: bytes) -> AttachmentInput:
@@ -76,9 +78,38 @@ def test_a_result_serialises_to_the_schema_of_design_section_3():
 
     dumped = result.model_dump(mode="json")
 
-    assert set(dumped) == {"verdict", "confidence", "summary", "claims", "attachments", "analyzer"}
+    # DESIGN.md §3's fields, and the two added since (links, searches), which older clients ignore.
+    assert set(dumped) == {"verdict", "confidence", "summary", "claims", "attachments", "analyzer", "links", "searches"}
     assert set(dumped["claims"][0]) == {"text", "verdict", "confidence", "explanation", "sources"}
     assert set(dumped["analyzer"]) == {"name", "model"}
+    assert (dumped["links"], dumped["searches"]) == ([], 0)
+
+
+# ------------------------------------------------------------------------------------------- links
+
+
+def test_links_are_read_by_the_safe_fetcher_and_their_text_checked_with_the_rest(monkeypatch):
+    """The real fetcher against a page on loopback (allowed by the tests-only setting), and a link to the instance
+    metadata address, which it refuses: both reported, the page's sentences among the claims, no sources."""
+    monkeypatch.setenv("FETCH_ALLOW_LOOPBACK", "true")
+    get_settings.cache_clear()
+    try:
+        with fake_bedrock() as site:
+            text = f"A post on the tower. See {site.article_url} and http://169.254.169.254/latest/meta-data/ now."
+            result = LocalAnalyzer().analyze(text, [])
+    finally:
+        get_settings.cache_clear()
+
+    assert [(link.url, link.status, link.title) for link in result.links] == [
+        (site.article_url, "read", "Tower facts"),
+        ("http://169.254.169.254/latest/meta-data/", "refused", None),
+    ]
+    assert "The Eiffel Tower is 330 metres tall and was completed in 1889 for the World's Fair in Paris." in [
+        claim.text for claim in result.claims
+    ]
+    assert all(claim.sources == [] and claim.verdict == "UNVERIFIABLE" for claim in result.claims)
+    assert "read 1 of 2 link(s)" in result.summary
+    assert result.searches == 0
 
 
 # ------------------------------------------------------------------------------------------- PDFs

@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 SERVICE_NAME = "clara-backend"
 API_PREFIX = "/api/v1"
@@ -53,8 +53,32 @@ class Settings(BaseModel):
     # base64-encoded: about 4.5 MB of upload in all).
     analysis_cost_credits: float = Field(default=20, ge=0)
     analyzer: Literal["local", "bedrock"] = "local"
-    bedrock_model_id: str = "amazon.nova-pro-v1:0"
+    # A model that offers Nova Web Grounding (US regions only): Nova 2 Lite, or us.amazon.nova-premier-v1:0.
+    bedrock_model_id: str = "us.amazon.nova-2-lite-v1:0"
+    # Evidence from the web through Bedrock (the nova_grounding system tool); off: only links in the content.
+    web_grounding: bool = True
     analysis_max_receives: int = Field(default=5, ge=1)  # the queue's maxReceiveCount: the last try fails the task
+    # The analysis agent's bounds. Every Bedrock call takes at most bedrock_read_timeout_seconds (+5 s to
+    # connect), and one starts only while the verdict call still fits in the budget after it, so a task's
+    # analysis ends within analysis_time_budget_seconds: 300 s of the worker's 360 s timeout, the rest for S3
+    # and DynamoDB. Grounded calls for different claims run side by side, grounding_concurrency at a time.
+    analysis_max_claims: int = Field(default=5, ge=1, le=20)
+    grounding_max_calls: int = Field(default=5, ge=0, le=20)
+    grounding_concurrency: int = Field(default=3, ge=1, le=10)
+    analysis_time_budget_seconds: float = Field(default=300, gt=0, le=330)
+    bedrock_read_timeout_seconds: int = Field(default=90, ge=1, le=300)
+    # A transient failure hides its message for base * 2^(receive - 1) seconds, at most the cap (SQS allows
+    # 12 hours), instead of the queue's whole visibility timeout.
+    analysis_retry_base_seconds: int = Field(default=30, ge=0, le=43_200)
+    analysis_retry_max_seconds: int = Field(default=900, ge=0, le=43_200)
+
+    # Links in the analysed content, read by the safe fetcher (clara.fetcher). The caps can only be lowered.
+    fetch_max_urls: int = Field(default=3, ge=0, le=3)
+    fetch_max_bytes: int = Field(default=2_000_000, ge=1, le=2_000_000)
+    fetch_timeout_seconds: float = Field(default=10, gt=0, le=10)
+    fetch_max_redirects: int = Field(default=3, ge=0, le=3)
+    # Tests only: lets the fetcher reach 127.0.0.0/8 and ::1 (every other non-public range stays refused).
+    fetch_allow_loopback: bool = False
     max_attachments: int = Field(default=5, ge=0, le=5)
     max_text_characters: int = Field(default=20_000, ge=1)
     supported_image_extensions: str = ".jpeg,.jpg,.png,.gif,.webp"
@@ -75,6 +99,12 @@ class Settings(BaseModel):
     # Email
     mail_sender: str = "Clara <no-reply@clara.local>"
     client_url: str = "http://localhost:3000"
+
+    @model_validator(mode="after")
+    def _production_fetches_public_addresses_only(self) -> Self:
+        if self.environment == "production" and self.fetch_allow_loopback:
+            raise ValueError("FETCH_ALLOW_LOOPBACK is for tests: production fetches public addresses only")
+        return self
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Self:

@@ -6,6 +6,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from clara import dynamo
+from clara.analyzers import AnalysisResult
 from clara.formats import HttpDate, LazyModel, utc_now
 
 TaskStatus = Literal["PENDING", "PROCESSING", "COMPLETED", "FAILED"]
@@ -39,7 +40,7 @@ class Task(LazyModel):
             user_id=self.user_id,
             status=self.status,
             attachments=[AttachmentView(**a.model_dump()) for a in self.attachments],
-            result=self.result,
+            result=AnalysisResult.model_validate(self.result) if self.result is not None else None,
             error=self.error,
             created_at=self.created_at,
             updated_at=self.updated_at,
@@ -59,7 +60,7 @@ class TaskView(LazyModel):
     user_id: str
     status: TaskStatus
     attachments: list[AttachmentView]
-    result: dict[str, Any] | None
+    result: AnalysisResult | None  # stored as the analyzer made it; older results gain the added fields' defaults
     error: str | None
     created_at: HttpDate
     updated_at: HttpDate

@@ -17,8 +17,12 @@ Verdict = Literal["TRUE", "MOSTLY_TRUE", "MIXED", "MOSTLY_FALSE", "FALSE", "UNVE
 
 
 class Source(BaseModel):
+    """Something the system read: a citation Bedrock's web grounding returned, or a page a link in the content
+    led to. Never a URL a model wrote."""
+
     title: str
     url: str
+    domain: str | None = None  # added after the first release: clients that know only {title, url} ignore it
 
 
 class Claim(BaseModel):
@@ -36,6 +40,17 @@ class AttachmentReport(BaseModel):
     notes: str
 
 
+class LinkReport(BaseModel):
+    """A link found in the analysed content and what became of it: `read` (its text was checked with the rest),
+    `refused` (the safe fetcher would not go there: not public, not http(s), a type it does not read...) or
+    `failed` (the site did not answer in time or answered an error)."""
+
+    url: str
+    status: Literal["read", "refused", "failed"]
+    title: str | None = None
+    notes: str
+
+
 class AnalyzerInfo(BaseModel):
     name: str
     model: str | None
@@ -48,6 +63,20 @@ class AnalysisResult(BaseModel):
     claims: list[Claim]
     attachments: list[AttachmentReport]
     analyzer: AnalyzerInfo
+    # Added after the first release (clients that do not know them ignore them): the links of the content, and
+    # how many web searches (grounded model calls) gathered evidence.
+    links: list[LinkReport] = Field(default_factory=list)
+    searches: int = Field(default=0, ge=0)
+
+
+@dataclass
+class Usage:
+    """What an analyzer spent on its last analyze(): model calls, of them grounded (web search) calls, tokens."""
+
+    model_calls: int = 0
+    grounded_calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
 
 
 @dataclass(frozen=True)
@@ -67,6 +96,8 @@ class PermanentAnalysisError(Exception):
 
 
 class Analyzer(Protocol):
+    usage: Usage  # of the last analyze() call; zero for the local analyzer
+
     def analyze(self, text: str, attachments: Sequence[AttachmentInput]) -> AnalysisResult: ...
 
 

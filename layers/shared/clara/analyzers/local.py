@@ -1,13 +1,16 @@
-"""The local analyzer: real work without a model. It reads the text and every attachment (PDF text, an image's
-format and size, a media file's duration where the container tells it), splits the content into checkable
-claims, and says plainly that no model judged them: every verdict UNVERIFIABLE, confidence 0."""
+"""The local analyzer: real work without a model. It reads the text, the links in it (through the same safe fetcher
+as the Bedrock analyzer) and every attachment (PDF text, an image's format and size, a media file's duration where
+the container tells it), splits the content into checkable claims, and says plainly that no model judged them:
+every verdict UNVERIFIABLE, confidence 0, no sources."""
 
 import io
 import re
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from clara.analyzers import AnalysisResult, AnalyzerInfo, AttachmentInput, AttachmentReport, Claim
+from clara.analyzers import AnalysisResult, AnalyzerInfo, AttachmentInput, AttachmentReport, Claim, Usage
+from clara.analyzers.evidence import link_report
+from clara.fetcher import LinkOutcome, read_links
 
 MAX_CLAIMS = 25
 MAX_PDF_PAGES = 50
@@ -16,8 +19,13 @@ _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
 class LocalAnalyzer:
+    def __init__(self, read_links: Callable[[str], list[LinkOutcome]] = read_links) -> None:
+        self._read_links = read_links
+        self.usage = Usage()  # no model: nothing to count
+
     def analyze(self, text: str, attachments: Sequence[AttachmentInput]) -> AnalysisResult:
-        sources: list[str] = [text]
+        links = self._read_links(text)
+        texts: list[str] = [text]
         reports: list[AttachmentReport] = []
         for attachment in attachments:
             notes, extracted = inspect_attachment(attachment)
@@ -30,7 +38,9 @@ class LocalAnalyzer:
                 )
             )
             if extracted:
-                sources.append(extracted)
+                texts.append(extracted)
+        # The pages the links led to are read with the rest, after the content's own words.
+        texts.extend(link.page.text for link in links if link.page is not None)
         claims = [
             Claim(
                 text=claim,
@@ -38,11 +48,13 @@ class LocalAnalyzer:
                 confidence=0,
                 explanation="Extracted as a checkable statement; no model or source has judged it.",
             )
-            for claim in checkable_claims("\n\n".join(sources))
+            for claim in checkable_claims("\n\n".join(texts))
         ]
+        read = sum(1 for link in links if link.page is not None)
         summary = (
-            f"Found {len(claims)} checkable claim(s) in the text and {len(attachments)} attachment(s). "
-            "No model judged these claims: this is the local analyzer, which extracts and inspects only."
+            f"Found {len(claims)} checkable claim(s) in the text and {len(attachments)} attachment(s)"
+            + (f", and read {read} of {len(links)} link(s)" if links else "")
+            + ". No model judged these claims: this is the local analyzer, which extracts and inspects only."
         )
         return AnalysisResult(
             verdict="UNVERIFIABLE",
@@ -51,6 +63,7 @@ class LocalAnalyzer:
             claims=claims,
             attachments=reports,
             analyzer=AnalyzerInfo(name="local", model=None),
+            links=[link_report(link) for link in links],
         )
 
 
