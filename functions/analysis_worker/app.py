@@ -1,7 +1,8 @@
 """The analysis worker: SQS batches of task ids; each message runs its task once (clara.analysis).
 
-A message whose task fails transiently is reported as a batch item failure, so only it comes back; after the
-queue's last receive the task is failed and refunded instead, and the message is not redriven for nothing.
+A message whose task fails transiently is reported as a batch item failure, so only it comes back, after a delay
+that doubles per receive (30 s, 60 s, ... by ChangeMessageVisibility); after the queue's last receive the task is
+failed and refunded instead, and the message is not redriven for nothing.
 """
 
 from typing import Any
@@ -19,7 +20,7 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 @tracer.capture_method
 def run_task(record: SQSRecord) -> None:
-    process_message(record.body, int(record.attributes.approximate_receive_count))
+    process_message(record.body, int(record.attributes.approximate_receive_count), record.receipt_handle)
 
 
 @logger.inject_lambda_context(clear_state=True)

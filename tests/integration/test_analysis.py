@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+from botocore.exceptions import ClientError
 
 import clara.analysis as analysis
 import clara.dynamo as dynamo
@@ -751,6 +752,54 @@ def test_a_transient_failure_is_retried_and_fails_and_refunds_on_the_last_receiv
     history = clara.task_transactions(account)
     assert sorted((t["type"], t["value_in_credits"]) for t in history) == [("CREDIT", COST), ("DEBIT", COST)]
     assert all(created["id"] in t["description"] for t in history)
+
+
+def throttled() -> ClientError:
+    return ClientError({"Error": {"Code": "ThrottlingException", "Message": "Too many requests"}}, "Converse")
+
+
+def test_throttling_backs_off_by_visibility_then_the_last_receive_refunds_once(clara, fake_analyzer):
+    """Each throttled try hides its message for 30, 60, 120, 240 s (ChangeMessageVisibility on the real queue)
+    instead of the whole visibility timeout; the fifth fails the task and refunds it, once."""
+    account = clara.user(credits=100)
+    created = clara.submit(account)
+    analyzer = fake_analyzer(raising(throttled()))
+    delays: list[int] = []
+    sqs = analysis._sqs()
+    hook = lambda params, **_: delays.append(params["VisibilityTimeout"])  # noqa: E731
+    sqs.meta.events.register("provide-client-params.sqs.ChangeMessageVisibility", hook)
+    try:
+        for receive_count in range(1, 5):
+            [message] = clara.sqs.receive_message(
+                QueueUrl=clara.queue_url, AttributeNames=["All"], VisibilityTimeout=0
+            )["Messages"]
+            assert clara.redelivered([delivered(message, receive_count)]) == {message["MessageId"]}
+            assert clara.receive() == []  # hidden for its delay, not visible again at once
+            clara.sqs.change_message_visibility(  # the test's clock: the delay has passed
+                QueueUrl=clara.queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+            )
+        [message] = clara.receive()
+        assert clara.run_worker([delivered(message, 5)]) == {"batchItemFailures": []}
+        assert clara.run_worker([delivered(message, 5)]) == {"batchItemFailures": []}  # a duplicate last delivery
+    finally:
+        sqs.meta.events.unregister("provide-client-params.sqs.ChangeMessageVisibility", hook)
+
+    assert delays == [30, 60, 120, 240]
+    assert analyzer.calls == 5
+    task = clara.task(account, created["id"])
+    assert task["status"] == "FAILED" and "refunded" in task["error"]
+    assert clara.balance(account) == 100
+    assert sorted(t["type"] for t in clara.task_transactions(account)) == ["CREDIT", "DEBIT"]
+
+
+def test_the_retry_delay_doubles_up_to_its_cap(monkeypatch):
+    monkeypatch.setenv("ANALYSIS_RETRY_BASE_SECONDS", "30")
+    monkeypatch.setenv("ANALYSIS_RETRY_MAX_SECONDS", "200")
+    get_settings.cache_clear()
+    try:
+        assert [analysis.retry_delay(count) for count in (1, 2, 3, 4, 5, 40)] == [30, 60, 120, 200, 200, 200]
+    finally:
+        get_settings.cache_clear()
 
 
 def test_a_permanent_failure_fails_and_refunds_at_once(clara, fake_analyzer):

@@ -68,6 +68,8 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "s3:GetObject",
         "s3:PutObject",  # Transcribe writes the transcript with the caller's permissions
         "bedrock:InvokeModel",
+        "bedrock:InvokeTool",  # Nova Web Grounding
+        "sqs:ChangeMessageVisibility",  # a transient failure's retry delay
         "transcribe:StartTranscriptionJob",
         "transcribe:GetTranscriptionJob",
     },
@@ -131,6 +133,7 @@ OPERATIONS: dict[str, str] = {
     "delete_objects": "s3:DeleteObject",
     "list_objects_v2": "s3:ListBucket",
     "send_message": "sqs:SendMessage",
+    "change_message_visibility": "sqs:ChangeMessageVisibility",
     "send_email": "ses:SendEmail",
     "converse": "bedrock:InvokeModel",
     "invoke_model": "bedrock:InvokeModel",
@@ -147,6 +150,8 @@ TRANSACT_OPERATIONS = {
     "Delete": "dynamodb:DeleteItem",
     "ConditionCheck": "dynamodb:ConditionCheckItem",
 }
+# A system tool named in the code is authorised apart from the model that calls it.
+SYSTEM_TOOLS = {"nova_grounding": "bedrock:InvokeTool"}
 SECRET_READERS = {"secret", "optional_secret"}  # clara.secrets: secret("jwt_secret_key") ...
 S3_BUCKET_ACTIONS = {"s3:ListBucket"}
 
@@ -190,6 +195,8 @@ def render(resource: Any) -> str:
             return f"${{{'.'.join(as_list(value))}}}"
         if kind == "Fn::Sub" and isinstance(value, str):
             return value
+        if kind == "Fn::Sub" and isinstance(value, list) and isinstance(value[0], str):
+            return str(value[0])  # [text, variables]: the text names each variable
     raise AssertionError(f"unexpected Resource {resource!r}")
 
 
@@ -282,6 +289,8 @@ def code_facts(function: str) -> tuple[frozenset[str], frozenset[str], frozenset
     transact_keys: set[str] = set()
     for path in import_closure(function).values():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and node.value in SYSTEM_TOOLS:
+                actions.add(SYSTEM_TOOLS[node.value])
             if isinstance(node, ast.Dict):
                 transact_keys.update(
                     key.value for key in node.keys if isinstance(key, ast.Constant) and key.value in TRANSACT_OPERATIONS
@@ -321,7 +330,9 @@ def test_every_function_has_a_reviewed_entry() -> None:
 def test_the_analysis_finds_what_the_code_calls() -> None:
     """A sanity check of the analysis itself, on calls known to be there (and not there)."""
     worker_actions, _, worker_secrets = code_facts("AnalysisWorkerFunction")
-    assert {"bedrock:InvokeModel", "transcribe:StartTranscriptionJob", "s3:GetObject"} <= worker_actions
+    assert {"bedrock:InvokeModel", "bedrock:InvokeTool", "transcribe:StartTranscriptionJob", "s3:GetObject"} <= (
+        worker_actions
+    )
     assert "secretsmanager:GetSecretValue" not in worker_actions and not worker_secrets
     auth_actions, auth_indexes, auth_secrets = code_facts("AuthFunction")
     assert {"dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "ses:SendEmail"} <= auth_actions
@@ -386,10 +397,12 @@ def test_resources_are_the_narrowest(function: str) -> None:
                 secrets_granted.add(secret_id)
             elif service == "ses":
                 assert resource.endswith(":identity/${MailSenderAddress}"), f"{function}: {resource} is not the sender"
+            elif service == "bedrock" and actions == {"bedrock:InvokeTool"}:
+                assert resource.endswith(":system-tool/amazon.nova_grounding"), f"{function}: {resource} is not a tool"
             elif service == "bedrock":
-                assert re.search(r":(foundation-model|inference-profile)/\$\{BedrockModelId\}$", resource), (
-                    f"{function}: {resource} is not the configured model"
-                )
+                assert re.search(
+                    r":(inference-profile/\$\{BedrockModelId\}|foundation-model/\$\{FoundationModelId\})$", resource
+                ), f"{function}: {resource} is not the configured model"
             else:
                 pytest.fail(f"{function}: no resource rule for {service}")
     assert secrets_granted == EXPECTED_SECRETS[function], f"{function}: secrets {sorted(secrets_granted)}"

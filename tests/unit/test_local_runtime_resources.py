@@ -31,7 +31,7 @@ def test_the_project_resources_are_created_twice_without_error(monkeypatch):
     attributes = session.client("sqs").get_queue_attributes(
         QueueUrl=physical_ids["AnalysisQueue"], AttributeNames=["All"]
     )["Attributes"]
-    assert attributes["VisibilityTimeout"] == "900"
+    assert attributes["VisibilityTimeout"] == "2160"
     assert json.loads(attributes["RedrivePolicy"]) == {
         "deadLetterTargetArn": get_att(template, "AnalysisDeadLetterQueue", "Arn", physical_ids),
         "maxReceiveCount": 5,

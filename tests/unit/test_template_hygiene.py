@@ -46,3 +46,33 @@ def test_every_parameter_is_explained_in_the_readme():
     readme = (ROOT / "README.md").read_text()
 
     assert [name for name in TEMPLATE.parameters if f"`{name}`" not in readme] == []
+
+
+def test_the_worker_fits_its_analysis_and_the_queue_fits_the_worker():
+    """The analysis budget ends before the worker's timeout (S3 and DynamoDB need the rest), a crashed run's lease
+    runs out after it, the queue hides a message for six timeouts (AWS's advice), and one invocation takes one
+    task, so a batch cannot add budgets up past the timeout."""
+    from clara.analysis import LEASE_SECONDS
+    from clara.settings import Settings
+
+    worker = TEMPLATE.resources["AnalysisWorkerFunction"]["Properties"]
+    queue = TEMPLATE.resources["AnalysisQueue"]["Properties"]
+    [source] = TEMPLATE.functions["AnalysisWorkerFunction"].sqs_sources
+    budget = Settings().analysis_time_budget_seconds
+
+    assert budget + 30 <= worker["Timeout"] < LEASE_SECONDS
+    assert queue["VisibilityTimeout"] >= 6 * worker["Timeout"]
+    assert source.batch_size == 1
+
+
+def test_the_worker_may_call_the_foundation_model_behind_its_inference_profile():
+    """Cross-region inference needs the profile and the model it routes to: the model id is the profile id less
+    its "us." prefix, computed in the template from the one BedrockModelId parameter."""
+    statements = TEMPLATE.resources["AnalysisWorkerFunction"]["Properties"]["Policies"][0]["Statement"]
+    [invoke] = [statement for statement in statements if statement["Action"] == "bedrock:InvokeModel"]
+    [model_arn] = [resource for resource in invoke["Resource"] if isinstance(resource["Fn::Sub"], list)]
+    text, variables = model_arn["Fn::Sub"]
+
+    assert text.endswith("::foundation-model/${FoundationModelId}")
+    assert variables == {"FoundationModelId": {"Fn::Join": ["", {"Fn::Split": ["us.", {"Ref": "BedrockModelId"}]}]}}
+    assert TEMPLATE.parameters["BedrockModelId"] == "us.amazon.nova-2-lite-v1:0"

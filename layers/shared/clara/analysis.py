@@ -22,7 +22,7 @@ from clara.settings import get_settings
 from clara.tasks import StoredAttachment, Task, get_task, status_update, task_put
 from clara.users import User
 
-LEASE_SECONDS = 180  # longer than the worker's timeout (150 s): a crashed run's task can be claimed again after it
+LEASE_SECONDS = 390  # longer than the worker's timeout (360 s): a crashed run's task can be claimed again after it
 
 
 def _s3() -> Any:
@@ -159,8 +159,40 @@ class TaskBusy(Exception):
     """Another run holds the task (a duplicate delivery): retry the message later, when it will be finished."""
 
 
-def process_message(body: str, receive_count: int) -> None:
-    """Run one queued task once. Raises to have SQS deliver the message again (a transient failure)."""
+def process_message(body: str, receive_count: int, receipt_handle: str | None = None) -> None:
+    """Run one queued task once. Raises to have SQS deliver the message again (a transient failure), after a
+    delay that grows with each receive (retry_later)."""
+    try:
+        _run_task(body, receive_count)
+    except Exception:
+        if receipt_handle:
+            retry_later(receipt_handle, receive_count)
+        raise
+
+
+def retry_delay(receive_count: int) -> int:
+    """Seconds before the next try: base, then doubled per receive (30, 60, 120, 240 s by default), capped."""
+    settings = get_settings()
+    exponent = min(max(receive_count, 1) - 1, 16)  # 2**16 times any base is past SQS's 12-hour cap
+    return min(settings.analysis_retry_base_seconds * 2**exponent, settings.analysis_retry_max_seconds)
+
+
+def retry_later(receipt_handle: str, receive_count: int) -> None:
+    """Hide the message for retry_delay() instead of the queue's whole visibility timeout, so a throttled or
+    briefly failing model is tried again soon but not at once. Best effort: without it the message still comes
+    back, after the visibility timeout."""
+    delay = retry_delay(receive_count)
+    try:
+        _sqs().change_message_visibility(
+            QueueUrl=get_settings().analysis_queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=delay
+        )
+    except Exception:
+        logger.warning("Could not shorten the message's visibility", extra={"delay": delay}, exc_info=True)
+        return
+    logger.info("Analysis will be retried", extra={"delay_seconds": delay, "receive_count": receive_count})
+
+
+def _run_task(body: str, receive_count: int) -> None:
     try:
         payload = json.loads(body)
         task = get_task(str(payload["user_id"]), str(payload["task_id"]))
