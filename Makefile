@@ -11,7 +11,7 @@ PY313_DIR := $(firstword $(dir $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/pyth
 BUILD_PATH := $(if $(PY313_DIR),$(PY313_DIR):,)$(CURDIR)/$(BIN):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-tools run test lint format validate openapi build bench clean
+.PHONY: help install install-tools run test lint format validate openapi build bench eval clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -80,6 +80,10 @@ $(BENCH_VENV)/.installed: layers/shared/requirements.txt requirements-dev.txt $(
 # (hence `build`), and the local runtime's throughput. Over-budget figures are reported, not failed on.
 bench: install build $(BENCH_VENV)/.installed  ## Measure the performance budgets of DESIGN.md §6, in one table
 	$(BIN)/python -m bench --python $(BENCH_VENV)/bin/python
+
+# Not part of `make test`: ANALYZER=local runs offline; ANALYZER=bedrock needs AWS credentials (a US region).
+eval: install  ## Score the analyzer (ANALYZER=local|bedrock) on evaluation/claims.jsonl: accuracy, F1, latency, cost
+	$(BIN)/python -m evaluation
 
 clean:  ## Remove build output and local state (keeps .venv)
 	rm -rf .aws-sam .local .pytest_cache .mypy_cache .ruff_cache
