@@ -105,3 +105,14 @@ class RateLimitExceeded(ClaraError):
 class SomethingWentWrong(ClaraError):
     status_code = 500
     message = "Something went wrong."
+
+
+class ServiceBusy(ClaraError):
+    """Not in the contract's table: an AWS service (or the mail service) is throttling or unavailable after the
+    SDK's retries. Retryable, unlike a 500, and nothing was half-written."""
+
+    status_code = 503
+    message = "The service is busy. Please try again shortly."
+
+    def __init__(self, retry_after_seconds: int = 2):
+        super().__init__(headers={"Retry-After": str(max(1, retry_after_seconds))})
