@@ -1,4 +1,4 @@
-"""The Bedrock analyzer: an agent that gathers evidence and cites only what it read (DESIGN.md §4).
+"""The Bedrock analyzer: an agent that gathers evidence and cites only what it read.
 
 Per task, within a time budget:
 1. the content: the text, the attachments as content blocks (images and PDFs by their bytes, videos by their S3

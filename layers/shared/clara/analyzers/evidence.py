@@ -1,4 +1,4 @@
-"""The evidence rule (DESIGN.md §4): a source shown to a customer is something the system actually read.
+"""The evidence rule: a source shown to a customer is something the system actually read.
 
 Evidence enters only here, from what was read: a citation Bedrock's web grounding returned (`E1`, `E2`...) or a
 page the safe fetcher read from a link in the content (`L1`...). The verdict step refers to evidence by these
