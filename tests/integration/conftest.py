@@ -104,6 +104,7 @@ def routed_event(
     headers: dict[str, str] | None = None,
     body: bytes | str | None = None,
     query: dict[str, str] | None = None,
+    source_ip: str = "127.0.0.1",
 ) -> tuple[str, dict[str, Any]]:
     """The function template.yaml routes `method path` to, and the REST proxy event API Gateway would send it."""
     match = TEMPLATE.match_route(method, path)
@@ -117,6 +118,7 @@ def routed_event(
         query=query,
         body=body,
         binary_media_types=TEMPLATE.binary_media_types,
+        source_ip=source_ip,
     )
     return match.function.logical_id, event
 
@@ -125,7 +127,8 @@ def routed_event(
 def call_api(stack: Stack, monkeypatch: pytest.MonkeyPatch):
     """Send `method path` the way API Gateway would: to the function the template routes it to, as its event.
 
-    `env` adds to (or overrides) the environment the template gives the function.
+    `env` adds to (or overrides) the environment the template gives the function; `source_ip` is the client
+    address API Gateway saw.
     """
 
     def call(
@@ -136,8 +139,9 @@ def call_api(stack: Stack, monkeypatch: pytest.MonkeyPatch):
         body: bytes | str | None = None,
         query: dict[str, str] | None = None,
         env: dict[str, str] | None = None,
+        source_ip: str = "127.0.0.1",
     ) -> ApiResponse:
-        function_id, event = routed_event(method, path, headers=headers, body=body, query=query)
+        function_id, event = routed_event(method, path, headers=headers, body=body, query=query, source_ip=source_ip)
         overrides = {**TEST_ENVIRONMENT, **(env or {})}
         for name, value in function_environment(TEMPLATE, function_id, stack.physical_ids, overrides).items():
             monkeypatch.setenv(name, value)

@@ -56,7 +56,7 @@ def test_login_costs_3_round_trips_at_most(accounts, dynamodb_calls):
     assert len(names) <= 3, names
 
 
-def test_login_with_2fa_costs_3_round_trips_at_most(accounts, dynamodb_calls, monkeypatch):
+def test_login_with_2fa_costs_4_round_trips_at_most(accounts, dynamodb_calls, monkeypatch):
     account = accounts.active()
     accounts.enable_2fa(account)
     shift_otp_clock(monkeypatch, 31)  # past the resend window of the code enable_2fa used
@@ -68,8 +68,9 @@ def test_login_with_2fa_costs_3_round_trips_at_most(accounts, dynamodb_calls, mo
     report("POST /auth/session (2FA on, no code)", refused_names)
     report("POST /auth/session (2FA on, right code)", names)
     assert refused.status == 401 and response.status == 200
-    assert len(refused_names) <= 3, refused_names
-    assert len(names) <= 3, names
+    assert len(refused_names) <= 4, refused_names
+    # One more than without 2FA: the code's try is taken by a conditional update of its own item (issue 13).
+    assert len(names) <= 4, names
 
 
 def test_a_failed_login_costs_3_round_trips_at_most(accounts, dynamodb_calls):
@@ -196,4 +197,4 @@ def test_a_page_of_transactions_costs_3_round_trips(call_api, accounts, dynamodb
 
     report("GET /users/{id}/transactions?limit=2 (user token)", names)
     assert response.status == 200 and len(response.json["data"]) == 2
-    assert names == ["UpdateItem", "BatchGetItem", "Query"], names
+    assert names == ["BatchGetItem", "UpdateItem", "Query"], names

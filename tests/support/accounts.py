@@ -104,6 +104,11 @@ def user_item(stack: Any, user_id: str) -> dict[str, Any] | None:
     return item(stack, f"USER#{user_id}", "USER")
 
 
+def login_counter(stack: Any, user_id: str, address: str = "127.0.0.1") -> dict[str, Any] | None:
+    """The failed-login counter of (user, client address) (clara.lockout)."""
+    return item(stack, f"USER#{user_id}", f"LOGIN#ADDRESS#{address}")
+
+
 def items_of(stack: Any, user_id: str) -> list[dict[str, Any]]:
     return table(stack).query(KeyConditionExpression=Key("pk").eq(f"USER#{user_id}"))["Items"]
 
@@ -199,12 +204,13 @@ class Accounts:
         assert response.status == 201, response.text
         return latest_code(email)
 
-    def login(self, email: str, password: str = PASSWORD, code: str | None = None) -> Any:
+    def login(self, email: str, password: str = PASSWORD, code: str | None = None, source_ip: str = "127.0.0.1") -> Any:
         return self.call_api(
             "POST",
             f"{API}/auth/session",
             headers=headers(basic(email, password)),
             body=body({"code": code}) if code else None,
+            source_ip=source_ip,
         )
 
     def login_token(self, account: Account) -> str:

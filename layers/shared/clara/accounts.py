@@ -8,11 +8,11 @@ is recorded. Emails go out after the change is stored.
 import base64
 import secrets as random
 import time
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
+from typing import Any, NoReturn
 from urllib.parse import urlencode
 
-from clara import dynamo, otp, users
+from clara import dynamo, lockout, otp, users
 from clara.api_keys import new_api_key_item
 from clara.audit import AuditEvent, audit_put
 from clara.auth import Caller
@@ -27,6 +27,7 @@ from clara.errors import (
     TwoFactorRequired,
 )
 from clara.formats import new_id, utc_now
+from clara.lockout import LoginGuard
 from clara.mail import Mailer
 from clara.observability import count, logger
 from clara.passwords import hash_password, verify_password
@@ -217,9 +218,10 @@ def read_basic_credentials(authorization: str | None) -> tuple[str, str]:
 def login(authorization: str | None, code: str | None, source_ip: str) -> tuple[User, str]:
     """A new session for the right email and password (and 2FA code when 2FA is on).
 
-    Three DynamoDB round trips at most, with the rate counter: one Query finds the user with its live codes,
-    one transaction stores the session (or counts the failure). Unknown emails, wrong passwords and locked
-    accounts all cost one bcrypt check and get the same 401.
+    Three DynamoDB round trips with the rate counter: one Query finds the user with its live codes and login
+    counters, one transaction stores the session (or counts the failure); 2FA adds one, to take one of the
+    code's tries. Unknown emails, wrong passwords and locked logins all cost one bcrypt check and get the same
+    401; the lockout (clara.lockout) is per (account, client address), with a cap per account per hour.
     """
     email, password = read_basic_credentials(authorization)
     records = users.find_by_email(email)
@@ -227,66 +229,77 @@ def login(authorization: str | None, code: str | None, source_ip: str) -> tuple[
     password_ok = verify_password(password, user.password_hash if user else None)
     now = utc_now()
 
-    if user is None:
+    if records is None or user is None:
         count("LoginsFailed")
         dynamo.client().put_item(**_audit_only("login_failed", None, source_ip, reason="unknown_email"))
         raise AuthenticationFailed()
-    if user.locked_until and user.locked_until > now:
-        count("LoginsFailed")
-        dynamo.client().put_item(**_audit_only("login_failed", user.id, source_ip, reason="locked"))
-        raise AuthenticationFailed()
+    guard = LoginGuard(user.id, user.email, source_ip, now.timestamp(), records.login_counters)
+    if guard.locked:
+        _refuse_locked(user, source_ip)
     if not password_ok:
         count("LoginsFailed")
-        _count_failed_login(user, now, source_ip)
+        _count_failed_login(guard, source_ip)
         raise AuthenticationFailed()
 
-    operations: list[dict[str, Any]] = []
+    # The lockout's conditions come first, so a cancelled transaction tells which refused.
+    operations: list[dict[str, Any]] = guard.success_operations()
+    guards = len(operations)
     if user.is_2fa_enabled:
         try:
-            operations.append(otp.check(records.otps.get("TWO_FACTOR_AUTH") if records else None, code))
+            operations.append(otp.check(user.id, "TWO_FACTOR_AUTH", code))
         except AuthenticationFailed:
             count("LoginsFailed")
             dynamo.client().put_item(**_audit_only("login_failed", user.id, source_ip, reason="2fa_code"))
             raise TwoFactorRequired() from None
     token, session_put = _new_session(user.id)
     operations.append(session_put)
-    unlocked = user
-    if user.failed_logins or user.locked_until:
-        now = utc_now()
-        operations.append(
-            _update_user(user.id, {"failed_logins": 0}, remove=("failures_since", "locked_until"), now=now)
-        )
-        unlocked = _stored(user, now, failed_logins=0, failures_since=None, locked_until=None)
     operations.append(
         audit_put("login_succeeded", user_id=user.id, source_ip=source_ip, two_factor=user.is_2fa_enabled)
     )
     try:
         dynamo.transact(*operations)
     except Exception as error:
-        if user.is_2fa_enabled and dynamo.error_code(error) == "TransactionCanceledException":
+        if dynamo.error_code(error) != "TransactionCanceledException":
+            raise
+        if "ConditionalCheckFailed" in dynamo.cancellation_reasons(error)[:guards]:
+            _refuse_locked(user, source_ip)  # locked meanwhile, by failures this login's read did not see
+        if user.is_2fa_enabled:
             raise TwoFactorRequired() from error  # the code was used by a concurrent login
         raise
     count("LoginsSucceeded")
-    return unlocked, token
+    return user, token
+
+
+def _refuse_locked(user: User, source_ip: str) -> NoReturn:
+    count("LoginsFailed")
+    dynamo.client().put_item(**_audit_only("login_failed", user.id, source_ip, reason="locked"))
+    raise AuthenticationFailed()
 
 
 def _audit_only(event: AuditEvent, user_id: str | None, source_ip: str, **details: Any) -> dict[str, Any]:
     return audit_put(event, user_id=user_id, source_ip=source_ip, **details)["Put"]
 
 
-def _count_failed_login(user: User, now: datetime, source_ip: str) -> None:
-    """Count a wrong password in the user's 15-minute window; the fifth locks logins for 15 minutes."""
-    settings = get_settings()
-    window = timedelta(minutes=settings.login_lockout_minutes)
-    fresh_window = user.failures_since is None or now - user.failures_since > window
-    failures = 1 if fresh_window else user.failed_logins + 1
-    since = now if fresh_window else user.failures_since
-    changes: dict[str, Any] = {"failed_logins": failures, "failures_since": since.isoformat() if since else None}
-    operations = [audit_put("login_failed", user_id=user.id, source_ip=source_ip, reason="password")]
-    if failures >= settings.login_max_failures:
-        changes["locked_until"] = (now + window).isoformat()
-        operations.append(audit_put("lockout", user_id=user.id, source_ip=source_ip, until=changes["locked_until"]))
-    dynamo.transact(_update_user(user.id, changes), *operations)
+def _count_failed_login(guard: LoginGuard, source_ip: str) -> None:
+    """Count a wrong password on the address's and the account's counters, with its audit, in one transaction.
+
+    Each counter changes by one atomic update conditional on what the login read; when a concurrent failure
+    changed it meanwhile, the other update applies (so no failure goes uncounted).
+    """
+    audits = [audit_put("login_failed", user_id=guard.user_id, source_ip=source_ip, reason="password")]
+    audits += [
+        audit_put("lockout", user_id=guard.user_id, source_ip=source_ip, scope=scope)
+        for scope in guard.caps_reached_by_a_failure()
+    ]
+    window_open = guard.window_open
+    for attempt in range(2):
+        try:
+            dynamo.transact(*guard.failure_operations(window_open), *audits)
+            return
+        except Exception as error:
+            if attempt or dynamo.cancellation_reasons(error)[:1] != ["ConditionalCheckFailed"]:
+                raise
+            window_open = not window_open
 
 
 def logout(caller: Caller) -> None:
@@ -335,12 +348,11 @@ def send_otp(caller: Caller, email: str, otp_type: str) -> None:
     Mailer().send_otp(user.email, user.first_name or "", otp_type, code)
 
 
-def _use_code(
-    records: users.UserRecords, otp_type: OtpType, code: str | None, caller: Caller, *effects: dict[str, Any]
-) -> None:
-    """Consume the code and apply `effects` in one transaction (401 when the code is wrong, used or expired)."""
-    consume = otp.check(records.otps.get(otp_type), code)
-    audit = audit_put("otp_used", user_id=records.user.id, source_ip=caller.source_ip, type=otp_type)
+def _use_code(user_id: str, otp_type: OtpType, code: str | None, caller: Caller, *effects: dict[str, Any]) -> None:
+    """Consume the code and apply `effects` in one transaction (401 when the code is wrong, used, expired or out
+    of tries)."""
+    consume = otp.check(user_id, otp_type, code)
+    audit = audit_put("otp_used", user_id=user_id, source_ip=caller.source_ip, type=otp_type)
     try:
         dynamo.transact(consume, *effects, audit)
     except Exception as error:
@@ -353,7 +365,7 @@ def activate(caller: Caller, email: str, code: str) -> User:
     records = _user_by_email(email)
     now = utc_now()
     _use_code(
-        records,
+        records.user.id,
         "ACTIVATION",
         code,
         caller,
@@ -369,19 +381,17 @@ def change_password(caller: Caller, email: str, request: ChangePasswordRequest) 
     user = records.user
     _same_user(caller, user)
     _use_code(
-        records,
+        user.id,
         "CHANGE_PASSWORD",
         request.code,
         caller,
-        _update_user(
-            user.id,
-            {"password_hash": hash_password(request.password), "failed_logins": 0},
-            remove=("failures_since", "locked_until"),
-        ),
+        _update_user(user.id, {"password_hash": hash_password(request.password)}),
         audit_put("password_changed", user_id=user.id, source_ip=caller.source_ip),
     )
     keep = f"SESSION#{caller.session_id}" if caller.session_id else None
-    _delete_items([key for key in users.session_keys(user.id) if key[1] != keep])
+    # The owner proved the mailbox: the guesses at the old password no longer lock any address out.
+    stale = [key for key in users.session_keys(user.id) if key[1] != keep] + lockout.counter_keys(user.id)
+    _delete_items(stale)
 
 
 def _delete_items(keys: list[tuple[str, str]]) -> None:
@@ -394,13 +404,10 @@ def _delete_items(keys: list[tuple[str, str]]) -> None:
 
 def set_two_factor(caller: Caller, user: User, code: str | None, enabled: bool) -> None:
     """Turn 2FA on or off with a TWO_FACTOR_AUTH code; a wrong code is 401 with is_2fa_enabled, as the contract."""
-    live = dynamo.get(dynamo.user_pk(user.id), "OTP#TWO_FACTOR_AUTH")
-    otps = {"TWO_FACTOR_AUTH": users.Otp.model_validate(live)} if live else {}
-    records = users.UserRecords(user=user, otps=otps)
     event: AuditEvent = "2fa_enabled" if enabled else "2fa_disabled"
     try:
         _use_code(
-            records,
+            user.id,
             "TWO_FACTOR_AUTH",
             code,
             caller,

@@ -1,7 +1,8 @@
 """Who is calling: the five credentials of DESIGN.md §2, the rate limit, and ownership of path ids.
 
-Every authenticated request costs at most two DynamoDB round trips: the rate counter, then one BatchGetItem of
-the user with its session (user token) or its API key (API key token). The private key reads nothing.
+Every authenticated request costs at most two DynamoDB round trips: one BatchGetItem of the user with its session
+(user token) or its API key (API key token), then the rate counter, of the user once the credential holds and of
+the client address when it does not. The private key reads nothing.
 """
 
 import hmac
@@ -73,11 +74,14 @@ def authenticate(event: APIGatewayProxyEvent, *allowed: Role, active: bool = Fal
         role = Role(claims.role)
         if role not in allowed:
             raise NoAccess()
-        ratelimit.count_request(f"user#{claims.user_id}")
         credential_sk = f"SESSION#{claims.credential_id}" if role is Role.USER else API_KEY_SK
         records = users.get_user_with(claims.user_id, credential_sk)
         if records is None or not _credential_holds(records, role, claims.credential_id):
+            # A revoked or rotated credential is counted against its sender, not the user it names, so it
+            # cannot keep that user at 429.
+            ratelimit.count_request(f"ip#{address}")
             raise AuthenticationFailed()
+        ratelimit.count_request(f"user#{claims.user_id}")
         caller = Caller(role, address, records.user, claims.credential_id if role is Role.USER else None)
         if active and not records.user.can_use_the_api:
             raise InactiveUser()

@@ -1,7 +1,8 @@
 """The one DynamoDB client of a function and the single-table conventions every repository shares.
 
 Items are plain attribute maps; repositories turn them into domain models. Keys:
-    pk = "USER#<user id>"    sk = "USER" (the user) | "SESSION#<id>" | "OTP#<type>" | "AUDIT#<time>#<id>" ...
+    pk = "USER#<user id>"    sk = "USER" (the user) | "SESSION#<id>" | "OTP#<type>" | "AUDIT#<time>#<id>"
+                             | "LOGIN#ADDRESS#<ip>" | "LOGIN#HOUR#<hour>" (login counters, expired by TTL) ...
     pk = "EMAIL#<email>"     sk = "EMAIL"  (reserves an email address: uniqueness by condition)
     pk = "RATE#<key>"        sk = "<second>" (rate-limit counters, expired by TTL)
 gsi1 (gsi1pk, gsi1sk) finds a user's items by email; gsi2 (gsi2pk, gsi2sk) lists users, newest first.

@@ -1,6 +1,6 @@
 """One-time codes: 6 digits from a CSPRNG, stored only as an HMAC, one live code per (user, type).
 
-A code expires after OTP_EXPIRY_IN_MINUTES, is used once, dies after OTP_MAX_ATTEMPTS wrong tries, and is not
+A code expires after OTP_EXPIRY_IN_MINUTES, is used once, allows OTP_MAX_ATTEMPTS tries, and is not
 re-sent more than once per OTP_RESEND_SECONDS while it is live.
 """
 
@@ -53,16 +53,18 @@ def issue(user_id: str, email: str, otp_type: OtpType, live: Otp | None) -> tupl
     return code, {"Put": put}
 
 
-def check(otp: Otp | None, code: str | None) -> dict:
-    """The transaction operation that consumes a correct, live code; 401 otherwise (counting the wrong try).
+def check(user_id: str, otp_type: OtpType, code: str | None) -> dict:
+    """The transaction operation that consumes a correct, live code; 401 otherwise.
 
-    The delete is conditional on the stored hash, so a code is used once even by concurrent requests.
+    Every try first takes one of the code's OTP_MAX_ATTEMPTS in a single conditional update of the code's own
+    item, which also reads it strongly consistent: concurrent guesses cannot share an attempt, and the try past
+    the cap is refused without being compared. The delete is conditional on the stored hash, so a code is used
+    once even by concurrent requests.
     """
-    now = time.time()
-    if otp is None or code is None or otp.expires_at <= now or otp.attempts >= get_settings().otp_max_attempts:
+    otp = _take_attempt(user_id, otp_type) if code else None
+    if otp is None or code is None:
         raise AuthenticationFailed()
     if not hmac.compare_digest(otp.code_hash, code_hash(otp.user_id, otp.type, code)):
-        _count_wrong_try(otp)
         raise AuthenticationFailed()
     return {
         "Delete": {
@@ -74,15 +76,20 @@ def check(otp: Otp | None, code: str | None) -> dict:
     }
 
 
-def _count_wrong_try(otp: Otp) -> None:
+def _take_attempt(user_id: str, otp_type: OtpType) -> Otp | None:
+    """The live code after counting one try; None when there is none, it expired or its tries are spent."""
     try:
-        dynamo.client().update_item(
+        response = dynamo.client().update_item(
             TableName=dynamo.table(),
-            Key=dynamo.key(dynamo.user_pk(otp.user_id), f"OTP#{otp.type}"),
+            Key=dynamo.key(dynamo.user_pk(user_id), f"OTP#{otp_type}"),
             UpdateExpression="ADD attempts :one",
-            ConditionExpression="code_hash = :hash",
-            ExpressionAttributeValues=dynamo.values(one=1, hash=otp.code_hash),
+            ConditionExpression="attribute_exists(code_hash) AND expires_at > :now AND "
+            "(attribute_not_exists(attempts) OR attempts < :max)",
+            ExpressionAttributeValues=dynamo.values(one=1, now=time.time(), max=get_settings().otp_max_attempts),
+            ReturnValues="ALL_NEW",
         )
-    except Exception as error:  # the code was replaced or used meanwhile: nothing left to count
-        if dynamo.error_code(error) != "ConditionalCheckFailedException":
-            raise
+    except Exception as error:
+        if dynamo.error_code(error) == "ConditionalCheckFailedException":
+            return None
+        raise
+    return Otp.model_validate(dynamo.deserialize(response["Attributes"]))

@@ -35,8 +35,10 @@ class Settings(BaseModel):
     otp_expiry_in_minutes: int = Field(default=10, ge=1, le=60)
     otp_resend_seconds: int = Field(default=30, ge=0)
     otp_max_attempts: int = Field(default=5, ge=1)
-    login_max_failures: int = Field(default=5, ge=1)
+    # Login lockout (clara.lockout): per (account, client address) in a window, and per account per hour.
+    login_max_failures_per_address: int = Field(default=5, ge=1)
     login_lockout_minutes: int = Field(default=15, ge=1)
+    login_max_failures_per_account_per_hour: int = Field(default=100, ge=1)
     rate_limit_per_second: int = Field(default=10, ge=1)
     signup_credits: float = Field(default=0, ge=0)
     google_client_id: str = ""

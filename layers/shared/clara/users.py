@@ -28,10 +28,6 @@ class User(LazyModel):
     google_user_id: str | None = None
     created_at: datetime
     updated_at: datetime
-    # Brute-force protection: failed logins in the current window, and until when the account refuses logins.
-    failed_logins: int = 0
-    failures_since: datetime | None = None
-    locked_until: datetime | None = None
 
     @property
     def can_use_the_api(self) -> bool:
@@ -122,10 +118,11 @@ def otp_item(otp: Otp, email: str) -> Item:
 
 
 class UserRecords(LazyModel):
-    """A user with the items that came with it in the same read (live OTPs, a session)."""
+    """A user with the items that came with it in the same read (live OTPs, login counters, a session)."""
 
     user: User
     otps: dict[str, Otp] = Field(default_factory=dict)
+    login_counters: dict[str, Item] = Field(default_factory=dict)  # by sort key (clara.lockout)
     session: Item | None = None
     api_key: Item | None = None
 
@@ -135,6 +132,7 @@ def _records(items: Iterable[Item]) -> UserRecords | None:
     otps: dict[str, Otp] = {}
     session: Item | None = None
     api_key: Item | None = None
+    login_counters: dict[str, Item] = {}
     for item in items:
         if item["sk"] == USER_SK:
             user = user_from_item(item)
@@ -144,7 +142,11 @@ def _records(items: Iterable[Item]) -> UserRecords | None:
             session = item
         elif item["sk"] == "API_KEY":
             api_key = item
-    return UserRecords(user=user, otps=otps, session=session, api_key=api_key) if user else None
+        elif item["sk"].startswith("LOGIN#"):
+            login_counters[item["sk"]] = item
+    if user is None:
+        return None
+    return UserRecords(user=user, otps=otps, login_counters=login_counters, session=session, api_key=api_key)
 
 
 # ----------------------------------------------------------------------------------------- reads
@@ -162,7 +164,7 @@ def get_user_with(user_id: str, *other_sort_keys: str) -> UserRecords | None:
 
 
 def find_by_email(email: str) -> UserRecords | None:
-    """The user and its live OTPs in one Query of the email index (the index is eventually consistent)."""
+    """The user, its live OTPs and login counters in one Query of the email index (eventually consistent)."""
     items = dynamo.query(
         IndexName="gsi1",
         KeyConditionExpression="gsi1pk = :email",
