@@ -132,9 +132,7 @@ def submit(user: User, text: str, uploads: list[Upload]) -> Task:
         _delete_files(stored)
         raise
     try:
-        _sqs().send_message(
-            QueueUrl=settings.analysis_queue_url, MessageBody=json.dumps({"task_id": task.id, "user_id": user.id})
-        )
+        queue_task(task)
     except Exception as error:
         logger.exception("Analysis task not queued; refunding", extra={"task_id": task.id})
         fail_and_refund(task, "The analysis could not be queued. Your credits were refunded.")
@@ -143,6 +141,15 @@ def submit(user: User, text: str, uploads: list[Upload]) -> Task:
     count("AnalysesCreated")
     count("CreditsSpent", cost)
     return task
+
+
+def queue_task(task: Task) -> None:
+    """One message naming the task. Sent again by the sweeper when a crash lost it; the worker's conditional claim
+    makes a duplicate harmless."""
+    _sqs().send_message(
+        QueueUrl=get_settings().analysis_queue_url,
+        MessageBody=json.dumps({"task_id": task.id, "user_id": task.user_id}),
+    )
 
 
 def _delete_files(keys: list[str]) -> None:
@@ -288,10 +295,18 @@ def _kind(media_type: str) -> Any:
     return "pdf" if media_type == "application/pdf" else media_type.split("/")[0]
 
 
-def fail_and_refund(task: Task, error: str) -> None:
-    """FAILED with `error` and the cost credited back, in one transaction, once whatever the retries."""
+def fail_and_refund(task: Task, error: str, *, unchanged_since: str | None = None) -> None:
+    """FAILED with `error` and the cost credited back, in one transaction, once whatever the retries.
+
+    `unchanged_since` (the task's stored updated_at, as read) settles it only if no run touched it since: a sweeper or
+    the dead-letter queue must not fail a task a worker has just claimed again."""
     count("AnalysesFailed")
-    fail = status_update(task, "FAILED", allowed_from=("PENDING", "PROCESSING"), error=error, lease_until=0)
+    condition: dict[str, Any] = {}
+    if unchanged_since is not None:
+        condition = {"also_if": "updated_at = :seen", "also_if_values": {"seen": unchanged_since}}
+    fail = status_update(
+        task, "FAILED", allowed_from=("PENDING", "PROCESSING"), error=error, lease_until=0, **condition
+    )
     try:
         ledger.record(
             task.user_id,

@@ -71,6 +71,8 @@ class Settings(BaseModel):
     # 12 hours), instead of the queue's whole visibility timeout.
     analysis_retry_base_seconds: int = Field(default=30, ge=0, le=43_200)
     analysis_retry_max_seconds: int = Field(default=900, ge=0, le=43_200)
+    # The sweeper queues a PENDING task again once it is this old (its message may have been lost to a crash).
+    analysis_requeue_after_seconds: int = Field(default=120, ge=0)
 
     # Links in the analysed content, read by the safe fetcher (clara.fetcher). The caps can only be lowered.
     fetch_max_urls: int = Field(default=3, ge=0, le=3)
