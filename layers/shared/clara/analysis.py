@@ -14,7 +14,7 @@ from clara import dynamo, ledger
 from clara.analyzers import AttachmentInput, PermanentAnalysisError, analyzer_for_settings
 from clara.attachments import Upload, check_upload
 from clara.aws import aws_client
-from clara.errors import InsufficientCredits, InvalidSchema, SomethingWentWrong
+from clara.errors import ClaraError, InsufficientCredits, InvalidSchema, SomethingWentWrong
 from clara.formats import new_id, utc_now
 from clara.multipart import read_parts
 from clara.observability import count, logger
@@ -82,8 +82,10 @@ def checked_request(text: str, uploads: list[Upload]) -> tuple[str, list[Upload]
 def submit(user: User, text: str, uploads: list[Upload]) -> Task:
     """Store the files, charge the user and create the task in one transaction, then queue it.
 
-    Nothing is charged when anything before the queue fails; when the queue fails, the task is marked FAILED
-    and refunded before the error is reported.
+    Nothing is charged when anything before the queue fails (a transaction whose answer was lost but which was
+    applied counts as done: the task is read back); when the queue fails, the task is marked FAILED and refunded
+    before the error is reported (a 503 when SQS is throttling or unavailable). A crash before the message is
+    sent leaves a paid PENDING task that the sweeper queues again (clara.sweeper).
     """
     settings = get_settings()
     cost = settings.analysis_cost_credits
@@ -128,9 +130,12 @@ def submit(user: User, text: str, uploads: list[Upload]) -> Task:
             f"Analysis task {task.id}.",
             also=(task_put(task),),
         )
-    except Exception:
-        _delete_files(stored)
-        raise
+    except Exception as error:
+        # A timeout may hide a transaction DynamoDB did apply: then the task exists, paid, and is queued below.
+        if isinstance(error, ClaraError) or not _created(task):
+            _delete_files(stored)
+            raise
+        logger.warning("The task was created though its transaction failed to answer", extra={"task_id": task.id})
     try:
         queue_task(task)
     except Exception as error:
@@ -141,6 +146,13 @@ def submit(user: User, text: str, uploads: list[Upload]) -> Task:
     count("AnalysesCreated")
     count("CreditsSpent", cost)
     return task
+
+
+def _created(task: Task) -> bool:
+    try:
+        return get_task(task.user_id, task.id) is not None
+    except Exception:
+        return False  # unknown: treated as not created (a paid task without its files fails and is refunded)
 
 
 def queue_task(task: Task) -> None:
