@@ -1,4 +1,5 @@
-"""The events AWS hands to a function: API Gateway REST (v1) proxy, Function URL (v2), SQS; and a LambdaContext."""
+"""The events AWS hands to a function: API Gateway REST (v1) proxy, Function URL (v2), SQS, EventBridge schedules;
+and a LambdaContext."""
 
 from __future__ import annotations
 
@@ -217,6 +218,21 @@ def _message_attributes(attributes: Mapping[str, Any]) -> dict[str, dict[str, An
             "dataType": attribute.get("DataType", "String"),
         }
         for name, attribute in attributes.items()
+    }
+
+
+def scheduled_event(rule_name: str, *, region: str = REGION) -> dict[str, Any]:
+    """What an EventBridge schedule rule sends its target."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": ACCOUNT_ID,
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region,
+        "resources": [f"arn:aws:events:{region}:{ACCOUNT_ID}:rule/{rule_name}"],
+        "detail": {},
     }
 
 

@@ -20,6 +20,7 @@ from local_runtime.functions import FunctionRegistry, add_layers_to_path
 from local_runtime.gateway import FUNCTION_URL_PREFIX, Gateway
 from local_runtime.mailbox import MailboxPoller
 from local_runtime.resources import QUEUE, create_resources, queue_arn
+from local_runtime.scheduler import ScheduleRunner, start_schedules
 from local_runtime.stripe_standin import (
     DEVELOPMENT_WEBHOOK_SECRET,
     STANDIN_PREFIX,
@@ -102,6 +103,8 @@ class LocalRuntime:
         sqs = session.client("sqs", endpoint_url=self.endpoint_url)
         pollers: list[QueuePoller] = start_pollers(sqs, functions, physical_ids, queue_arns, self.stop_event)
         self.threads += pollers
+        schedules = start_schedules(functions, self.stop_event)
+        self.threads += schedules
         if self.moto is not None:
             mailbox = MailboxPoller(self.endpoint_url, self.settings.mailbox_dir, self.stop_event)
             mailbox.start()
@@ -116,7 +119,7 @@ class LocalRuntime:
             os.environ["STRIPE_API_BASE"] = f"http://{self._local_host()}:{self.http.server_port}{STANDIN_PREFIX}"
         serving = threading.Thread(target=self.http.serve_forever, name="http", daemon=True)
         serving.start()
-        self._announce(pollers)
+        self._announce(pollers, schedules)
 
     # ----------------------------------------------------------------------- the Stripe stand-in
 
@@ -164,13 +167,21 @@ class LocalRuntime:
             "POWERTOOLS_DEV": "false",
         }
 
-    def _announce(self, pollers: list[QueuePoller]) -> None:
+    def _announce(self, pollers: list[QueuePoller], schedules: list[ScheduleRunner]) -> None:
         base = f"http://{self.settings.host}:{self.http.server_port if self.http else self.settings.port}"
         for function_id, function in self.template.functions.items():
             if function.has_function_url:
                 log.info("Function URL of %s: %s%s%s/", function_id, base, FUNCTION_URL_PREFIX, function_id)
         for poller in pollers:
             log.info("SQS %s -> %s", poller.source.queue_id, poller.function_id)
+        for runner in schedules:
+            log.info(
+                "Schedule %s (%s) -> %s every %g s",
+                runner.source.name,
+                runner.source.expression,
+                runner.function_id,
+                runner.period,
+            )
         log.info("API keys: public %s, private %s", self.settings.public_api_key, self.settings.private_api_key)
         if self.stripe_standin is not None:
             log.info("Stripe: local stand-in at %s%s/ (STRIPE_SECRET_KEY is not set)", base, STANDIN_PREFIX)

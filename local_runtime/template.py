@@ -6,6 +6,7 @@ resolves them once the emulated resources exist.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -53,6 +54,23 @@ class SqsSource(NamedTuple):
     report_batch_item_failures: bool
 
 
+class ScheduleSource(NamedTuple):
+    name: str  # the event's name in the template
+    expression: str  # rate(...) or cron(...)
+    seconds: int  # the period of a rate(); 60 for a cron() (the local runtime does not follow cron fields)
+
+
+_RATE_UNITS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86_400, "days": 86_400}
+
+
+def schedule_seconds(expression: str) -> int:
+    """The period of `rate(5 minutes)`; 60 for anything else (a cron expression)."""
+    match = re.fullmatch(r"\s*rate\(\s*(\d+)\s+(\w+)\s*\)\s*", expression)
+    if match and match.group(2) in _RATE_UNITS:
+        return int(match.group(1)) * _RATE_UNITS[match.group(2)]
+    return 60
+
+
 @dataclass
 class FunctionDef:
     logical_id: str
@@ -63,6 +81,7 @@ class FunctionDef:
     memory_size: int
     api_routes: list[Route] = field(default_factory=list)
     sqs_sources: list[SqsSource] = field(default_factory=list)
+    schedules: list[ScheduleSource] = field(default_factory=list)
     has_function_url: bool = False
 
 
@@ -199,7 +218,7 @@ def _function(logical_id: str, properties: dict[str, Any], globals_function: dic
         memory_size=int(merged.get("MemorySize", 128)),
         has_function_url="FunctionUrlConfig" in merged,
     )
-    for event in (properties.get("Events") or {}).values():
+    for event_name, event in (properties.get("Events") or {}).items():
         event_properties = event.get("Properties", {})
         if event.get("Type") == "Api":
             function.api_routes.append(Route(event_properties["Path"], str(event_properties["Method"]).upper()))
@@ -212,6 +231,10 @@ def _function(logical_id: str, properties: dict[str, Any], globals_function: dic
                     in event_properties.get("FunctionResponseTypes", []),
                 )
             )
+        elif event.get("Type") in ("Schedule", "ScheduleV2"):
+            # Schedule (an EventBridge rule) names it Schedule, ScheduleV2 (EventBridge Scheduler) ScheduleExpression.
+            expression = str(event_properties.get("Schedule") or event_properties.get("ScheduleExpression") or "")
+            function.schedules.append(ScheduleSource(event_name, expression, schedule_seconds(expression)))
     return function
 
 

@@ -37,6 +37,7 @@ from starlette.types import Receive, Scope, Send
 
 from clara import __version__, mcp_tools
 from clara.auth import Caller, Role, authenticate
+from clara.aws import unexpected_error
 from clara.cors import add_cors_headers, allowed_origin, preflight
 from clara.envelope import failure
 from clara.errors import (
@@ -46,7 +47,6 @@ from clara.errors import (
     MethodNotAllowed,
     NoAccess,
     RateLimitExceeded,
-    SomethingWentWrong,
 )
 from clara.mcp_tools import AttachmentFile
 from clara.observability import logger, metrics, tracer
@@ -132,7 +132,8 @@ class ClaraMCPServer(MCPServer[Any]):
 
     The SDK reports a tool's failure as "Error executing tool <name>: ..." (with pydantic's text for invalid
     arguments, and nothing for an exception it did not expect); here a contract error gives its own message,
-    invalid arguments the 400 Invalid Schema message, and anything else "Something went wrong." (logged).
+    invalid arguments the 400 Invalid Schema message, AWS throttling or unavailable the 503's "The service is busy"
+    message, and anything else "Something went wrong." (logged).
     """
 
     async def call_tool(
@@ -143,10 +144,10 @@ class ClaraMCPServer(MCPServer[Any]):
         except ToolError as error:
             cause = error.__cause__
             if isinstance(cause, ClaraError):
-                return _text_result(cause.message, is_error=True)
+                return _text_result(unexpected_error(cause).message, is_error=True)
             if isinstance(error, UnexpectedToolError):
                 logger.error("MCP tool failed", extra={"tool": name}, exc_info=cause or error)
-                return _text_result(SomethingWentWrong.message, is_error=True)
+                return _text_result(unexpected_error(cause or error).message, is_error=True)
             if isinstance(cause, ValidationError):  # the arguments do not match the tool's input schema
                 return _text_result(InvalidSchema.message, is_error=True)
             raise  # the SDK's own refusals (an unknown tool) keep their text
@@ -353,9 +354,9 @@ def _answer(event: dict[str, Any]) -> dict[str, Any]:
         serve = _serving(McpRequest(caller, request.request_context.request_id), _transport_security(request))
         return lambda_asgi.invoke(serve, event, MCP_PATH, withheld=CREDENTIAL_HEADERS)
     except ClaraError as error:
-        return _proxy(failure(error))
+        return _proxy(failure(unexpected_error(error)))
     except lambda_asgi.InvalidEvent:
         return _proxy(failure(InvalidSchema()))
     except Exception as error:
         logger.exception("Unhandled error", extra={"error_type": type(error).__name__})
-        return _proxy(failure(SomethingWentWrong()))
+        return _proxy(failure(unexpected_error(error)))  # 503 when AWS is throttling or unavailable

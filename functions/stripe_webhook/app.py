@@ -1,7 +1,8 @@
 """The Stripe webhook, behind a Lambda Function URL (payload 2.0), not API Gateway.
 
 400 for anything that is not a genuine, fresh Stripe event (Stripe does not retry those); 200 once an event is
-credited, was credited before, or is of no interest. Any other failure raises: Lambda answers 5xx and Stripe
+credited, was credited before, or is of no interest; 503 with Retry-After when AWS is throttling or unavailable
+(Stripe delivers the event again). Any other failure raises: Lambda answers 5xx and Stripe
 delivers the event again later, which the ledger makes harmless.
 """
 
@@ -14,12 +15,15 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from clara import billing
+from clara.aws import unexpected_error
+from clara.errors import ServiceBusy
 from clara.observability import logger, metrics, tracer
 
 
-def _response(status: int, message: str, data: Any = None) -> dict[str, Any]:
+def _response(status: int, message: str, data: Any = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
     body = {"data": data, "message": message, "status": "error" if status >= 400 else "success"}
-    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
+    headers = {"Content-Type": "application/json", **(headers or {})}
+    return {"statusCode": status, "headers": headers, "body": json.dumps(body)}
 
 
 def _raw_body(event: dict[str, Any]) -> bytes:
@@ -37,11 +41,17 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
     try:
         stripe_event = billing.verified_event(_raw_body(event), headers.get("stripe-signature"))
+        logger.append_keys(stripe_event_id=stripe_event.get("id"), stripe_event_type=stripe_event.get("type"))
+        outcome = billing.settle(stripe_event)
     except billing.InvalidWebhook as error:
         logger.warning("Rejected a webhook request", extra={"reason": str(error)})
         return _response(400, str(error))
-    logger.append_keys(stripe_event_id=stripe_event.get("id"), stripe_event_type=stripe_event.get("type"))
-    outcome = billing.settle(stripe_event)
+    except Exception as error:
+        busy = unexpected_error(error)
+        if not isinstance(busy, ServiceBusy):
+            raise
+        logger.warning("AWS is busy; Stripe will deliver the event again", exc_info=error)
+        return _response(busy.status_code, busy.message, headers=busy.headers)
     if outcome == "credited":
         metrics.add_metric(name="CheckoutSessionsCredited", unit=MetricUnit.Count, value=1)
     return _response(200, "Webhook received.", {"outcome": outcome})

@@ -505,7 +505,7 @@ def test_fractional_credits_are_described_as_numbers(webhook, user):
     assert transaction.description == "User bought 552.5 credits for $5."
 
 
-def test_a_transient_dynamodb_failure_raises_so_stripe_retries(webhook, user, monkeypatch):
+def test_a_throttled_dynamodb_answers_503_so_stripe_retries(webhook, user, monkeypatch):
     payload = stripe_event(user.id)
 
     def throttled(**_: Any) -> None:
@@ -513,6 +513,25 @@ def test_a_transient_dynamodb_failure_raises_so_stripe_retries(webhook, user, mo
 
     with monkeypatch.context() as patch:
         patch.setattr(dynamo.client(), "transact_write_items", throttled)
+        busy = webhook(payload, sign(payload, WEBHOOK_SECRET))
+
+    assert (busy["statusCode"], busy["headers"]["Retry-After"]) == (503, "2")
+    assert json.loads(busy["body"]) == {
+        "data": None,
+        "message": "The service is busy. Please try again shortly.",
+        "status": "error",
+    }
+    assert credits_of(user) == 0
+
+
+def test_any_other_dynamodb_failure_raises_so_stripe_retries(webhook, user, monkeypatch):
+    payload = stripe_event(user.id)
+
+    def refused(**_: Any) -> None:
+        raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "TransactWriteItems")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(dynamo.client(), "transact_write_items", refused)
         with pytest.raises(ClientError):
             webhook(payload, sign(payload, WEBHOOK_SECRET))
 

@@ -73,6 +73,13 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "transcribe:StartTranscriptionJob",
         "transcribe:GetTranscriptionJob",
     },
+    "AnalysisSweeperFunction": {
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",  # the refund's transaction item
+        "dynamodb:UpdateItem",
+        "dynamodb:Query",  # the open tasks, on gsi1
+        "sqs:SendMessage",  # a lost message, sent again
+    },
     "AuthFunction": {
         *AUTHENTICATION,
         "dynamodb:BatchWriteItem",
@@ -108,6 +115,7 @@ EXPECTED_SECRETS: dict[str, set[str]] = {
     "AgentFunction": API_SECRETS,
     "TasksFunction": API_SECRETS,
     "AnalysisWorkerFunction": set(),
+    "AnalysisSweeperFunction": set(),
     "AuthFunction": API_SECRETS,
     "UsersFunction": API_SECRETS,
     "ApiKeysFunction": API_SECRETS,

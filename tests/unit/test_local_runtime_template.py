@@ -190,3 +190,65 @@ def test_the_project_template_loads():
     assert template.match_route("GET", "/") is None
     assert template.binary_media_types == ["application/json", "multipart/form-data"]
     assert ROOT / "layers/shared" in [path.resolve() for path in template.layer_dirs]
+
+
+SCHEDULED = """
+Resources:
+  Sweeper:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: sweeper/
+      Events:
+        EveryMinute: {Type: Schedule, Properties: {Schedule: rate(1 minute)}}
+        Hourly: {Type: ScheduleV2, Properties: {ScheduleExpression: rate(2 hours)}}
+        Nightly: {Type: Schedule, Properties: {Schedule: "cron(0 3 * * ? *)"}}
+"""
+
+
+def test_schedule_events_are_read_with_their_period(tmp_path: Path):
+    from local_runtime.template import ScheduleSource, schedule_seconds
+
+    (tmp_path / "template.yaml").write_text(SCHEDULED)
+
+    sweeper = load_template(tmp_path / "template.yaml").functions["Sweeper"]
+
+    assert sweeper.schedules == [
+        ScheduleSource("EveryMinute", "rate(1 minute)", 60),
+        ScheduleSource("Hourly", "rate(2 hours)", 7200),
+        ScheduleSource("Nightly", "cron(0 3 * * ? *)", 60),
+    ]
+    assert schedule_seconds("rate(5 minutes)") == 300 and schedule_seconds("rate(1 day)") == 86_400
+
+
+def test_a_schedule_invokes_its_function_with_a_scheduled_event_each_local_period(monkeypatch, tmp_path: Path):
+    import threading
+
+    from local_runtime.scheduler import start_schedules
+
+    (tmp_path / "template.yaml").write_text(SCHEDULED.replace("rate(2 hours)", "rate(1 minute)"))
+    template = load_template(tmp_path / "template.yaml")
+    events: list[dict] = []
+    twice = threading.Event()
+
+    class Registry:
+        def __init__(self) -> None:
+            self.template = template
+
+        def invoke(self, function_id: str, event: dict) -> None:
+            events.append(event)
+            if len(events) >= 6:
+                twice.set()
+
+    monkeypatch.setenv("LOCAL_SCHEDULE_SECONDS", "0.05")
+    stop = threading.Event()
+    runners = start_schedules(Registry(), stop)  # type: ignore[arg-type]
+    try:
+        assert twice.wait(5)
+    finally:
+        stop.set()
+        for runner in runners:
+            runner.join(2)
+
+    assert [runner.period for runner in runners] == [0.05, 0.05, 0.05]
+    assert {event["detail-type"] for event in events} == {"Scheduled Event"}
+    assert {event["source"] for event in events} == {"aws.events"}

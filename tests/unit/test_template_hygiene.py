@@ -76,3 +76,24 @@ def test_the_worker_may_call_the_foundation_model_behind_its_inference_profile()
     assert text.endswith("::foundation-model/${FoundationModelId}")
     assert variables == {"FoundationModelId": {"Fn::Join": ["", {"Fn::Split": ["us.", {"Ref": "BedrockModelId"}]}]}}
     assert TEMPLATE.parameters["BedrockModelId"] == "us.amazon.nova-2-lite-v1:0"
+
+
+def test_the_sweeper_knows_the_analysis_queue_and_runs_every_minute():
+    """clara.sweeper's bounds are computed from the queue's visibility timeout and retention: they must be the
+    template's; and the dead-letter queue hides a message past the sweeper's timeout, as Lambda requires."""
+    from clara.sweeper import QUEUE_RETENTION_SECONDS, QUEUE_VISIBILITY_SECONDS
+
+    queue = TEMPLATE.resources["AnalysisQueue"]["Properties"]
+    dead_letter_queue = TEMPLATE.resources["AnalysisDeadLetterQueue"]["Properties"]
+    sweeper = TEMPLATE.resources["AnalysisSweeperFunction"]["Properties"]
+    environment = TEMPLATE.globals_function["Environment"]["Variables"]
+
+    assert (queue["VisibilityTimeout"], queue["MessageRetentionPeriod"]) == (
+        QUEUE_VISIBILITY_SECONDS,
+        QUEUE_RETENTION_SECONDS,
+    )
+    assert int(environment["ANALYSIS_MAX_RECEIVES"]) == queue["RedrivePolicy"]["maxReceiveCount"]
+    assert dead_letter_queue["VisibilityTimeout"] >= 6 * sweeper["Timeout"]
+    assert sweeper["Events"]["EveryMinute"] == {"Type": "Schedule", "Properties": {"Schedule": "rate(1 minute)"}}
+    [source] = TEMPLATE.functions["AnalysisSweeperFunction"].sqs_sources
+    assert source.queue_id == "AnalysisDeadLetterQueue" and source.report_batch_item_failures

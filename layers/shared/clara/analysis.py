@@ -14,7 +14,7 @@ from clara import dynamo, ledger
 from clara.analyzers import AttachmentInput, PermanentAnalysisError, analyzer_for_settings
 from clara.attachments import Upload, check_upload
 from clara.aws import aws_client
-from clara.errors import InsufficientCredits, InvalidSchema, SomethingWentWrong
+from clara.errors import ClaraError, InsufficientCredits, InvalidSchema, SomethingWentWrong
 from clara.formats import new_id, utc_now
 from clara.multipart import read_parts
 from clara.observability import count, logger
@@ -82,8 +82,10 @@ def checked_request(text: str, uploads: list[Upload]) -> tuple[str, list[Upload]
 def submit(user: User, text: str, uploads: list[Upload]) -> Task:
     """Store the files, charge the user and create the task in one transaction, then queue it.
 
-    Nothing is charged when anything before the queue fails; when the queue fails, the task is marked FAILED
-    and refunded before the error is reported.
+    Nothing is charged when anything before the queue fails (a transaction whose answer was lost but which was
+    applied counts as done: the task is read back); when the queue fails, the task is marked FAILED and refunded
+    before the error is reported (a 503 when SQS is throttling or unavailable). A crash before the message is
+    sent leaves a paid PENDING task that the sweeper queues again (clara.sweeper).
     """
     settings = get_settings()
     cost = settings.analysis_cost_credits
@@ -128,13 +130,14 @@ def submit(user: User, text: str, uploads: list[Upload]) -> Task:
             f"Analysis task {task.id}.",
             also=(task_put(task),),
         )
-    except Exception:
-        _delete_files(stored)
-        raise
+    except Exception as error:
+        # A timeout may hide a transaction DynamoDB did apply: then the task exists, paid, and is queued below.
+        if isinstance(error, ClaraError) or not _created(task):
+            _delete_files(stored)
+            raise
+        logger.warning("The task was created though its transaction failed to answer", extra={"task_id": task.id})
     try:
-        _sqs().send_message(
-            QueueUrl=settings.analysis_queue_url, MessageBody=json.dumps({"task_id": task.id, "user_id": user.id})
-        )
+        queue_task(task)
     except Exception as error:
         logger.exception("Analysis task not queued; refunding", extra={"task_id": task.id})
         fail_and_refund(task, "The analysis could not be queued. Your credits were refunded.")
@@ -143,6 +146,22 @@ def submit(user: User, text: str, uploads: list[Upload]) -> Task:
     count("AnalysesCreated")
     count("CreditsSpent", cost)
     return task
+
+
+def _created(task: Task) -> bool:
+    try:
+        return get_task(task.user_id, task.id) is not None
+    except Exception:
+        return False  # unknown: treated as not created (a paid task without its files fails and is refunded)
+
+
+def queue_task(task: Task) -> None:
+    """One message naming the task. Sent again by the sweeper when a crash lost it; the worker's conditional claim
+    makes a duplicate harmless."""
+    _sqs().send_message(
+        QueueUrl=get_settings().analysis_queue_url,
+        MessageBody=json.dumps({"task_id": task.id, "user_id": task.user_id}),
+    )
 
 
 def _delete_files(keys: list[str]) -> None:
@@ -288,10 +307,18 @@ def _kind(media_type: str) -> Any:
     return "pdf" if media_type == "application/pdf" else media_type.split("/")[0]
 
 
-def fail_and_refund(task: Task, error: str) -> None:
-    """FAILED with `error` and the cost credited back, in one transaction, once whatever the retries."""
+def fail_and_refund(task: Task, error: str, *, unchanged_since: str | None = None) -> None:
+    """FAILED with `error` and the cost credited back, in one transaction, once whatever the retries.
+
+    `unchanged_since` (the task's stored updated_at, as read) settles it only if no run touched it since: a sweeper or
+    the dead-letter queue must not fail a task a worker has just claimed again."""
     count("AnalysesFailed")
-    fail = status_update(task, "FAILED", allowed_from=("PENDING", "PROCESSING"), error=error, lease_until=0)
+    condition: dict[str, Any] = {}
+    if unchanged_since is not None:
+        condition = {"also_if": "updated_at = :seen", "also_if_values": {"seen": unchanged_since}}
+    fail = status_update(
+        task, "FAILED", allowed_from=("PENDING", "PROCESSING"), error=error, lease_until=0, **condition
+    )
     try:
         ledger.record(
             task.user_id,

@@ -1,7 +1,9 @@
 """The one resolver factory every API function uses, and the Lambda entry point around it.
 
 Everything that can go wrong in a request becomes the envelope here, once: the contract's errors, 404 and 405
-for routes, 400 for empty or invalid bodies, and 500 for anything unhandled (the detail goes to the log only).
+for routes, 400 for empty or invalid bodies, 503 with Retry-After when an AWS service is throttling or unavailable
+after the SDK's retries (clara.aws.overloaded), and 500 for anything else unhandled (the detail goes to the log
+only).
 """
 
 import base64
@@ -16,9 +18,10 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field, ValidationError
 
+from clara.aws import unexpected_error
 from clara.cors import add_cors_headers, preflight
 from clara.envelope import failure
-from clara.errors import ClaraError, EmptyBody, InvalidSchema, MethodNotAllowed, RouteNotFound, SomethingWentWrong
+from clara.errors import ClaraError, EmptyBody, InvalidSchema, MethodNotAllowed, RouteNotFound, ServiceBusy
 from clara.formats import LazyModel
 from clara.observability import logger, metrics, tracer
 from clara.settings import API_PREFIX
@@ -38,7 +41,10 @@ def create_app() -> APIGatewayRestResolver:
 
     @app.exception_handler(ClaraError)
     def contract_error(error: ClaraError) -> Response:
-        return failure(error)
+        answer = unexpected_error(error)  # a SomethingWentWrong raised from AWS throttling is a 503
+        if answer is not error:
+            logger.warning("AWS is busy", extra={"error_type": type(error.__cause__).__name__}, exc_info=error)
+        return failure(answer)
 
     @app.exception_handler(NotFoundError)
     def no_route(_: NotFoundError) -> Response:
@@ -54,8 +60,12 @@ def create_app() -> APIGatewayRestResolver:
 
     @app.exception_handler(Exception)
     def unhandled(error: Exception) -> Response:
-        logger.exception("Unhandled error", extra={"error_type": type(error).__name__})
-        return failure(SomethingWentWrong())
+        answer = unexpected_error(error)
+        if isinstance(answer, ServiceBusy):  # throttling or unavailable after the SDK's retries: retryable
+            logger.warning("AWS is busy", extra={"error_type": type(error).__name__}, exc_info=error)
+        else:
+            logger.exception("Unhandled error", extra={"error_type": type(error).__name__})
+        return failure(answer)
 
     return app
 

@@ -7,6 +7,7 @@ JWT_SECRET_KEY_SECRET_ID names the Secrets Manager secret that does (the deploye
 import os
 from typing import Literal
 
+from clara.aws import aws_client
 from clara.settings import get_settings
 
 SecretName = Literal[
@@ -32,7 +33,11 @@ def secret(name: SecretName) -> str:
         return value
     if secret_id := os.environ.get(f"{variable}_SECRET_ID"):
         from aws_lambda_powertools.utilities import parameters  # only the deployed stack needs it
+        from aws_lambda_powertools.utilities.parameters.base import DEFAULT_PROVIDERS
 
+        # get_secret's provider, on the client every other AWS call uses (its timeouts and retries, clara.aws).
+        if "secrets" not in DEFAULT_PROVIDERS:
+            DEFAULT_PROVIDERS["secrets"] = parameters.SecretsProvider(boto3_client=aws_client("secretsmanager"))
         return str(parameters.get_secret(secret_id, max_age=300))
     if get_settings().environment != "production" and name in _DEVELOPMENT_DEFAULTS:
         return _DEVELOPMENT_DEFAULTS[name]

@@ -51,6 +51,12 @@ class Settings(BaseModel):
     stripe_api_base: str = ""
     stripe_return_url: str = ""
 
+    # Every AWS client but Bedrock's (clara.aws): connect and read timeouts, attempts in botocore's standard retry
+    # mode (the first included). A stuck dependency then costs about 3 x (1 + 3) s, within an API function's 15 s.
+    aws_connect_timeout_seconds: float = Field(default=1, gt=0, le=10)
+    aws_read_timeout_seconds: float = Field(default=3, gt=0, le=60)
+    aws_max_attempts: int = Field(default=3, ge=1, le=10)
+
     # Analysis. Caps keep one request under what API Gateway hands a Lambda function (a 6 MB event with the body
     # base64-encoded: about 4.5 MB of upload in all).
     analysis_cost_credits: float = Field(default=20, ge=0)
@@ -73,6 +79,8 @@ class Settings(BaseModel):
     # 12 hours), instead of the queue's whole visibility timeout.
     analysis_retry_base_seconds: int = Field(default=30, ge=0, le=43_200)
     analysis_retry_max_seconds: int = Field(default=900, ge=0, le=43_200)
+    # The sweeper queues a PENDING task again once it is this old (its message may have been lost to a crash).
+    analysis_requeue_after_seconds: int = Field(default=120, ge=0)
 
     # Links in the analysed content, read by the safe fetcher (clara.fetcher). The caps can only be lowered.
     fetch_max_urls: int = Field(default=3, ge=0, le=3)

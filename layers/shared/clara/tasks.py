@@ -1,5 +1,13 @@
-"""Analysis tasks: the model, its public view, and the repository (conditional status changes)."""
+"""Analysis tasks: the model, its public view, and the repository (conditional status changes).
 
+An open task (PENDING or PROCESSING) is also in the sparse "open tasks" listing of gsi1: gsi1pk =
+"OPEN_TASKS#<shard>", gsi1sk = "<created_at>#<task id>", written with the task and removed by the change to
+COMPLETED or FAILED. gsi1 otherwise finds items by email, which never starts with "OPEN_TASKS#", so the two uses
+cannot meet; the shards spread the index's writes over a few partitions. The sweeper (clara.sweeper) reads it.
+"""
+
+import zlib
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, Literal
 
@@ -70,6 +78,25 @@ def task_sk(task_id: str) -> str:
     return f"TASK#{task_id}"
 
 
+# Only ever grow this: the sweeper reads shards 0..N-1, so a task written to a shard past a lowered N is unseen.
+OPEN_TASK_SHARDS = 4
+TERMINAL: tuple[TaskStatus, ...] = ("COMPLETED", "FAILED")
+
+
+def open_task_shard(task_id: str) -> str:
+    return f"OPEN_TASKS#{zlib.crc32(task_id.encode()) % OPEN_TASK_SHARDS}"
+
+
+def open_tasks(shard: int, created_before: datetime, limit: int) -> Iterator[dict[str, Any]]:
+    """The open tasks of one shard created before `created_before`, oldest first (raw items)."""
+    return dynamo.query(
+        IndexName="gsi1",
+        KeyConditionExpression="gsi1pk = :shard AND gsi1sk < :before",
+        ExpressionAttributeValues=dynamo.values(shard=f"OPEN_TASKS#{shard}", before=created_before.isoformat()),
+        Limit=limit,
+    )
+
+
 def task_put(task: Task) -> dict[str, Any]:
     """The new task as a transaction operation (it must not exist yet)."""
     item = {
@@ -79,6 +106,9 @@ def task_put(task: Task) -> dict[str, Any]:
         "kind": "task",
         "gsi2pk": f"TASKS#{task.user_id}",
         "gsi2sk": f"{task.created_at.isoformat()}#{task.id}",
+        # In the open-task listing until COMPLETED or FAILED (status_update removes it).
+        "gsi1pk": open_task_shard(task.id),
+        "gsi1sk": f"{task.created_at.isoformat()}#{task.id}",
     }
     return {"Put": dynamo.put(item, "attribute_not_exists(pk)")}
 
@@ -102,7 +132,7 @@ def status_update(
     **fields: Any,
 ) -> dict[str, Any]:
     """A transaction operation moving the task to `status`, only from one of `allowed_from` and when `also_if`
-    holds (else the transaction is cancelled)."""
+    holds (else the transaction is cancelled). A finished task leaves the open-task listing."""
     changes = {"status": status, "updated_at": utc_now().isoformat(), **fields}
     names = {f"#{name}": name for name in changes} | {"#status": "status"}
     condition = " OR ".join(f"#status = :from{index}" for index in range(len(allowed_from)))
@@ -112,7 +142,9 @@ def status_update(
         "Update": {
             "TableName": dynamo.table(),
             "Key": dynamo.key(dynamo.user_pk(task.user_id), task_sk(task.id)),
-            "UpdateExpression": "SET " + ", ".join(f"#{name} = :{name}" for name in changes),
+            "UpdateExpression": "SET "
+            + ", ".join(f"#{name} = :{name}" for name in changes)
+            + (" REMOVE gsi1pk, gsi1sk" if status in TERMINAL else ""),
             "ConditionExpression": f"attribute_exists(pk) AND ({condition})",
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": dynamo.values(

@@ -1,0 +1,31 @@
+"""The analysis backstops (clara.sweeper): every minute, a sweep of the open tasks (EventBridge schedule); and the
+dead-letter queue's messages, each settling its task (failed and refunded once).
+
+A dead-lettered task that a run holds right now is a batch item failure: it comes back after the dead-letter
+queue's visibility timeout, when that run has ended.
+"""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from clara.observability import logger, metrics, tracer
+from clara.sweeper import settle_dead_letter, sweep
+
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+@tracer.capture_method
+def settle(record: SQSRecord) -> None:
+    settle_dead_letter(record.body)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if "Records" in event:  # the dead-letter queue
+        return process_partial_response(event=event, record_handler=settle, processor=processor, context=context)
+    return sweep().as_dict()  # the schedule
