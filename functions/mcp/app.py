@@ -277,20 +277,27 @@ def _proxy(response: Response[Any]) -> dict[str, Any]:
     return {"statusCode": response.status_code, "headers": response.headers, "body": response.body}
 
 
+def _json_rpc_error(status: int, message: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """A JSON-RPC error about the request as a whole (id null), as the SDK answers its own transport errors."""
+    body = JSONRPCError(jsonrpc="2.0", id=None, error=ErrorData(code=INVALID_REQUEST, message=message))
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": "application/json", **(headers or {})},
+        "body": body.model_dump_json(by_alias=True, exclude_unset=True),
+    }
+
+
 def _no_stream() -> dict[str, Any]:
     """The answer to GET. The SDK would open its standalone SSE stream, which a buffered Lambda response can never
     deliver (the invocation would wait out its timeout); the transport's answer when no stream is offered is 405,
     here with the JSON-RPC error body the SDK gives its own 405s."""
-    body = JSONRPCError(
-        jsonrpc="2.0",
-        id=None,
-        error=ErrorData(code=INVALID_REQUEST, message="Method Not Allowed: no SSE stream is offered; POST messages"),
-    )
-    return {
-        "statusCode": 405,
-        "headers": {"Content-Type": "application/json", "Allow": "POST"},
-        "body": body.model_dump_json(by_alias=True, exclude_unset=True),
-    }
+    return _json_rpc_error(405, "Method Not Allowed: no SSE stream is offered; POST messages", {"Allow": "POST"})
+
+
+def _is_batch(event: dict[str, Any]) -> bool:
+    """A JSON array body: a JSON-RPC batch, which the streamable HTTP transport (since 2025-06-18) does not take;
+    the SDK would answer it with pydantic's validation text."""
+    return lambda_asgi.request_body(event).lstrip()[:1] == b"["
 
 
 def _check_user_id(event: APIGatewayProxyEvent, caller: Caller) -> None:
@@ -350,6 +357,8 @@ def _answer(event: dict[str, Any]) -> dict[str, Any]:
         _check_user_id(request, caller)
         if request.http_method == "GET":
             return _no_stream()
+        if _is_batch(event):
+            return _json_rpc_error(400, "Invalid Request: batches are not supported")
         serve = _serving(McpRequest(caller, request.request_context.request_id), _transport_security(request))
         return lambda_asgi.invoke(serve, event, MCP_PATH, withheld=CREDENTIAL_HEADERS)
     except ClaraError as error:
