@@ -48,6 +48,7 @@ from clara.errors import (
     RateLimitExceeded,
     SomethingWentWrong,
 )
+from clara.formats import json_text
 from clara.mcp_tools import AttachmentFile
 from clara.observability import logger, metrics, tracer
 from clara.settings import API_PREFIX, Settings
@@ -121,9 +122,12 @@ def _text_result(text: str, *, is_error: bool = False) -> CallToolResult:
 
 
 def _result(data: Any) -> CallToolResult:
-    """The REST response's `data` as JSON text, and structured (an object, so a list is under `result`)."""
-    result = _text_result(json.dumps(data))
-    result.structured_content = data if isinstance(data, dict) else {"result": data}
+    """The REST response's `data` as JSON text (money exact, as on REST), and structured (an object, so a list is
+    under `result`; the SDK writes its numbers as JSON floats)."""
+    text = json_text(data)
+    structured = json.loads(text)
+    result = _text_result(text)
+    result.structured_content = structured if isinstance(structured, dict) else {"result": structured}
     return result
 
 
