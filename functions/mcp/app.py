@@ -48,6 +48,7 @@ from clara.errors import (
     NoAccess,
     RateLimitExceeded,
 )
+from clara.formats import json_text
 from clara.mcp_tools import AttachmentFile
 from clara.observability import logger, metrics, tracer
 from clara.settings import API_PREFIX, Settings
@@ -121,9 +122,12 @@ def _text_result(text: str, *, is_error: bool = False) -> CallToolResult:
 
 
 def _result(data: Any) -> CallToolResult:
-    """The REST response's `data` as JSON text, and structured (an object, so a list is under `result`)."""
-    result = _text_result(json.dumps(data))
-    result.structured_content = data if isinstance(data, dict) else {"result": data}
+    """The REST response's `data` as JSON text (money exact, as on REST), and structured (an object, so a list is
+    under `result`; the SDK writes its numbers as JSON floats)."""
+    text = json_text(data)
+    structured = json.loads(text)
+    result = _text_result(text)
+    result.structured_content = structured if isinstance(structured, dict) else {"result": structured}
     return result
 
 
@@ -278,20 +282,27 @@ def _proxy(response: Response[Any]) -> dict[str, Any]:
     return {"statusCode": response.status_code, "headers": response.headers, "body": response.body}
 
 
+def _json_rpc_error(status: int, message: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """A JSON-RPC error about the request as a whole (id null), as the SDK answers its own transport errors."""
+    body = JSONRPCError(jsonrpc="2.0", id=None, error=ErrorData(code=INVALID_REQUEST, message=message))
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": "application/json", **(headers or {})},
+        "body": body.model_dump_json(by_alias=True, exclude_unset=True),
+    }
+
+
 def _no_stream() -> dict[str, Any]:
     """The answer to GET. The SDK would open its standalone SSE stream, which a buffered Lambda response can never
     deliver (the invocation would wait out its timeout); the transport's answer when no stream is offered is 405,
     here with the JSON-RPC error body the SDK gives its own 405s."""
-    body = JSONRPCError(
-        jsonrpc="2.0",
-        id=None,
-        error=ErrorData(code=INVALID_REQUEST, message="Method Not Allowed: no SSE stream is offered; POST messages"),
-    )
-    return {
-        "statusCode": 405,
-        "headers": {"Content-Type": "application/json", "Allow": "POST"},
-        "body": body.model_dump_json(by_alias=True, exclude_unset=True),
-    }
+    return _json_rpc_error(405, "Method Not Allowed: no SSE stream is offered; POST messages", {"Allow": "POST"})
+
+
+def _is_batch(event: dict[str, Any]) -> bool:
+    """A JSON array body: a JSON-RPC batch, which the streamable HTTP transport (since 2025-06-18) does not take;
+    the SDK would answer it with pydantic's validation text."""
+    return lambda_asgi.request_body(event).lstrip()[:1] == b"["
 
 
 def _check_user_id(event: APIGatewayProxyEvent, caller: Caller) -> None:
@@ -351,6 +362,8 @@ def _answer(event: dict[str, Any]) -> dict[str, Any]:
         _check_user_id(request, caller)
         if request.http_method == "GET":
             return _no_stream()
+        if _is_batch(event):
+            return _json_rpc_error(400, "Invalid Request: batches are not supported")
         serve = _serving(McpRequest(caller, request.request_context.request_id), _transport_security(request))
         return lambda_asgi.invoke(serve, event, MCP_PATH, withheld=CREDENTIAL_HEADERS)
     except ClaraError as error:

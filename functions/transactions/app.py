@@ -8,7 +8,7 @@ from clara import ledger
 from clara.api import Page, create_app, lambda_handler_for, read_body, read_page
 from clara.auth import Role, authenticate, user_in_path
 from clara.envelope import success
-from clara.errors import InactiveUser, InsufficientCredits, NotFound
+from clara.errors import IdempotencyKeyReused, InactiveUser, InsufficientCredits, NotFound
 from clara.ledger import TransactionView
 from clara.openapi import Success, documented
 from clara.schemas import NewTransactionRequest
@@ -58,18 +58,19 @@ def view_transaction(user_id: str, transaction_id: str) -> Response[Any]:
 @app.post(
     "/users/<user_id>/transactions",
     **documented(
-        "Record a transaction (private key); a repeated Idempotency-Key records it once",
+        "Record a transaction (private key); a repeated Idempotency-Key with the same body records it once, with "
+        "another body it is a 409",
         Success(201, TransactionView, "Transaction created successfully."),
         auth=ADMIN,
         body=NewTransactionRequest,
-        errors=(NotFound("User"), InsufficientCredits),
+        errors=(NotFound("User"), InsufficientCredits, IdempotencyKeyReused),
     ),
 )
 def add_transaction(user_id: str) -> Response[Any]:
     caller = authenticate(app.current_event, *ADMIN)
     user = user_in_path(caller, user_id)
     request = read_body(app.current_event, NewTransactionRequest)
-    # A retried request with the same Idempotency-Key records the transaction once.
+    # A retried request with the same Idempotency-Key records the transaction once (409 for another body).
     idempotency_key = app.current_event.headers.get("Idempotency-Key")
     transaction = ledger.admin_transaction(user, request, idempotency_key, source_ip=caller.source_ip)
     return success(transaction.view(), "Transaction created successfully.", 201)

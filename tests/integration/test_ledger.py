@@ -2,6 +2,7 @@
 
 import json
 import threading
+from decimal import Decimal
 
 import pytest
 
@@ -9,12 +10,12 @@ from clara import ledger
 from tests.support.accounts import PRIVATE, headers, signed_in_user
 
 
-def admin_transaction(call_api, user_id: str, credits: float, kind: str = "CREDIT", key: str | None = None):
+def admin_transaction(call_api, user_id: str, credits: float | str, kind: str = "CREDIT", key: str | None = None):
+    """`credits` as a number, or as the exact text of a JSON number ("0.1")."""
     extra = {"Idempotency-Key": key} if key else {}
-    body = {"description": f"{kind} of {credits:g}", "value_in_credits": credits, "type": kind}
-    return call_api(
-        "POST", f"/api/v1/users/{user_id}/transactions", headers=headers(PRIVATE, **extra), body=json.dumps(body)
-    )
+    body = {"description": f"{kind} of {credits}", "value_in_credits": "<credits>", "type": kind}
+    text = json.dumps(body).replace('"<credits>"', str(credits))
+    return call_api("POST", f"/api/v1/users/{user_id}/transactions", headers=headers(PRIVATE, **extra), body=text)
 
 
 def balance(call_api, user) -> float:
@@ -93,6 +94,32 @@ def test_an_idempotency_key_records_a_retried_admin_transaction_once(call_api):
     assert balance(call_api, user) == 7
 
 
+def test_an_idempotency_key_reused_with_another_body_is_409_and_changes_nothing(call_api):
+    user = signed_in_user(call_api)
+    first = admin_transaction(call_api, user.id, 7, key="once-only")
+
+    other_amount = admin_transaction(call_api, user.id, 8, key="once-only")
+    other_type = admin_transaction(call_api, user.id, 7, kind="DEBIT", key="once-only")
+    same_written_otherwise = call_api(
+        "POST",
+        f"/api/v1/users/{user.id}/transactions",
+        headers=headers(PRIVATE, **{"Idempotency-Key": "once-only"}),
+        body='{"type": "CREDIT", "value_in_credits": 7.000, "description": "  CREDIT of 7 ", "value_in_fiat": 0}',
+    )
+
+    for response in (other_amount, other_type):
+        assert response.status == 409, response.text
+        assert response.json == {
+            "data": None,
+            "message": "The Idempotency-Key was already used with a different request.",
+            "status": "error",
+        }
+    assert same_written_otherwise.status == 201  # 7.000 is the same amount as 7: the same request
+    assert same_written_otherwise.json["data"]["id"] == first.json["data"]["id"]
+    assert balance(call_api, user) == 7
+    assert len(ledger.list_transactions(user.id, 100, 0)) == 1
+
+
 @pytest.mark.parametrize("credits", [5.9e-229, 1e-7, 0.12345678])
 def test_a_credit_past_6_decimals_is_refused_and_changes_nothing(call_api, credits: float):
     """Found by the fuzzing: DynamoDB could not store it, so it was a 500."""
@@ -157,3 +184,72 @@ def test_replaying_a_ledger_transaction_changes_nothing(call_api):
     assert (first[1], replay[1]) == (True, False)
     assert replay[0].id == first[0].id
     assert balance(call_api, user) == 500
+
+
+# ------------------------------------------------------------------------------------------- exact money
+
+
+def set_credits(call_api, user_id: str, credits: str):
+    """PUT /users/{id}/credits with `credits` written into the JSON text exactly as given."""
+    body = '{"credits": ' + credits + "}"
+    return call_api("PUT", f"/api/v1/users/{user_id}/credits", headers=headers(PRIVATE), body=body)
+
+
+def test_a_balance_set_after_a_huge_one_is_stored_and_answered_to_the_last_digit(call_api, stack):
+    user = signed_in_user(call_api)
+
+    huge = set_credits(call_api, user.id, "1e12")
+    small = set_credits(call_api, user.id, "1.000001")
+
+    assert (huge.status, small.status) == (200, 200)
+    assert '"credits": 1000000000000,' in huge.text
+    assert '"credits": 1.000001,' in small.text
+    table = stack.session.client("dynamodb")
+    stored = table.get_item(
+        TableName=stack.physical_ids["ClaraTable"], Key={"pk": {"S": f"USER#{user.id}"}, "sk": {"S": "USER"}}
+    )["Item"]["credits"]
+    assert stored == {"N": "1.000001"}
+    viewed = call_api("GET", f"/api/v1/users/{user.id}", headers={"Authorization": user.auth})
+    assert '"credits": 1.000001,' in viewed.text
+    listed = call_api("GET", f"/api/v1/users/{user.id}/transactions", headers={"Authorization": user.auth})
+    assert '"value_in_credits": 999999999998.999999,' in listed.text  # the debit that took 1e12 to 1.000001
+    assert "Admin updated credits from 1000000000000 to 1.000001." in listed.text
+
+
+def test_a_balance_beyond_a_float_s_precision_is_answered_exactly(call_api):
+    user = signed_in_user(call_api)
+    set_credits(call_api, user.id, "1000000000000")
+
+    credited = call_api(
+        "POST",
+        f"/api/v1/users/{user.id}/transactions",
+        headers=headers(PRIVATE),
+        body='{"description": "A millionth", "value_in_credits": 0.000001, "value_in_fiat": 0.000001, '
+        '"type": "CREDIT"}',
+    )
+    viewed = call_api("GET", f"/api/v1/users/{user.id}", headers={"Authorization": user.auth})
+
+    assert credited.status == 201, credited.text
+    assert '"value_in_credits": 0.000001,' in credited.text and '"value_in_fiat": 0.000001,' in credited.text
+    assert '"credits": 1000000000000.000001,' in viewed.text
+
+
+def test_the_ledger_sums_to_the_balance_exactly_after_many_small_changes(call_api):
+    user = signed_in_user(call_api)
+    for _ in range(10):
+        admin_transaction(call_api, user.id, "0.1")
+    for _ in range(3):
+        admin_transaction(call_api, user.id, "0.3", kind="DEBIT")
+
+    viewed = call_api("GET", f"/api/v1/users/{user.id}", headers={"Authorization": user.auth})
+    listed = call_api(
+        "GET", f"/api/v1/users/{user.id}/transactions", headers={"Authorization": user.auth}, query={"limit": "100"}
+    )
+
+    # With binary floats 10 * 0.1 - 3 * 0.3 is 0.09999999999999987; exactly it is 0.1.
+    assert '"credits": 0.1,' in viewed.text
+    transactions = json.loads(listed.text, parse_float=Decimal)["data"]
+    total = sum(
+        (t["value_in_credits"] if t["type"] == "CREDIT" else -t["value_in_credits"] for t in transactions), Decimal(0)
+    )
+    assert total == json.loads(viewed.text, parse_float=Decimal)["data"]["credits"] == Decimal("0.1")

@@ -223,6 +223,27 @@ def test_malformed_json_rpc_is_a_json_rpc_error_never_a_5xx(mcp: McpClient, body
     assert response.json["jsonrpc"] == "2.0" and isinstance(response.json["error"]["code"], int)
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        '[{"jsonrpc": "2.0", "id": 1, "method": "tools/list"}, {"jsonrpc": "2.0", "id": 2, "method": "ping"}]',
+        '[1, "two", {"three": 3}]',
+        "  []",
+    ],
+    ids=["two-requests", "array-of-garbage", "empty-array"],
+)
+def test_a_batch_is_a_plain_json_rpc_error_without_pydantic_text(mcp: McpClient, body: str):
+    response = mcp.post(body, raw=True)
+
+    assert response.status == 400, response.text
+    assert response.json == {
+        "jsonrpc": "2.0",
+        "id": None,
+        "error": {"code": -32600, "message": "Invalid Request: batches are not supported"},
+    }
+    assert "pydantic" not in response.text and "validation" not in response.text.lower()
+
+
 def test_an_unknown_method_is_a_json_rpc_error(mcp: McpClient):
     response = mcp.request("no/such/method")
 

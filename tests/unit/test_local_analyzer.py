@@ -224,6 +224,53 @@ def test_containers_without_a_readable_duration_give_none():
     assert media_duration(media.mp4()[:40]) is None  # cut inside the mvhd box
 
 
+def wav_data_first() -> bytes:
+    """A WAV whose `data` chunk comes before its `fmt ` chunk (RIFF allows any order), so a cut lands in `fmt `."""
+    valid = media.wav(seconds=0.01)
+    fmt, data = valid[12:36], valid[36:]
+    return valid[:4] + (4 + len(data) + len(fmt)).to_bytes(4, "little") + b"WAVE" + data + fmt
+
+
+def test_a_wav_cut_inside_its_fmt_chunk_is_a_note_not_an_exception():
+    cut = wav_data_first()[:-6]  # the `fmt ` chunk ends before its byte rate
+
+    notes, _ = inspect_attachment(attachment("speech.wav", "audio/wav", "audio", cut))
+
+    assert media_duration(cut) is None
+    assert notes == "Audio file, duration not readable from its container."
+    assert media_duration(media.wav()[:30]) is None
+    assert media_duration(wav_data_first()) == pytest.approx(0.01)
+
+
+MEDIA_SAMPLES = [
+    media.wav(),
+    wav_data_first(),
+    media.mp4(),
+    media.mp4(version=1),
+    media.mov(),
+    media.m4a(),
+    media.mp3(),
+    media.ogg(),
+]
+IMAGE_SAMPLES = [media.png(), media.gif(), media.jpeg(), media.webp()]
+
+
+@pytest.mark.parametrize("sample", range(len(MEDIA_SAMPLES)))
+def test_the_duration_reader_survives_every_truncation_of_a_valid_file(sample: int):
+    content = MEDIA_SAMPLES[sample]
+    for length in range(len(content) + 1):
+        duration = media_duration(content[:length])  # never an exception, whatever the cut
+        assert duration is None or duration >= 0, length
+
+
+@pytest.mark.parametrize("sample", range(len(IMAGE_SAMPLES)))
+def test_the_image_size_reader_survives_every_truncation_of_a_valid_file(sample: int):
+    content = IMAGE_SAMPLES[sample]
+    for length in range(len(content) + 1):
+        size = image_size(content[:length])  # never an exception, whatever the cut
+        assert size is None or min(size) >= 0, length
+
+
 def test_media_files_are_described_by_kind_and_duration():
     result = LocalAnalyzer().analyze(
         "Listen to this recording of the speech.",

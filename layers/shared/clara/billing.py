@@ -17,7 +17,7 @@ from pydantic import AfterValidator, Field, StrictInt, StringConstraints, TypeAd
 from clara import dynamo, ledger, users
 from clara.audit import audit_put
 from clara.errors import CreditsRateNotFound, NotFound
-from clara.formats import LazyModel
+from clara.formats import LazyModel, Money, decimal_text, money
 from clara.observability import count, logger
 from clara.schemas import Body
 from clara.secrets import optional_secret, secret
@@ -58,8 +58,9 @@ class RateBand(LazyModel):
     # In the contract's Rate response; Checkout prices each purchase inline (price_data), so it is usually null.
     stripe_price_id: str | None = None
 
-    def credits_for(self, amount: int) -> int | float:
-        return _plain(Decimal(amount) * Decimal(str(self.rate)))
+    def credits_for(self, amount: int) -> Decimal:
+        """Exact: the rate through its shortest text, so a rate of 110.5 is 110.5 and not a binary fraction."""
+        return money(Decimal(amount) * Decimal(str(self.rate)))
 
 
 _BANDS = TypeAdapter(list[RateBand])
@@ -85,12 +86,6 @@ def band_for(amount: int) -> RateBand:
 
 def rates_view() -> list[dict[str, Any]]:
     return [band.model_dump() for band in rate_bands()]
-
-
-def _plain(number: Decimal | float) -> int | float:
-    """5 rather than 5.0, as the contract's examples show whole numbers."""
-    value = Decimal(str(number))
-    return int(value) if value == value.to_integral_value() else float(value)
 
 
 # ------------------------------------------------------------------------------------------- Stripe
@@ -193,8 +188,8 @@ class PortalView(LazyModel):
 class CheckoutView(LazyModel):
     return_path: str
     url: str
-    value_in_credits: int | float
-    value_in_fiat: int | float
+    value_in_credits: Money
+    value_in_fiat: Money
 
 
 def return_url(return_path: str, status: Literal["success", "cancel"]) -> str:
@@ -225,12 +220,12 @@ def checkout(user: User, request: BuyRequest, request_id: str) -> CheckoutView:
                     "price_data": {
                         "currency": "usd",
                         "unit_amount": amount * 100,
-                        "product_data": {"name": f"{credits} Clara credits"},
+                        "product_data": {"name": f"{decimal_text(credits)} Clara credits"},
                     },
                     "quantity": 1,
                 }
             ],
-            "metadata": {"user_id": user.id, "credits": str(credits), "fiat": str(amount)},
+            "metadata": {"user_id": user.id, "credits": decimal_text(credits), "fiat": str(amount)},
             "success_url": return_url(request.return_path, "success"),
             "cancel_url": return_url(request.return_path, "cancel"),
         },
@@ -238,7 +233,7 @@ def checkout(user: User, request: BuyRequest, request_id: str) -> CheckoutView:
         options={"idempotency_key": _idempotency_key("checkout", user.id, amount, request.return_path, request_id)},
     )
     return CheckoutView(
-        return_path=request.return_path, url=str(session.url), value_in_credits=credits, value_in_fiat=amount
+        return_path=request.return_path, url=str(session.url), value_in_credits=credits, value_in_fiat=Decimal(amount)
     )
 
 
@@ -264,8 +259,8 @@ def verified_event(payload: bytes, signature: str | None) -> dict[str, Any]:
     return event.to_dict()
 
 
-def _number(text: str) -> int | float:
-    return _plain(Decimal(text))
+def _number(text: str) -> Decimal:
+    return money(Decimal(text))
 
 
 def settle(event: Mapping[str, Any]) -> Outcome:
@@ -311,6 +306,6 @@ def settle(event: Mapping[str, Any]) -> Outcome:
         return "ignored"
     outcome: Outcome = "credited" if was_new else "already_credited"
     if was_new:
-        count("CreditsBought", credits)
+        count("CreditsBought", float(credits))  # a metric is a float anyway
     logger.info("Checkout Session settled", extra={"checkout_session": session_id, "outcome": outcome})
     return outcome

@@ -15,6 +15,7 @@ from itertools import islice
 from typing import Any
 
 from clara.aws import aws_client
+from clara.formats import decimal_text
 from clara.settings import get_settings
 
 Item = dict[str, Any]
@@ -43,7 +44,9 @@ def _to_attribute(value: Any) -> dict[str, Any]:
         return {"NULL": True}
     if isinstance(value, bool):
         return {"BOOL": value}
-    if isinstance(value, int | float | Decimal):
+    if isinstance(value, Decimal):  # fixed-point: DynamoDB (and moto's ADD) read "1000", not "1E+3"
+        return {"N": decimal_text(value)}
+    if isinstance(value, int | float):
         return {"N": str(Decimal(str(value)))}
     if isinstance(value, str):
         return {"S": value}
@@ -60,7 +63,8 @@ def _from_attribute(attribute: Mapping[str, Any]) -> Any:
         return None
     if kind == "N":
         number = Decimal(value)
-        return int(number) if number == number.to_integral_value() and "." not in value else float(number)
+        # A fraction stays an exact Decimal (money); float fields of the models convert it themselves.
+        return int(number) if number == number.to_integral_value() and "." not in value else number
     if kind == "M":
         return {key: _from_attribute(inner) for key, inner in value.items()}
     if kind == "L":

@@ -87,6 +87,14 @@ class MethodNotAllowed(ClaraError):
     message = "The requested method is not allowed for this route."
 
 
+class IdempotencyKeyReused(ClaraError):
+    """Not in the contract's table: a retry must repeat its request; a different one under the same key is a
+    client's mistake that silently answering the first result would hide."""
+
+    status_code = 409
+    message = "The Idempotency-Key was already used with a different request."
+
+
 class PayloadTooLarge(ClaraError):
     """Not in the contract's table; API Gateway answers 413 for oversized requests and we keep that status."""
 

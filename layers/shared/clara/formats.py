@@ -1,11 +1,13 @@
-"""The wire formats of the contract: `<prefix>_<uuid4 hex>` ids and RFC 1123 dates."""
+"""The wire formats of the contract: `<prefix>_<uuid4 hex>` ids, RFC 1123 dates, and exact money in JSON."""
 
+import json
 import uuid
 from datetime import UTC, datetime
+from decimal import Decimal
 from email.utils import format_datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, PlainSerializer
+from pydantic import AfterValidator, BaseModel, ConfigDict, PlainSerializer, WithJsonSchema
 
 
 def new_id(prefix: str) -> str:
@@ -33,3 +35,66 @@ class LazyModel(BaseModel):
     request touches (pydantic's defer_build)."""
 
     model_config = ConfigDict(defer_build=True)
+
+
+# ------------------------------------------------------------------------------------------- money
+
+# Credits and dollars are exact decimals with at most 6 decimal places; a request moves at most 10^12 at once.
+# A balance is a sum of such amounts: exact in DynamoDB (38 significant digits) and in Python's default decimal
+# context (28 digits) below 10^21, far beyond any real balance.
+MONEY_PLACES = 6
+MONEY_MAX = Decimal(10) ** 12
+MONEY_DESCRIPTION = (
+    f"An exact decimal number with at most {MONEY_PLACES} decimal places, answered digit for digit as stored "
+    "(1000000000000.000001 stays 1000000000000.000001)"
+)
+
+
+def money(value: Decimal | float | int) -> Decimal:
+    """The canonical Decimal of an amount: no trailing zeros, no exponent (1E+3 is 1000), no negative zero.
+    A float (a setting) goes through its shortest text, so 0.1 is 0.1 and not the binary 0.1000000000000000055."""
+    number = value if isinstance(value, Decimal) else Decimal(str(value))
+    if not number.is_finite():
+        raise ValueError("not a finite number")
+    if not number:
+        return Decimal(0)
+    number = number.normalize()
+    return number.quantize(Decimal(1)) if number == number.to_integral_value() else number
+
+
+def decimal_text(value: Decimal) -> str:
+    """The decimal as a JSON number, in fixed-point notation (DynamoDB and JSON readers both take it)."""
+    if not value.is_finite():
+        raise ValueError(f"{value} is not a JSON number")
+    return format(value, "f")
+
+
+# A stored or answered amount: exact, documented as a JSON number (pydantic would document a string).
+Money = Annotated[Decimal, AfterValidator(money), WithJsonSchema({"type": "number", "description": MONEY_DESCRIPTION})]
+
+
+def json_ready(model: BaseModel, **options: Any) -> Any:
+    """model_dump(mode="json"), except that Decimals stay Decimal: pydantic's JSON mode writes them as strings,
+    and a float would round them. json_text and DynamoDB write them as exact numbers."""
+    return _with_decimals(model.model_dump(mode="json", **options), model.model_dump(**options))
+
+
+def _with_decimals(json_value: Any, python_value: Any) -> Any:
+    if isinstance(python_value, Decimal) and isinstance(json_value, str):
+        return python_value
+    if isinstance(json_value, dict) and isinstance(python_value, dict):
+        return {name: _with_decimals(value, python_value.get(name)) for name, value in json_value.items()}
+    if isinstance(json_value, list) and isinstance(python_value, list | tuple) and len(json_value) == len(python_value):
+        return [_with_decimals(value, python_value[index]) for index, value in enumerate(json_value)]
+    return json_value
+
+
+def json_text(value: Any) -> str:
+    """json.dumps, with a Decimal written as the exact JSON number it is (the standard encoder refuses it)."""
+    if isinstance(value, Decimal):
+        return decimal_text(value)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(str(name))}: {json_text(inner)}" for name, inner in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(json_text(inner) for inner in value) + "]"
+    return json.dumps(value)

@@ -2,14 +2,16 @@
 balance conditionally (never below zero) and writes an immutable transaction item under a deterministic id, so
 a retry or a race can neither spend twice nor credit twice."""
 
+import hashlib
 import uuid
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 from clara import dynamo, users
 from clara.audit import audit_put
-from clara.errors import InsufficientCredits, NotFound, SomethingWentWrong
-from clara.formats import HttpDate, LazyModel, new_id, utc_now
+from clara.errors import IdempotencyKeyReused, InsufficientCredits, NotFound, SomethingWentWrong
+from clara.formats import HttpDate, LazyModel, Money, decimal_text, json_ready, json_text, money, new_id, utc_now
 from clara.schemas import NewTransactionRequest
 from clara.users import USER_SK, User
 
@@ -28,10 +30,12 @@ class Transaction(LazyModel):
     user_id: str
     type: TransactionType
     description: str
-    value_in_credits: float
-    value_in_fiat: float
+    value_in_credits: Money
+    value_in_fiat: Money
     created_at: datetime
     updated_at: datetime
+    # The digest of the request an Idempotency-Key recorded (never shown): a reuse must repeat it.
+    request_hash: str | None = None
 
     def view(self) -> "TransactionView":
         return TransactionView.model_validate(self.model_dump())
@@ -42,8 +46,8 @@ class TransactionView(LazyModel):
     user_id: str
     type: TransactionType
     description: str
-    value_in_credits: float
-    value_in_fiat: float
+    value_in_credits: Money
+    value_in_fiat: Money
     created_at: HttpDate
     updated_at: HttpDate
 
@@ -55,7 +59,7 @@ def transaction_id_for(source: str) -> str:
 
 def _item(transaction: Transaction) -> dynamo.Item:
     return {
-        **transaction.model_dump(mode="json"),
+        **json_ready(transaction, exclude_none=True),  # amounts stay exact numbers
         "pk": dynamo.user_pk(transaction.user_id),
         "sk": f"TRANSACTION#{transaction.id}",
         "kind": "transaction",
@@ -78,11 +82,12 @@ def record(
     user_id: str,
     transaction_id: str,
     kind: TransactionType,
-    credits: float,
-    fiat: float,
+    credits: Decimal | float,
+    fiat: Decimal | float,
     description: str,
     *,
-    expected_balance: float | None = None,
+    expected_balance: Decimal | None = None,
+    request_hash: str | None = None,
     also: tuple[dict[str, Any], ...] = (),
 ) -> tuple[Transaction, bool]:
     """Apply one transaction: (the transaction, whether it was new). Replaying the same id changes nothing.
@@ -91,6 +96,7 @@ def record(
     at the moment of the write (an admin setting an absolute balance). `also` joins the same transaction.
     """
     now = utc_now()
+    credits, fiat = money(credits), money(fiat)  # a float (a configured cost) through its shortest text
     transaction = Transaction(
         id=transaction_id,
         user_id=user_id,
@@ -100,6 +106,7 @@ def record(
         value_in_fiat=fiat,
         created_at=now,
         updated_at=now,
+        request_hash=request_hash,
     )
     delta = credits if kind == "CREDIT" else -credits
     condition = "attribute_exists(pk)"
@@ -138,20 +145,20 @@ def record(
     return transaction, True
 
 
-def set_balance(user: User, balance: float, *, source_ip: str) -> User:
+def set_balance(user: User, balance: Decimal, *, source_ip: str) -> User:
     """The admin sets an absolute balance; the ledger records the difference as one transaction."""
     for _ in range(3):
         change = balance - user.credits
         if change == 0:
             return user
-        description = f"Admin updated credits from {user.credits:g} to {balance:g}."
+        description = f"Admin updated credits from {decimal_text(user.credits)} to {decimal_text(balance)}."
         try:
             transaction, _ = record(
                 user.id,
                 new_id("transaction"),
                 "CREDIT" if change > 0 else "DEBIT",
                 abs(change),
-                0.0,
+                Decimal(0),
                 description,
                 expected_balance=user.credits,
                 also=(audit_put("admin_credits_set", user_id=user.id, source_ip=source_ip, credits=balance),),
@@ -166,22 +173,33 @@ def set_balance(user: User, balance: float, *, source_ip: str) -> User:
     raise SomethingWentWrong()
 
 
+def request_hash(request: NewTransactionRequest) -> str:
+    """The digest of the request as validated (stripped, amounts canonical), so 5 and 5.0 are the same request."""
+    return hashlib.sha256(json_text(json_ready(request)).encode()).hexdigest()
+
+
 def admin_transaction(
     user: User, request: NewTransactionRequest, idempotency_key: str | None, *, source_ip: str
 ) -> Transaction:
-    """A transaction the admin records by hand; the same Idempotency-Key records it once."""
+    """A transaction the admin records by hand; the same Idempotency-Key with the same request records it once,
+    with a different request it is a 409."""
     transaction_id = (
         transaction_id_for(f"admin:{user.id}:{idempotency_key}") if idempotency_key else new_id("transaction")
     )
-    transaction, _ = record(
+    digest = request_hash(request)
+    transaction, was_new = record(
         user.id,
         transaction_id,
         request.type,
         request.value_in_credits,
         request.value_in_fiat,
         request.description,
+        request_hash=digest,
         also=(
             audit_put("admin_transaction_added", user_id=user.id, source_ip=source_ip, transaction_id=transaction_id),
         ),
     )
+    # A transaction recorded before digests were kept has none to compare: its replay answers it, as it did.
+    if not was_new and transaction.request_hash not in (None, digest):
+        raise IdempotencyKeyReused()
     return transaction

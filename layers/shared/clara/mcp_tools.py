@@ -19,7 +19,7 @@ from clara.api import page_of
 from clara.attachments import Upload, check_upload, supported_attachments_view
 from clara.auth import Caller
 from clara.errors import InvalidSchema, NotFound
-from clara.formats import LazyModel
+from clara.formats import LazyModel, json_ready
 from clara.settings import get_settings
 
 DEFAULT_LIMIT = 20
@@ -37,8 +37,8 @@ class AttachmentFile(LazyModel):
 
 
 def _json(model: BaseModel) -> dict[str, Any]:
-    """The model as the REST envelope shows it (dates as RFC 1123, and so on)."""
-    return model.model_dump(mode="json")
+    """The model as the REST envelope shows it (dates as RFC 1123, money as exact Decimals, and so on)."""
+    return json_ready(model)
 
 
 # ------------------------------------------------------------------------------------------- user

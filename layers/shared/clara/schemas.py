@@ -1,15 +1,27 @@
 """Request bodies of the account routes. Unknown keys are refused (the contract's "forbidden keys"), strings
 are bounded, and anything else wrong is the 400 Invalid Schema envelope through the resolver factory."""
 
-import math
+import json
 import re
-from typing import Annotated, Literal
+from decimal import Decimal
+from typing import Annotated, Any, Literal, Self
 from urllib.parse import unquote
 
-from pydantic import AfterValidator, ConfigDict, Field, StrictBool, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    ValidationError,
+    WithJsonSchema,
+)
+from pydantic.config import ExtraValues
+from pydantic_core import InitErrorDetails
 
 from clara.errors import InvalidSchema
-from clara.formats import LazyModel
+from clara.formats import MONEY_DESCRIPTION, MONEY_MAX, MONEY_PLACES, LazyModel, json_text, money
 from clara.passwords import MAX_BYTES, MIN_LENGTH
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
@@ -28,17 +40,30 @@ def _password(value: str) -> str:
     return value
 
 
-CREDIT_DECIMALS = 6
+CREDIT_DECIMALS = MONEY_PLACES
 
 
-def _credits(value: float) -> float:
-    """Finite, with at most 6 decimals: DynamoDB keeps 38 significant digits and no magnitude below 1e-130, so a
-    balance plus 1e-140 would fail the write (a 500) instead of being refused here (a 400)."""
-    if not math.isfinite(value):
+def _credits(value: object) -> Decimal:
+    """A JSON number (ExactNumbersBody reads fractions as Decimal), finite, 0 to 10^12, with at most 6 decimals:
+    DynamoDB keeps 38 significant digits and no magnitude below 1e-130, so a balance plus 1e-140 would fail the
+    write (a 500) instead of being refused here (a 400). true or "5" is refused, never a balance of 1 or 5."""
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        raise ValueError("not a JSON number")
+    number = Decimal(value)
+    if not number.is_finite():
         raise ValueError("not a finite number")
-    if round(value, CREDIT_DECIMALS) != value:
+    if not 0 <= number <= MONEY_MAX:
+        raise ValueError("not between 0 and 10^12")
+    if number != number.quantize(Decimal(1).scaleb(-CREDIT_DECIMALS)):
         raise ValueError(f"at most {CREDIT_DECIMALS} decimal places")
-    return value
+    return money(number)
+
+
+def _positive_credits(value: object) -> Decimal:
+    number = _credits(value)
+    if number <= 0:
+        raise ValueError("not above 0")
+    return number
 
 
 # The descriptions and formats document in the OpenAPI document what the validators check.
@@ -56,11 +81,17 @@ Password = Annotated[
 ]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{6}$")]
-# Strict: JSON numbers only (true or "5" is a 400, never a balance of 1 or 5).
-Credits = Annotated[
-    float,
-    Field(ge=0, le=1e12, strict=True, description=f"At most {CREDIT_DECIMALS} decimal places"),
-    AfterValidator(_credits),
+_CREDITS_SCHEMA = {
+    "type": "number",
+    "minimum": 0,
+    "maximum": int(MONEY_MAX),
+    "description": f"{MONEY_DESCRIPTION}; from 0 to 10^12",
+}
+Credits = Annotated[Decimal, BeforeValidator(_credits), WithJsonSchema(_CREDITS_SCHEMA)]
+PositiveCredits = Annotated[
+    Decimal,
+    BeforeValidator(_positive_credits),
+    WithJsonSchema({**{k: v for k, v in _CREDITS_SCHEMA.items() if k != "minimum"}, "exclusiveMinimum": 0}),
 ]
 
 
@@ -100,14 +131,45 @@ class UpdateUserRequest(Body):
     is_dark_mode: StrictBool | None = None
 
 
-class SetCreditsRequest(Body):
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+class ExactNumbersBody(Body):
+    """A body whose JSON fractions are read as Decimal: pydantic's own JSON parser reads them as binary floats,
+    so 1000000000000.000001 would arrive as 1000000000000.0."""
+
+    @classmethod
+    def model_validate_json(
+        cls,
+        json_data: str | bytes | bytearray,
+        *,
+        strict: bool | None = None,
+        extra: ExtraValues | None = None,
+        context: Any | None = None,
+        by_alias: bool | None = None,
+        by_name: bool | None = None,
+    ) -> Self:
+        try:
+            data = json.loads(json_data, parse_float=Decimal, parse_constant=_refuse_constant)
+            json_text(data).encode()  # a lone surrogate (pydantic's parser refuses it) cannot be stored
+        except ValueError as error:  # not JSON, not UTF-8, NaN or Infinity
+            raise ValidationError.from_exception_data(
+                cls.__name__,
+                [InitErrorDetails(type="json_invalid", input=str(json_data)[:100], ctx={"error": str(error)})],
+            ) from error
+        return cls.model_validate(data, strict=strict, extra=extra, context=context, by_alias=by_alias, by_name=by_name)
+
+
+class SetCreditsRequest(ExactNumbersBody):
     credits: Credits
 
 
-class NewTransactionRequest(Body):
+class NewTransactionRequest(ExactNumbersBody):
     description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-    value_in_credits: Annotated[Credits, Field(gt=0)]
-    value_in_fiat: Credits = 0.0
+    value_in_credits: PositiveCredits
+    # The schema's default is the JSON number 0 (pydantic would write the Decimal as the string "0").
+    value_in_fiat: Annotated[Credits, Field(json_schema_extra={"default": 0})] = Decimal(0)
     type: Literal["CREDIT", "DEBIT"]
 
 

@@ -2,10 +2,13 @@
 
 import os
 from collections.abc import Mapping
+from decimal import Decimal
 from functools import lru_cache
 from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from clara.formats import Money
 
 SERVICE_NAME = "clara-backend"
 API_PREFIX = "/api/v1"
@@ -40,7 +43,7 @@ class Settings(BaseModel):
     login_lockout_minutes: int = Field(default=15, ge=1)
     login_max_failures_per_account_per_hour: int = Field(default=100, ge=1)
     rate_limit_per_second: int = Field(default=10, ge=1)
-    signup_credits: float = Field(default=0, ge=0)
+    signup_credits: Money = Field(default=Decimal(0), ge=0)
     google_client_id: str = ""
     # Where google-auth fetches Google's signing certificates; tests point it at a local server.
     google_certs_url: str = "https://www.googleapis.com/oauth2/v1/certs"

@@ -2,13 +2,14 @@
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import Field
 
 from clara import dynamo
 from clara.dynamo import Item, email_pk, user_pk
-from clara.formats import HttpDate, LazyModel
+from clara.formats import HttpDate, LazyModel, Money, json_ready
 
 USER_SK = "USER"
 OtpType = Literal["ACTIVATION", "TWO_FACTOR_AUTH", "CHANGE_PASSWORD"]
@@ -23,7 +24,7 @@ class User(LazyModel):
     is_active: bool = False
     is_2fa_enabled: bool = False
     is_dark_mode: bool = True
-    credits: float = 0.0
+    credits: Money = Decimal(0)
     stripe_customer_id: str | None = None
     google_user_id: str | None = None
     created_at: datetime
@@ -48,7 +49,7 @@ class UserView(LazyModel):
     email: str
     first_name: str | None
     last_name: str | None
-    credits: float
+    credits: Money
     is_active: bool
     is_2fa_enabled: bool
     is_dark_mode: bool
@@ -88,7 +89,7 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def user_item(user: User) -> Item:
-    data = user.model_dump(mode="json")
+    data = json_ready(user)  # the balance stays an exact number
     data.update(
         pk=user_pk(user.id),
         sk=USER_SK,

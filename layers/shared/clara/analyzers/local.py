@@ -109,7 +109,14 @@ def _pdf(content: bytes) -> tuple[str, str]:
 
 
 def image_size(content: bytes) -> tuple[int, int] | None:
-    """Width and height from the header of a PNG, GIF, JPEG or WebP image."""
+    """Width and height from the header of a PNG, GIF, JPEG or WebP image; None when it is not readable."""
+    try:
+        return _image_size(content)
+    except (struct.error, IndexError):  # a damaged header is a finding of the analysis, never its failure
+        return None
+
+
+def _image_size(content: bytes) -> tuple[int, int] | None:
     if content.startswith(b"\x89PNG") and len(content) >= 24:
         width, height = struct.unpack(">II", content[16:24])
         return width, height
@@ -154,13 +161,22 @@ def _webp_size(content: bytes) -> tuple[int, int] | None:
 
 def media_duration(content: bytes) -> float | None:
     """Seconds, from an MP4/MOV/M4A `mvhd` box or a WAV header; None for containers it cannot read."""
+    try:
+        return _media_duration(content)
+    except (struct.error, IndexError):  # a damaged container is a finding of the analysis, never its failure
+        return None
+
+
+def _media_duration(content: bytes) -> float | None:
     if content[8:12] == b"WAVE":
         return _wav_duration(content)
     index = content.find(b"mvhd")
     if index < 4 or index + 24 > len(content):
         return None
     version = content[index + 4]
-    if version == 1 and index + 36 <= len(content):
+    if version == 1:
+        if index + 36 > len(content):  # a 64-bit box cut short: its 32-bit reading would be nonsense
+            return None
         timescale, duration = struct.unpack(">IQ", content[index + 24 : index + 36])
     else:
         timescale, duration = struct.unpack(">II", content[index + 16 : index + 24])
@@ -170,7 +186,8 @@ def media_duration(content: bytes) -> float | None:
 def _wav_duration(content: bytes) -> float | None:
     byte_rate_at = content.find(b"fmt ")
     data_at = content.find(b"data")
-    if byte_rate_at < 0 or data_at < 0 or byte_rate_at + 16 > len(content) or data_at + 8 > len(content):
+    # The byte rate is bytes 16..20 of the `fmt ` chunk: a chunk cut before them is unreadable, not an error.
+    if byte_rate_at < 0 or data_at < 0 or byte_rate_at + 20 > len(content) or data_at + 8 > len(content):
         return None
     byte_rate = struct.unpack("<I", content[byte_rate_at + 16 : byte_rate_at + 20])[0]
     data_size = struct.unpack("<I", content[data_at + 4 : data_at + 8])[0]
