@@ -54,12 +54,12 @@ def _name(value: str) -> str:
     return value
 
 
-def is_name(value: str) -> bool:
+def valid_name(value: str | None) -> str | None:
+    """`value` as a name field stores it, or None when the schemas would refuse it (names from Google)."""
     try:
-        _name(value)
+        return _name(value) if value else None
     except ValueError:
-        return False
-    return True
+        return None
 
 
 def _password(value: str) -> str:
@@ -122,9 +122,15 @@ class RegisterRequest(Body):
 
 class GoogleSignInRequest(Body):
     id_token: Annotated[str, StringConstraints(min_length=1, max_length=8192)]
-    # Like login's: the TWO_FACTOR_AUTH code, needed only when the account has 2FA on (optional, so older
-    # clients keep working for everyone else).
-    code: Code | None = None
+    # Optional, so clients that never send it keep working for every account without 2FA.
+    code: Annotated[
+        Code | None,
+        Field(
+            description="The TWO_FACTOR_AUTH code, needed only when the account has 2FA on: without it, or with a "
+            'wrong one, the answer is 401 with data {"is_2fa_enabled": true}, as for login. Linking Google to an '
+            "account whose email was never verified removes its password and ends its sessions and API key token."
+        ),
+    ] = None
 
 
 class LoginRequest(Body):

@@ -35,6 +35,8 @@ class Settings(BaseModel):
     otp_expiry_in_minutes: int = Field(default=10, ge=1, le=60)
     otp_resend_seconds: int = Field(default=30, ge=0)
     otp_max_attempts: int = Field(default=5, ge=1)
+    # Emails carrying a code to one recipient in one clock hour, all code types together (clara.mail_cap).
+    otp_max_emails_per_hour: int = Field(default=5, ge=1)
     login_max_failures: int = Field(default=5, ge=1)
     login_lockout_minutes: int = Field(default=15, ge=1)
     rate_limit_per_second: int = Field(default=10, ge=1)
