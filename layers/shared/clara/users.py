@@ -181,6 +181,7 @@ def all_item_keys(user_id: str) -> list[tuple[str, str]]:
         KeyConditionExpression="pk = :pk",
         ExpressionAttributeValues=dynamo.values(pk=user_pk(user_id)),
         ProjectionExpression="pk, sk",
+        ConsistentRead=True,  # an erasure must see items written a moment ago (an undone registration's)
     )
     return [(item["pk"], item["sk"]) for item in items]
 
