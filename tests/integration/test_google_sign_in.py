@@ -244,3 +244,12 @@ def test_a_google_user_without_a_family_name_must_add_it_before_2fa(call_api, st
     assert named.status == 200 and named.json["data"]["last_name"] == "Lovelace"
     wrong_code = call_api("POST", f"{API}/users/{data['id']}/2fa", headers=auth, body=body({"code": "123456"}))
     assert (wrong_code.status, wrong_code.json) == (401, error(UNAUTHENTICATED, {"is_2fa_enabled": True}))
+
+
+def test_a_google_sign_up_whose_password_email_fails_is_undone_and_503(call_api, stack, google, signing_key):
+    failed = google(sign(claims(), signing_key), MAIL_SENDER="Clara <unverified@elsewhere.example>")
+
+    assert (failed.status, failed.json) == (503, error("The service is busy. Please try again shortly."))
+    assert users(call_api) == []
+    assert item(stack, f"EMAIL#{EMAIL}", "EMAIL") is None
+    assert google(sign(claims(), signing_key)).status == 201  # a retry signs up
