@@ -8,7 +8,15 @@ from clara import accounts
 from clara.api import create_app, lambda_handler_for, optional_body, read_body
 from clara.auth import Role, authenticate, rate_limit_by_address, source_ip, user_in_path
 from clara.envelope import no_content, success
-from clara.errors import AlreadyExists, AuthenticationFailed, InactiveUser, InvalidSchema, NotFound, RateLimitExceeded
+from clara.errors import (
+    AlreadyExists,
+    AuthenticationFailed,
+    InactiveUser,
+    InvalidSchema,
+    NotFound,
+    RateLimitExceeded,
+    ServiceBusy,
+)
 from clara.openapi import NO_CONTENT, Success, documented
 from clara.schemas import (
     ChangePasswordRequest,
@@ -34,7 +42,7 @@ USER_OR_KEYS = (Role.USER, Role.PUBLIC, Role.PRIVATE)
         Success(201, UserWithToken | AdminUserWithToken, "User registered successfully."),
         auth=KEYS,
         body=RegisterRequest,
-        errors=(AlreadyExists("User"),),
+        errors=(AlreadyExists("User"), ServiceBusy),
     ),
 )
 def register() -> Response[Any]:
@@ -47,16 +55,16 @@ def register() -> Response[Any]:
 @app.post(
     "/auth/google",
     **documented(
-        "Sign in with a Google id_token (registers the account on first use)",
+        "Sign in with a Google id_token (registers the account on first use; `code` too when 2FA is on)",
         Success(201, UserWithToken, "User registered successfully. | User logged in successfully."),
         body=GoogleSignInRequest,
-        errors=(AuthenticationFailed, RateLimitExceeded),
+        errors=(AuthenticationFailed, RateLimitExceeded, ServiceBusy),
     ),
 )
 def google_sign_in() -> Response[Any]:
     rate_limit_by_address(app.current_event)
     request = read_body(app.current_event, GoogleSignInRequest)
-    user, token, created = accounts.google_sign_in(request.id_token, source_ip(app.current_event))
+    user, token, created = accounts.google_sign_in(request.id_token, request.code, source_ip(app.current_event))
     message = "User registered successfully." if created else "User logged in successfully."
     return success(UserWithToken(**user.model_dump(), token=token), message, 201)
 
@@ -91,7 +99,7 @@ def logout() -> Response[Any]:
 @app.patch(
     "/users/<user_email>/password",
     **documented(
-        "Change the password with a CHANGE_PASSWORD code; every other session ends",
+        "Change the password with a CHANGE_PASSWORD code; every other session ends and the API key is replaced",
         Success(200, None, "User password changed successfully."),
         auth=USER_OR_KEYS,
         body=ChangePasswordRequest,
@@ -112,7 +120,7 @@ def change_password(user_email: str) -> Response[Any]:
         "Email a one-time code (otp_type: ACTIVATION, CHANGE_PASSWORD or TWO_FACTOR_AUTH)",
         Success(201, None, "OTP sent successfully."),
         auth=KEYS,
-        errors=(InvalidSchema, NotFound("User")),
+        errors=(InvalidSchema, NotFound("User"), ServiceBusy),
     ),
 )
 def send_otp(user_email: str, otp_type: str) -> Response[Any]:

@@ -14,6 +14,7 @@ from tests.support.accounts import (
     UNAUTHENTICATED,
     USER_FIELDS,
     Accounts,
+    audit_events,
     bearer,
     body,
     error,
@@ -41,10 +42,9 @@ def google(call_api, certs_server, monkeypatch):
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     env = {"GOOGLE_CLIENT_ID": CLIENT_ID, "GOOGLE_CERTS_URL": certs_server.url}
 
-    def sign_in(id_token, **extra_env):
-        return call_api(
-            "POST", f"{API}/auth/google", headers=headers(), body=body({"id_token": id_token}), env={**env, **extra_env}
-        )
+    def sign_in(id_token, code=None, **extra_env):
+        payload = {"id_token": id_token, **({"code": code} if code else {})}
+        return call_api("POST", f"{API}/auth/google", headers=headers(), body=body(payload), env={**env, **extra_env})
 
     return sign_in
 
@@ -88,18 +88,65 @@ def test_signing_in_again_logs_in_the_same_user(call_api, stack, google, signing
     assert len(sent_messages(EMAIL)) == 1  # no second password
 
 
-def test_a_verified_google_email_links_the_password_account(call_api, stack, accounts, google, signing_key):
-    account = accounts.register(EMAIL)  # inactive
-    assert user_item(stack, account.id)["is_active"] is False
+def test_a_verified_google_email_links_an_activated_password_account(call_api, stack, accounts, google, signing_key):
+    account = accounts.active(EMAIL)  # its owner proved the address: the password and sessions are theirs
+    api_key_token = accounts.api_key_token(account)
 
     response = google(sign(claims(email="Ada.Lovelace@Example.com", email_verified=True), signing_key))
 
     assert response.status == 201 and response.json["message"] == "User logged in successfully."
     assert response.json["data"]["id"] == account.id and response.json["data"]["is_active"] is True
-    stored = user_item(stack, account.id)
-    assert stored["google_user_id"] == SUBJECT and stored["is_active"] is True
+    assert user_item(stack, account.id)["google_user_id"] == SUBJECT
     assert accounts.login(EMAIL).status == 200  # the password still works
+    for token in (account.token, api_key_token):
+        assert call_api("GET", f"{API}/users/{account.id}", headers={"Authorization": bearer(token)}).status == 200
     assert len(users(call_api)) == 1
+
+
+def test_google_takes_an_unverified_account_without_its_password_sessions_or_api_key(
+    call_api, stack, accounts, google, signing_key
+):
+    # Pre-registration takeover: someone registers the victim's address with their own password and names, keeps
+    # a session and the API key token, and waits for the victim to sign in with Google.
+    squatter = accounts.register(EMAIL, password="squatters password", first_name="Eve", last_name="Squatter")
+    squatter_tokens = [squatter.token, accounts.login_token(squatter), accounts.api_key_token(squatter)]
+
+    response = google(sign(claims(), signing_key))
+
+    assert response.status == 201 and response.json["message"] == "User logged in successfully."
+    data = response.json["data"]
+    assert (data["id"], data["is_active"]) == (squatter.id, True)
+    assert (data["first_name"], data["last_name"]) == ("Ada", "Lovelace")
+    stored = user_item(stack, squatter.id)
+    assert "password_hash" not in stored and stored["google_user_id"] == SUBJECT
+    assert (accounts.login(EMAIL, "squatters password").status, accounts.login(EMAIL).status) == (401, 401)
+    for token in squatter_tokens:
+        revoked = call_api("GET", f"{API}/users/{squatter.id}", headers={"Authorization": bearer(token)})
+        assert (revoked.status, revoked.json) == (401, error(UNAUTHENTICATED))
+    assert len(sessions_of(stack, squatter.id)) == 1  # the victim's own
+    own = call_api("GET", f"{API}/users/{squatter.id}", headers={"Authorization": bearer(data["token"])})
+    assert own.status == 200
+    assert "google_took_unverified_account" in audit_events(stack, squatter.id)
+
+
+def test_google_sign_in_needs_the_2fa_code_when_2fa_is_on(call_api, stack, accounts, google, signing_key):
+    account = accounts.active(EMAIL)
+    accounts.enable_2fa(account)
+    assert google(sign(claims(), signing_key)).status == 401  # no code: the first link is refused as well
+    sessions = len(sessions_of(stack, account.id))
+
+    for code in (None, "000000"):
+        refused = google(sign(claims(), signing_key), code=code)
+        assert (refused.status, refused.json) == (401, error(UNAUTHENTICATED, {"is_2fa_enabled": True}))
+    assert len(sessions_of(stack, account.id)) == sessions
+    assert "google_user_id" not in user_item(stack, account.id)
+
+    code = accounts.send_otp(EMAIL, "TWO_FACTOR_AUTH")
+    signed_in = google(sign(claims(), signing_key), code=code)
+    assert signed_in.status == 201 and signed_in.json["data"]["id"] == account.id
+    assert len(sessions_of(stack, account.id)) == sessions + 1
+    again = google(sign(claims(), signing_key), code=code)  # used once
+    assert (again.status, again.json) == (401, error(UNAUTHENTICATED, {"is_2fa_enabled": True}))
 
 
 def test_an_unverified_google_email_does_not_link_an_existing_account(call_api, stack, accounts, google, signing_key):
@@ -197,3 +244,12 @@ def test_a_google_user_without_a_family_name_must_add_it_before_2fa(call_api, st
     assert named.status == 200 and named.json["data"]["last_name"] == "Lovelace"
     wrong_code = call_api("POST", f"{API}/users/{data['id']}/2fa", headers=auth, body=body({"code": "123456"}))
     assert (wrong_code.status, wrong_code.json) == (401, error(UNAUTHENTICATED, {"is_2fa_enabled": True}))
+
+
+def test_a_google_sign_up_whose_password_email_fails_is_undone_and_503(call_api, stack, google, signing_key):
+    failed = google(sign(claims(), signing_key), MAIL_SENDER="Clara <unverified@elsewhere.example>")
+
+    assert (failed.status, failed.json) == (503, error("The service is busy. Please try again shortly."))
+    assert users(call_api) == []
+    assert item(stack, f"EMAIL#{EMAIL}", "EMAIL") is None
+    assert google(sign(claims(), signing_key)).status == 201  # a retry signs up

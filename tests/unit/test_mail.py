@@ -180,3 +180,40 @@ def test_the_default_client_is_a_shared_ses_client(outbox: Outbox):
         assert len(ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages) == 1
     finally:
         aws_client.cache_clear()
+
+
+LINK_NAMES = [
+    "there. Reset now at http://evil.example/r",
+    "Visit evil.example",
+    "www.evil",
+    "hxxp://evil",
+    "x" * 51,
+]
+
+
+@pytest.mark.parametrize("name", LINK_NAMES)
+def test_a_name_that_could_carry_a_link_is_left_out_of_every_greeting(outbox: Outbox, name: str):
+    mailer = Mailer(outbox.client)
+
+    mailer.send_welcome("eve@example.com", name, "123456", "http://localhost:3000/activate")
+    mailer.send_otp("eve@example.com", name, "ACTIVATION", "123456")
+    mailer.send_generated_password("eve@example.com", name, "secret-password")
+
+    for email in outbox.emails():
+        assert "evil" not in email.text and "evil" not in email.html
+        assert email.text.startswith("Hi,\n\n") and email.html.startswith("<p>Hi,</p>")
+
+
+@pytest.mark.parametrize("name", ["Ada", "Jean-Luc", "O'Brien", "J.R.R.", "Zoë", "李 小龍"])
+def test_ordinary_names_are_greeted(outbox: Outbox, name: str):
+    Mailer(outbox.client).send_otp("ada@example.com", name, "ACTIVATION", "123456")
+
+    [email] = outbox.emails()
+    assert email.text.startswith(f"Hi {name},")
+
+
+def test_no_name_greets_without_a_dangling_space(outbox: Outbox):
+    Mailer(outbox.client).send_otp("ada@example.com", "", "ACTIVATION", "123456")
+
+    [email] = outbox.emails()
+    assert email.text.startswith("Hi,\n\n")

@@ -8,13 +8,14 @@ is recorded. Emails go out after the change is stored.
 import base64
 import secrets as random
 import time
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlencode
 
-from clara import dynamo, lockout, otp, users
+from clara import dynamo, lockout, mail_cap, otp, users
 from clara.api_keys import new_api_key_item
-from clara.audit import AuditEvent, audit_put
+from clara.audit import AuditEvent, audit_put, record
 from clara.auth import Caller
 from clara.aws import aws_client
 from clara.errors import (
@@ -24,6 +25,7 @@ from clara.errors import (
     NoAccess,
     NotFound,
     RateLimitExceeded,
+    ServiceBusy,
     TwoFactorRequired,
 )
 from clara.formats import new_id, utc_now
@@ -31,10 +33,13 @@ from clara.lockout import LoginGuard
 from clara.mail import Mailer
 from clara.observability import count, logger
 from clara.passwords import hash_password, verify_password
-from clara.schemas import ChangePasswordRequest, RegisterRequest, UpdateUserRequest
+from clara.schemas import ChangePasswordRequest, RegisterRequest, UpdateUserRequest, normalise_email, valid_name
 from clara.settings import get_settings
 from clara.tokens import issue_user_token
 from clara.users import USER_SK, OtpType, User, user_item
+
+if TYPE_CHECKING:
+    from clara.google_identity import GoogleIdentity
 
 OTP_TYPES: tuple[OtpType, ...] = ("ACTIVATION", "TWO_FACTOR_AUTH", "CHANGE_PASSWORD")
 
@@ -115,9 +120,17 @@ def register(request: RegisterRequest, caller: Caller) -> tuple[User, str]:
     )
     token, session_put = _new_session(user.id)
     code, otp_put = otp.issue(user.id, user.email, "ACTIVATION", live=None)
-    _create_user(user, session_put, otp_put, audit_put("register", user_id=user.id, source_ip=caller.source_ip))
+    counted_at = mail_cap.now()
+    _create_user(
+        user,
+        session_put,
+        otp_put,
+        mail_cap.count_code_email(user.email, counted_at),
+        audit_put("register", user_id=user.id, source_ip=caller.source_ip),
+    )
     link = f"{settings.client_url}/auth/email/activate?" + urlencode({"email": user.email, "code": code})
-    _send(lambda: Mailer().send_welcome(user.email, user.first_name or "", code, link), "welcome")
+    send = lambda: Mailer().send_welcome(user.email, user.first_name or "", code, link)  # noqa: E731
+    _mail_or_undo(user, send, "welcome", caller.source_ip, counted_at)
     count("Registrations")
     return user, token
 
@@ -134,52 +147,59 @@ def _create_user(user: User, *operations: dict[str, Any]) -> None:
             *operations,
         )
     except Exception as error:
-        if dynamo.error_code(error) == "TransactionCanceledException" and dynamo.cancellation_reasons(error)[0] == (
-            "ConditionalCheckFailed"
-        ):
+        reasons = dynamo.cancellation_reasons(error)  # empty unless the transaction was cancelled
+        if reasons[:1] == ["ConditionalCheckFailed"]:
             raise AlreadyExists("User") from error
+        if "ConditionalCheckFailed" in reasons:  # the only other condition a new account's writes can fail
+            raise RateLimitExceeded(retry_after_seconds=mail_cap.seconds_until_next_hour(mail_cap.now())) from error
         raise
 
 
-def _send(send: Any, kind: str) -> None:
-    """Mail after the change is stored; a mail failure is logged, and the user can ask for a new code."""
+def _mail_or_undo(
+    user: User, send: Callable[[], None], kind: str, source_ip: str, counted_at: float | None = None
+) -> None:
+    """Send a new account's first email; when SES fails, undo the account and answer 503, so the client can simply
+    retry. An account whose first email never left would hold the address with its code unsent."""
     try:
         send()
-    except Exception:
+    except Exception as error:
         logger.exception("Email not sent", extra={"email_kind": kind})
+        try:
+            _delete_items([*users.all_item_keys(user.id), (dynamo.email_pk(user.email), "EMAIL")])
+            if counted_at is not None:
+                _refund_code_email(user.email, counted_at)
+            record("registration_undone", user_id=None, source_ip=source_ip, undone_user_id=user.id, email_kind=kind)
+        except Exception:
+            logger.exception("Registration not undone", extra={"email_kind": kind})
+        raise ServiceBusy() from error
+
+
+def _refund_code_email(email: str, counted_at: float) -> None:
+    try:
+        dynamo.transact(mail_cap.refund_code_email(email, counted_at))
+    except Exception as error:  # the hour's item expired or was never written: nothing to take back
+        if dynamo.error_code(error) != "TransactionCanceledException":
+            raise
 
 
 # ------------------------------------------------------------------------------------------- Google
 
 
-def google_sign_in(id_token: str, source_ip: str) -> tuple[User, str, bool]:
-    """Sign in (or up) with a verified Google id_token: the user, a token, and whether the user is new."""
+def google_sign_in(id_token: str, code: str | None, source_ip: str) -> tuple[User, str, bool]:
+    """Sign in (or up) with a verified Google id_token: the user, a token, and whether the user is new.
+
+    As login does, an account with 2FA on also needs its TWO_FACTOR_AUTH code (401 with is_2fa_enabled otherwise).
+    """
     from clara.google_identity import verify_google_id_token  # google-auth only loads where it is used
 
     identity = verify_google_id_token(id_token)
-    records = users.find_by_email(identity.email)
+    try:
+        email = normalise_email(identity.email)
+    except ValueError:
+        raise AuthenticationFailed() from None
+    records = users.find_by_email(email)
     if records is None:
-        if not identity.email_verified:
-            raise AuthenticationFailed()  # an unproven address must not claim an account its owner may register
-        password = random.token_urlsafe(12)[:16]
-        now = utc_now()
-        user = User(
-            id=new_id("user"),
-            email=identity.email,
-            first_name=capitalise(identity.given_name or identity.name),
-            last_name=capitalise(identity.family_name),
-            password_hash=hash_password(password),
-            is_active=True,
-            google_user_id=identity.subject,
-            credits=get_settings().signup_credits,
-            created_at=now,
-            updated_at=now,
-        )
-        token, session_put = _new_session(user.id)
-        _create_user(user, session_put, audit_put("google_sign_in", user_id=user.id, source_ip=source_ip, new=True))
-        _send(lambda: Mailer().send_generated_password(user.email, user.first_name or "", password), "password")
-        count("Registrations")
-        return user, token, True
+        return _google_sign_up(identity, email, source_ip)
 
     user = records.user
     if user.google_user_id not in (None, identity.subject) or (
@@ -187,15 +207,87 @@ def google_sign_in(id_token: str, source_ip: str) -> tuple[User, str, bool]:
     ):
         # Linking needs Google to vouch for the address; another Google account never takes this one over.
         raise AuthenticationFailed()
+    operations: list[dict[str, Any]] = []
+    if user.is_2fa_enabled:
+        try:
+            operations.append(otp.check(user.id, "TWO_FACTOR_AUTH", code))
+        except AuthenticationFailed:
+            dynamo.client().put_item(**_audit_only("login_failed", user.id, source_ip, reason="2fa_code", google=True))
+            raise TwoFactorRequired() from None
+    if not user.is_active:
+        user = _take_unverified_account(user, identity, source_ip)
     token, session_put = _new_session(user.id)
     changes = {"google_user_id": identity.subject, "is_active": True}
     now = utc_now()
-    dynamo.transact(
-        session_put,
-        _update_user(user.id, changes, now=now),
-        audit_put("google_sign_in", user_id=user.id, source_ip=source_ip, new=False),
-    )
+    try:
+        dynamo.transact(
+            *operations,
+            session_put,
+            _update_user(user.id, changes, now=now),
+            audit_put("google_sign_in", user_id=user.id, source_ip=source_ip, new=False),
+        )
+    except Exception as error:
+        if operations and dynamo.error_code(error) == "TransactionCanceledException":
+            raise TwoFactorRequired() from error  # the code was used by a concurrent sign-in
+        raise
     return _stored(user, now, **changes), token, False
+
+
+def _google_names(identity: "GoogleIdentity") -> tuple[str | None, str | None]:
+    """Google's names as Clara stores them; one the schemas would refuse is left out (the user can add one)."""
+    first, last = valid_name(identity.given_name or identity.name), valid_name(identity.family_name)
+    return capitalise(first), capitalise(last)
+
+
+def _google_sign_up(identity: "GoogleIdentity", email: str, source_ip: str) -> tuple[User, str, bool]:
+    if not identity.email_verified:
+        raise AuthenticationFailed()  # an unproven address must not claim an account its owner may register
+    password = random.token_urlsafe(12)[:16]
+    now = utc_now()
+    first_name, last_name = _google_names(identity)
+    user = User(
+        id=new_id("user"),
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        password_hash=hash_password(password),
+        is_active=True,
+        google_user_id=identity.subject,
+        credits=get_settings().signup_credits,
+        created_at=now,
+        updated_at=now,
+    )
+    token, session_put = _new_session(user.id)
+    _create_user(user, session_put, audit_put("google_sign_in", user_id=user.id, source_ip=source_ip, new=True))
+    send = lambda: Mailer().send_generated_password(user.email, user.first_name or "", password)  # noqa: E731
+    _mail_or_undo(user, send, "password", source_ip)
+    count("Registrations")
+    return user, token, True
+
+
+def _take_unverified_account(user: User, identity: "GoogleIdentity", source_ip: str) -> User:
+    """Google proves the address; this account's email never was. Whoever registered it need not own the address
+    (pre-registration takeover), so nothing they set survives the link: the password goes, every session ends,
+    the API key is replaced (its old token fails at once) and the names become Google's.
+
+    The account stays inactive until the caller's own transaction activates it, and each step can be repeated, so
+    a take-over interrupted half-way is finished by the next Google sign-in.
+    """
+    now = utc_now()
+    names = dict(zip(("first_name", "last_name"), _google_names(identity), strict=True))
+    changes: dict[str, Any] = {"google_user_id": identity.subject}
+    changes.update((field, name) for field, name in names.items() if name)
+    removed = ("password_hash", *(field for field, name in names.items() if not name))
+    dynamo.transact(
+        _update_user(user.id, changes, remove=removed, now=now),
+        {"Put": dynamo.put(new_api_key_item(user.id, now))},
+        audit_put("google_took_unverified_account", user_id=user.id, source_ip=source_ip),
+    )
+    # Without a password no new session can start, so this finds every session there will be; the guesses at the
+    # dropped password no longer count against any address either.
+    _delete_items(users.session_keys(user.id) + lockout.counter_keys(user.id))
+    cleared = {"password_hash": None}
+    return _stored(user, now, **{**changes, **names, **cleared})
 
 
 # ------------------------------------------------------------------------------------------- login, logout
@@ -339,13 +431,38 @@ def send_otp(caller: Caller, email: str, otp_type: str) -> None:
     user = records.user
     _same_user(caller, user)
     code, otp_put = otp.issue(user.id, user.email, otp_type, records.otps.get(otp_type))
+    counted_at = mail_cap.now()
     try:
-        dynamo.transact(otp_put, audit_put("otp_sent", user_id=user.id, source_ip=caller.source_ip, type=otp_type))
+        dynamo.transact(
+            otp_put,
+            mail_cap.count_code_email(user.email, counted_at),
+            audit_put("otp_sent", user_id=user.id, source_ip=caller.source_ip, type=otp_type),
+        )
     except Exception as error:
-        if dynamo.error_code(error) == "TransactionCanceledException":  # a concurrent request sent one
-            raise RateLimitExceeded(retry_after_seconds=get_settings().otp_resend_seconds) from error
-        raise
-    Mailer().send_otp(user.email, user.first_name or "", otp_type, code)
+        if dynamo.error_code(error) != "TransactionCanceledException":
+            raise
+        if dynamo.cancellation_reasons(error)[1:2] == ["ConditionalCheckFailed"]:  # the recipient's hourly cap
+            raise RateLimitExceeded(retry_after_seconds=mail_cap.seconds_until_next_hour(counted_at)) from error
+        # A concurrent request sent one.
+        raise RateLimitExceeded(retry_after_seconds=get_settings().otp_resend_seconds) from error
+    try:
+        Mailer().send_otp(user.email, user.first_name or "", otp_type, code)
+    except Exception as error:
+        logger.exception("Email not sent", extra={"email_kind": f"otp {otp_type}"})
+        _withdraw_code(user, otp_type, code, counted_at, caller.source_ip)
+        raise ServiceBusy() from error
+
+
+def _withdraw_code(user: User, otp_type: OtpType, code: str, counted_at: float, source_ip: str) -> None:
+    """Delete a code whose email was not sent, and give back its count, so the client may ask again at once."""
+    try:
+        dynamo.transact(
+            otp.withdraw(user.id, otp_type, code),
+            mail_cap.refund_code_email(user.email, counted_at),
+            audit_put("email_not_sent", user_id=user.id, source_ip=source_ip, type=otp_type),
+        )
+    except Exception:  # a newer code replaced it meanwhile, or DynamoDB failed too: the resend cooldown still ends
+        logger.exception("Unsent code not withdrawn", extra={"email_kind": f"otp {otp_type}"})
 
 
 def _use_code(user_id: str, otp_type: OtpType, code: str | None, caller: Caller, *effects: dict[str, Any]) -> None:
@@ -376,17 +493,20 @@ def activate(caller: Caller, email: str, code: str) -> User:
 
 
 def change_password(caller: Caller, email: str, request: ChangePasswordRequest) -> None:
-    """New password; every other session of the user ends (the caller's own token keeps working)."""
+    """New password; every other session of the user ends (the caller's own token keeps working), and the API key
+    is replaced in the same transaction, so a token taken with the old password stops working too."""
     records = _user_by_email(email)
     user = records.user
     _same_user(caller, user)
+    now = utc_now()
     _use_code(
         user.id,
         "CHANGE_PASSWORD",
         request.code,
         caller,
-        _update_user(user.id, {"password_hash": hash_password(request.password)}),
-        audit_put("password_changed", user_id=user.id, source_ip=caller.source_ip),
+        _update_user(user.id, {"password_hash": hash_password(request.password)}, now=now),
+        {"Put": dynamo.put(new_api_key_item(user.id, now))},
+        audit_put("password_changed", user_id=user.id, source_ip=caller.source_ip, api_key_replaced=True),
     )
     keep = f"SESSION#{caller.session_id}" if caller.session_id else None
     # The owner proved the mailbox: the guesses at the old password no longer lock any address out.

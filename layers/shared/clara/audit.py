@@ -9,6 +9,9 @@ from clara.formats import new_id, utc_now
 AuditEvent = Literal[
     "register",
     "google_sign_in",
+    "google_took_unverified_account",
+    "registration_undone",
+    "email_not_sent",
     "login_succeeded",
     "login_failed",
     "lockout",

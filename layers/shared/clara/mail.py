@@ -4,6 +4,7 @@ Every email carries a plain-text and an HTML body; user-provided values are esca
 Codes and passwords never reach the log: only the kind of email and SES's message id do.
 """
 
+import re
 from dataclasses import dataclass
 from html import escape
 from typing import Any
@@ -18,6 +19,27 @@ OTP_PURPOSES: dict[str, tuple[str, str]] = {
     "TWO_FACTOR_AUTH": ("Your Clara sign-in code", "finish signing in"),
     "CHANGE_PASSWORD": ("Your Clara password change code", "change your password"),
 }
+
+
+# What a URL or a domain looks like inside a name: a scheme, "www.", or two words joined by a dot ("evil.example").
+_LINK_LIKE = re.compile(r"://|www\.|[^\W_]{2,}\.[^\W_]{2,}", re.IGNORECASE)
+MAX_GREETING_NAME = 50
+
+
+def greeting_name(first_name: str | None) -> str:
+    """The name to greet with, or "" when it could carry a link: names are user text, and an email from Clara must
+    not present attacker text such as "Reset now at http://evil.example" as Clara's words (the schemas refuse such
+    names; this also covers names stored before they did, and Google's)."""
+    name = " ".join((first_name or "").split())
+    if not name or len(name) > MAX_GREETING_NAME or _LINK_LIKE.search(name):
+        return ""
+    return name
+
+
+def _hi(first_name: str) -> tuple[str, str]:
+    """The greeting line as text and as HTML."""
+    name = greeting_name(first_name)
+    return (f"Hi {name}," if name else "Hi,"), (f"<p>Hi {escape(name)},</p>" if name else "<p>Hi,</p>")
 
 
 def _ses_client() -> Any:
@@ -39,18 +61,19 @@ class Mailer:
 
     def send_welcome(self, to: str, first_name: str, code: str, activation_link: str) -> None:
         minutes = get_settings().otp_expiry_in_minutes
+        hi_text, hi_html = _hi(first_name)
         self._send(
             to,
             "welcome",
             _Email(
                 subject="Welcome to Clara",
                 text=(
-                    f"Hi {first_name},\n\nWelcome to Clara! Your activation code is {code}.\n"
+                    f"{hi_text}\n\nWelcome to Clara! Your activation code is {code}.\n"
                     f"You can also activate your account here: {activation_link}\n\n"
                     f"The code and the link expire in {minutes} minutes."
                 ),
                 html=(
-                    f"<p>Hi {escape(first_name)},</p><p>Welcome to Clara! Your activation code is "
+                    f"{hi_html}<p>Welcome to Clara! Your activation code is "
                     f"<strong>{escape(code)}</strong>.</p>"
                     f'<p>You can also <a href="{escape(activation_link)}">activate your account here</a>.</p>'
                     f"<p>The code and the link expire in {minutes} minutes.</p>"
@@ -63,34 +86,36 @@ class Mailer:
             raise ValueError(f"Unknown OTP type: {otp_type}")
         subject, purpose = OTP_PURPOSES[otp_type]
         minutes = get_settings().otp_expiry_in_minutes
+        hi_text, hi_html = _hi(first_name)
         self._send(
             to,
             f"otp {otp_type}",
             _Email(
                 subject=subject,
                 text=(
-                    f"Hi {first_name},\n\nUse the code {code} to {purpose}.\n"
+                    f"{hi_text}\n\nUse the code {code} to {purpose}.\n"
                     f"It expires in {minutes} minutes. If you did not ask for it, you can ignore this email."
                 ),
                 html=(
-                    f"<p>Hi {escape(first_name)},</p><p>Use the code <strong>{escape(code)}</strong> to {purpose}.</p>"
+                    f"{hi_html}<p>Use the code <strong>{escape(code)}</strong> to {purpose}.</p>"
                     f"<p>It expires in {minutes} minutes. If you did not ask for it, you can ignore this email.</p>"
                 ),
             ),
         )
 
     def send_generated_password(self, to: str, first_name: str, password: str) -> None:
+        hi_text, hi_html = _hi(first_name)
         self._send(
             to,
             "generated password",
             _Email(
                 subject="Your Clara password",
                 text=(
-                    f"Hi {first_name},\n\nYou signed up to Clara with Google. You can also sign in with your email "
+                    f"{hi_text}\n\nYou signed up to Clara with Google. You can also sign in with your email "
                     f"and this password:\n\n{password}\n\nWe recommend changing it after you first sign in."
                 ),
                 html=(
-                    f"<p>Hi {escape(first_name)},</p><p>You signed up to Clara with Google. You can also sign in "
+                    f"{hi_html}<p>You signed up to Clara with Google. You can also sign in "
                     f"with your email and this password:</p><p><code>{escape(password)}</code></p>"
                     "<p>We recommend changing it after you first sign in.</p>"
                 ),

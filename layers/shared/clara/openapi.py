@@ -22,6 +22,7 @@ from clara.errors import (
     InvalidSchema,
     NoAccess,
     RateLimitExceeded,
+    ServiceBusy,
     SomethingWentWrong,
 )
 from clara.formats import LazyModel
@@ -144,7 +145,7 @@ def _errors(answers: Iterable[ErrorLike]) -> dict[int, dict[str, Any]]:
             "description": " | ".join(texts),
             "content": {JSON: {"model": ErrorEnvelope}},
         }
-        if status == RateLimitExceeded.status_code:
+        if status in (RateLimitExceeded.status_code, ServiceBusy.status_code):
             response["headers"] = {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}}
         responses[status] = response
     return responses

@@ -53,6 +53,19 @@ def issue(user_id: str, email: str, otp_type: OtpType, live: Otp | None) -> tupl
     return code, {"Put": put}
 
 
+def withdraw(user_id: str, otp_type: OtpType, code: str) -> dict:
+    """The operation that deletes the code issued as `code` (and no newer one): a code whose email was not sent
+    must not hold back a resend for OTP_RESEND_SECONDS."""
+    return {
+        "Delete": {
+            "TableName": dynamo.table(),
+            "Key": dynamo.key(dynamo.user_pk(user_id), f"OTP#{otp_type}"),
+            "ConditionExpression": "code_hash = :hash",
+            "ExpressionAttributeValues": dynamo.values(hash=code_hash(user_id, otp_type, code)),
+        }
+    }
+
+
 def check(user_id: str, otp_type: OtpType, code: str | None) -> dict:
     """The transaction operation that consumes a correct, live code; 401 otherwise.
 

@@ -40,6 +40,8 @@ class Settings(BaseModel):
     otp_max_attempts: int = Field(default=5, ge=1)
     # Login lockout (clara.lockout): per (account, client address) in a window, and per account per hour.
     login_max_failures_per_address: int = Field(default=5, ge=1)
+    # Emails carrying a code to one recipient in one clock hour, all code types together (clara.mail_cap).
+    otp_max_emails_per_hour: int = Field(default=5, ge=1)
     login_lockout_minutes: int = Field(default=15, ge=1)
     login_max_failures_per_account_per_hour: int = Field(default=100, ge=1)
     rate_limit_per_second: int = Field(default=10, ge=1)

@@ -184,6 +184,7 @@ def all_item_keys(user_id: str) -> list[tuple[str, str]]:
         KeyConditionExpression="pk = :pk",
         ExpressionAttributeValues=dynamo.values(pk=user_pk(user_id)),
         ProjectionExpression="pk, sk",
+        ConsistentRead=True,  # an erasure must see items written a moment ago (an undone registration's)
     )
     return [(item["pk"], item["sk"]) for item in items]
 
@@ -193,5 +194,6 @@ def session_keys(user_id: str) -> list[tuple[str, str]]:
         KeyConditionExpression="pk = :pk AND begins_with(sk, :session)",
         ExpressionAttributeValues=dynamo.values(pk=user_pk(user_id), session="SESSION#"),
         ProjectionExpression="pk, sk",
+        ConsistentRead=True,  # revocation must see a session created a moment ago
     )
     return [(item["pk"], item["sk"]) for item in items]
