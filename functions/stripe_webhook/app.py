@@ -1,7 +1,8 @@
 """The Stripe webhook, behind a Lambda Function URL (payload 2.0), not API Gateway.
 
-400 for anything that is not a genuine, fresh Stripe event (Stripe does not retry those); 200 once an event is
-credited, was credited before, or is of no interest; 503 with Retry-After when AWS is throttling or unavailable
+400 for anything that is not a genuine, fresh Stripe event; 200 once an event is credited, was credited before,
+is of no interest, or is signed but malformed (billing.settle logs and counts it; a 2xx, so that Stripe does
+not deliver it again for days); 503 with Retry-After when AWS is throttling or unavailable
 (Stripe delivers the event again). Any other failure raises: Lambda answers 5xx and Stripe
 delivers the event again later, which the ledger makes harmless.
 """

@@ -2,6 +2,7 @@
 the local stand-in on a free port), and the webhook handler with signed, forged, stale, replayed and concurrent
 deliveries."""
 
+import io
 import json
 import threading
 import time
@@ -13,7 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 from werkzeug.serving import make_server
 
-from clara import dynamo, ledger
+from clara import billing, dynamo, ledger
 from clara.settings import get_settings
 from clara.tokens import issue_api_key_token
 from local_runtime.environment import function_environment
@@ -148,7 +149,7 @@ def test_buy_creates_a_checkout_session_for_the_users_customer(stripe_api, user,
     assert session["customer"] == stored_user(stack, user.id)["stripe_customer_id"]
     assert session["client_reference_id"] == user.id
     assert session["amount_total"] == 500
-    assert session["metadata"] == {"user_id": user.id, "credits": "500", "fiat": "5"}
+    assert session["metadata"] == {"user_id": user.id, "credits": "500", "fiat": "5", "rate": "100"}
     assert session["_product"] == "500 Clara credits"
     assert session["success_url"] == f"{CLIENT_URL}/billing?tab=credits&stripe_status=success"
     assert session["cancel_url"] == f"{CLIENT_URL}/billing?tab=credits&stripe_status=cancel"
@@ -332,18 +333,32 @@ def stripe_event(
     payment_status: str = "paid",
     credits: str = "500",
     fiat: str = "5",
+    rate: str | None = None,
 ) -> bytes:
+    return json.dumps(event_of(user_id, session_id, kind, payment_status, credits, fiat, rate)).encode()
+
+
+def event_of(
+    user_id: str,
+    session_id: str = "cs_test_a1",
+    kind: str = "checkout.session.completed",
+    payment_status: str = "paid",
+    credits: str = "500",
+    fiat: str = "5",
+    rate: str | None = None,
+) -> dict[str, Any]:
+    metadata = {"user_id": user_id, "credits": credits, "fiat": fiat, **({"rate": rate} if rate else {})}
     session = {
         "id": session_id,
         "object": "checkout.session",
         "mode": "payment",
         "payment_status": payment_status,
         "amount_total": int(fiat) * 100,
+        "currency": "usd",
         "client_reference_id": user_id,
-        "metadata": {"user_id": user_id, "credits": credits, "fiat": fiat},
+        "metadata": metadata,
     }
-    event = {"id": f"evt_{session_id}_{kind}", "object": "event", "type": kind, "data": {"object": session}}
-    return json.dumps(event).encode()
+    return {"id": f"evt_{session_id}_{kind}", "object": "event", "type": kind, "data": {"object": session}}
 
 
 def credits_of(user: Account) -> float:
@@ -496,7 +511,9 @@ def test_an_unpaid_completed_session_waits_for_async_payment_succeeded(webhook, 
     assert len(credit_transactions(user.id)) == 1
 
 
-def test_fractional_credits_are_described_as_numbers(webhook, user):
+def test_fractional_credits_are_described_as_numbers(webhook, user, monkeypatch):
+    monkeypatch.setenv("STRIPE_RATES", json.dumps([{"lower_limit": 1, "upper_limit": 100, "rate": 110.5}]))
+    get_settings.cache_clear()
     payload = stripe_event(user.id, credits="552.5", fiat="5")
 
     webhook(payload, sign(payload, WEBHOOK_SECRET))
@@ -573,3 +590,187 @@ def test_the_webhook_accepts_only_post(webhook, user, stack):
     assert result["statusCode"] == 405
     assert body_of(result)["message"] == "The requested method is not allowed for this route."
     assert credits_of(user) == 0
+
+
+def test_a_signed_payload_that_is_json_but_not_an_object_is_400(webhook, user):
+    for payload in (b"[]", b'"event"', b"5"):
+        result = webhook(payload, sign(payload, WEBHOOK_SECRET))
+
+        assert result["statusCode"] == 400
+        assert body_of(result)["message"] == "The payload is not a Stripe event."
+
+
+# ------------------------------------------------------------------------------------------- malformed, signed
+
+
+@pytest.fixture
+def observed(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+    """What the deliveries wrote: (the log text, the names of the metrics they emitted, once per invocation)."""
+    from clara.observability import logger
+
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")  # the stack fixture turns metrics off
+    stream = io.StringIO()
+    previous = logger.registered_handler.setStream(stream)
+
+    def read() -> tuple[str, list[str]]:
+        """Powertools prints one EMF document per invocation: the metric names of the Clara namespace in it."""
+        names = []
+        for line in capsys.readouterr().out.splitlines():
+            document = json.loads(line) if line.startswith("{") and '"_aws"' in line else {}
+            for directive in document.get("_aws", {}).get("CloudWatchMetrics", []):
+                if directive["Namespace"] == "Clara":
+                    names += [metric["Name"] for metric in directive["Metrics"]]
+        return stream.getvalue(), names
+
+    yield read
+    logger.registered_handler.setStream(previous)
+
+
+def _set(path: str, value: Any) -> Any:
+    """A change to the valid event: `path` (dotted, from the event) set to `value`, or removed for REMOVE."""
+
+    def change(event: dict[str, Any]) -> None:
+        *parents, name = path.split(".")
+        target = event
+        for parent in parents:
+            target = target[parent]
+        if value is REMOVE:
+            del target[name]
+        else:
+            target[name] = value
+
+    return change
+
+
+REMOVE = object()
+CREDITS = "data.object.metadata.credits"
+
+
+@pytest.mark.parametrize(
+    ("change", "check"),
+    [
+        pytest.param(_set(CREDITS, -500), "metadata.credits", id="credits -500"),
+        pytest.param(_set(CREDITS, "-500"), "metadata.credits", id="credits '-500'"),
+        pytest.param(_set(CREDITS, float("nan")), "metadata.credits", id="credits NaN"),
+        pytest.param(_set(CREDITS, "NaN"), "metadata.credits", id="credits 'NaN'"),
+        pytest.param(_set(CREDITS, float("inf")), "metadata.credits", id="credits Infinity"),
+        pytest.param(_set(CREDITS, "Infinity"), "metadata.credits", id="credits 'Infinity'"),
+        pytest.param(_set(CREDITS, "abc"), "metadata.credits", id="credits 'abc'"),
+        pytest.param(_set(CREDITS, 1e-200), "metadata.credits", id="credits 1e-200"),
+        pytest.param(_set(CREDITS, "1e-200"), "metadata.credits", id="credits '1e-200'"),
+        pytest.param(_set(CREDITS, "1.0000001"), "metadata.credits", id="credits with 7 decimals"),
+        pytest.param(_set(CREDITS, "0"), "metadata.credits", id="credits 0"),
+        pytest.param(_set(CREDITS, "10000000000000"), "metadata.credits", id="credits above 10^12"),
+        pytest.param(_set(CREDITS, 500), "metadata.credits", id="credits a number, not Stripe's string"),
+        pytest.param(_set(CREDITS, "5000"), "metadata.credits", id="5000 credits for $5 at 100"),
+        pytest.param(_set(CREDITS, REMOVE), "metadata.credits", id="credits missing"),
+        pytest.param(_set("data.object.amount_total", REMOVE), "amount_total", id="amount_total missing"),
+        pytest.param(_set("data.object.amount_total", -500), "amount_total", id="amount_total negative"),
+        pytest.param(_set("data.object.amount_total", "500"), "amount_total", id="amount_total a string"),
+        pytest.param(_set("data.object.amount_total", 550), "amount_total", id="amount_total not whole dollars"),
+        pytest.param(_set("data.object.amount_total", 50000), "metadata.fiat", id="amount_total not the fiat"),
+        pytest.param(_set("data.object.currency", "eur"), "currency", id="currency eur"),
+        pytest.param(_set("data.object.metadata", "credits=500"), "metadata", id="metadata a string"),
+        pytest.param(_set("data.object.metadata", REMOVE), "metadata", id="metadata missing"),
+        pytest.param(_set("data.object", [1, 2]), "data.object", id="data.object a list"),
+        pytest.param(_set("data", "checkout"), "data", id="data a string"),
+        pytest.param(_set("data.object.id", {"id": "cs_test_a1"}), "id", id="session id an object"),
+        pytest.param(_set("data.object.metadata.user_id", "USER#x"), "metadata.user_id", id="user id malformed"),
+        pytest.param(_set("data.object.metadata.user_id", 5), "metadata.user_id", id="user id a number"),
+        pytest.param(
+            _set("data.object.client_reference_id", "user_" + "0" * 32), "client_reference_id", id="another user"
+        ),
+        pytest.param(_set("data.object.metadata.rate", "-100"), "metadata.rate", id="rate negative"),
+        pytest.param(
+            lambda event: event["data"]["object"]["metadata"].update(credits="5000000", rate="1000000"),
+            "metadata.credits",
+            id="a rate no band offers",
+        ),
+    ],
+)
+def test_a_signed_but_malformed_session_is_acknowledged_counted_and_credits_nothing(
+    webhook, user, observed, change, check
+):
+    event = event_of(user.id)
+    change(event)
+    payload = json.dumps(event).encode()
+    signature = sign(payload, WEBHOOK_SECRET)
+
+    result = webhook(payload, signature)
+
+    assert result["statusCode"] == 200, result
+    assert body_of(result) == {"data": {"outcome": "ignored"}, "message": "Webhook received.", "status": "success"}
+    assert credits_of(user) == 0
+    assert credit_transactions(user.id) == []
+    logged, metrics_emitted = observed()
+    assert metrics_emitted.count(billing.WEBHOOK_REJECTED_METRIC) == 1
+    (line,) = [json.loads(line) for line in logged.splitlines() if "Rejected a signed Stripe event" in line]
+    assert (line["failed_check"], line["stripe_event_id"]) == (check, "evt_cs_test_a1_checkout.session.completed")
+    assert line["stripe_event_type"] == "checkout.session.completed"
+    for secret in (WEBHOOK_SECRET, signature, payload.decode()):
+        assert secret not in logged
+
+
+def test_a_valid_session_is_credited_once_and_counts_no_rejection(webhook, user, observed):
+    payload = stripe_event(user.id, rate="100")
+
+    outcomes = [body_of(webhook(payload, sign(payload, WEBHOOK_SECRET)))["data"]["outcome"] for _ in range(2)]
+
+    assert outcomes == ["credited", "already_credited"]
+    assert credits_of(user) == 500
+    assert len(credit_transactions(user.id)) == 1
+    assert billing.WEBHOOK_REJECTED_METRIC not in observed()[1]
+
+
+def test_an_unpaid_session_is_ignored_without_an_alarm(webhook, user, observed):
+    payload = stripe_event(user.id, payment_status="unpaid", credits="-500")
+
+    result = webhook(payload, sign(payload, WEBHOOK_SECRET))
+
+    assert (result["statusCode"], body_of(result)["data"], credits_of(user)) == (200, {"outcome": "ignored"}, 0)
+    assert billing.WEBHOOK_REJECTED_METRIC not in observed()[1]
+
+
+CHANGED_BANDS = json.dumps(
+    [{"lower_limit": 1, "upper_limit": 99, "rate": 100}, {"lower_limit": 100, "upper_limit": 10000, "rate": 110}]
+)
+
+
+def test_a_session_sold_at_a_rate_a_band_still_offers_is_credited_as_sold(webhook, user, monkeypatch):
+    # Sold at 110 credits a dollar; by payment, $5 is in the band of rate 100, but a band still offers 110.
+    monkeypatch.setenv("STRIPE_RATES", CHANGED_BANDS)
+    get_settings.cache_clear()
+    payload = stripe_event(user.id, credits="550", rate="110")
+
+    result = webhook(payload, sign(payload, WEBHOOK_SECRET))
+
+    assert body_of(result)["data"] == {"outcome": "credited"}
+    assert credits_of(user) == 550
+
+
+def test_a_session_without_a_rate_is_priced_by_the_current_band(webhook, user, observed, monkeypatch):
+    # A session of before checkout wrote the rate: only the current band's price is accepted.
+    monkeypatch.setenv("STRIPE_RATES", CHANGED_BANDS)
+    get_settings.cache_clear()
+    sold_before = stripe_event(user.id, credits="550")
+    priced_now = stripe_event(user.id, session_id="cs_test_a2", credits="500")
+
+    rejected = webhook(sold_before, sign(sold_before, WEBHOOK_SECRET))
+    credited = webhook(priced_now, sign(priced_now, WEBHOOK_SECRET))
+
+    assert body_of(rejected)["data"] == {"outcome": "ignored"}
+    assert body_of(credited)["data"] == {"outcome": "credited"}
+    assert credits_of(user) == 500
+    assert observed()[1].count(billing.WEBHOOK_REJECTED_METRIC) == 1
+
+
+def test_a_session_made_by_checkout_is_credited_by_the_webhook(stripe_api, webhook, user, standin):
+    bought = stripe_api("POST", "buy", user.token, {"amount": 7, "return_path": ""}, STRIPE_RATES=CHANGED_BANDS)
+    session = standin.app.sessions[bought.json["data"]["url"].rsplit("/", 1)[1]]
+    session.update(status="complete", payment_status="paid")
+    payload = standin.app.event_for(session)
+
+    result = webhook(payload, sign(payload, WEBHOOK_SECRET))
+
+    assert body_of(result)["data"] == {"outcome": "credited"}
+    assert credits_of(user) == 700

@@ -97,3 +97,26 @@ def test_the_sweeper_knows_the_analysis_queue_and_runs_every_minute():
     assert sweeper["Events"]["EveryMinute"] == {"Type": "Schedule", "Properties": {"Schedule": "rate(1 minute)"}}
     [source] = TEMPLATE.functions["AnalysisSweeperFunction"].sqs_sources
     assert source.queue_id == "AnalysisDeadLetterQueue" and source.report_batch_item_failures
+
+
+def test_a_rejected_webhook_event_raises_an_alarm():
+    """The metric the webhook counts for a signed but malformed event is the one an alarm watches: any one in 5
+    minutes, in the namespace and service dimension Powertools gives it, notifying AlarmTopicArn like the others."""
+    from clara.billing import WEBHOOK_REJECTED_METRIC
+    from clara.observability import metrics
+    from clara.settings import SERVICE_NAME
+
+    alarms = [
+        resource["Properties"]
+        for resource in TEMPLATE.resources.values()
+        if resource["Type"] == "AWS::CloudWatch::Alarm"
+        and resource["Properties"].get("MetricName") == WEBHOOK_REJECTED_METRIC
+    ]
+
+    [alarm] = alarms
+    assert alarm["Namespace"] == metrics.namespace == "Clara"
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": SERVICE_NAME}]
+    assert (alarm["Statistic"], alarm["Period"], alarm["EvaluationPeriods"]) == ("Sum", 300, 1)
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
+    assert alarm["TreatMissingData"] == "notBreaching"
+    assert alarm["AlarmActions"] == {"Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]}

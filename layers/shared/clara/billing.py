@@ -7,19 +7,22 @@ other function's cold start should pay. Every POST to Stripe carries an idempote
 """
 
 import hashlib
+import json
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from pydantic import AfterValidator, Field, StrictInt, StringConstraints, TypeAdapter
+from pydantic import AfterValidator, Field, StrictInt, StringConstraints, TypeAdapter, ValidationError
 
 from clara import dynamo, ledger, users
 from clara.audit import audit_put
 from clara.errors import CreditsRateNotFound, NotFound
 from clara.formats import LazyModel, Money, decimal_text, money
 from clara.observability import count, logger
-from clara.schemas import Body
+from clara.schemas import Body, PositiveCredits
 from clara.secrets import optional_secret, secret
 from clara.settings import get_settings
 from clara.users import USER_SK, User
@@ -33,7 +36,10 @@ PLACEHOLDER = "replace-me"
 STANDIN_API_KEY = "sk_test_clara_local_standin"
 SETTLING_EVENTS = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
 WEBHOOK_TOLERANCE_SECONDS = 300
+# Counted for each signed settling event whose session fails a check; WebhookEventsRejectedAlarm watches it.
+WEBHOOK_REJECTED_METRIC = "WebhookEventsRejected"
 _NOT_SIGNED = "The Stripe-Signature header is missing, invalid or too old."
+_NOT_AN_EVENT = "The payload is not a Stripe event."
 
 Outcome = Literal["credited", "already_credited", "ignored"]
 
@@ -204,10 +210,12 @@ def checkout(user: User, request: BuyRequest, request_id: str) -> CheckoutView:
     """A hosted Checkout Session (payment mode) selling `amount` dollars of credits at the band's rate.
 
     Nothing is credited here: the webhook does it once Stripe reports the session paid. The metadata carries
-    what was sold, so a later change of rates does not change what this purchase is worth.
+    what was sold (credits, dollars and the rate), so a later change of rates does not change what this purchase
+    is worth (see _purchase).
     """
     amount = request.amount
-    credits = band_for(amount).credits_for(amount)
+    band = band_for(amount)
+    credits = band.credits_for(amount)
     client = stripe_client()
     customer = _customer_id(client, user)
     session = client.v1.checkout.sessions.create(
@@ -225,7 +233,12 @@ def checkout(user: User, request: BuyRequest, request_id: str) -> CheckoutView:
                     "quantity": 1,
                 }
             ],
-            "metadata": {"user_id": user.id, "credits": decimal_text(credits), "fiat": str(amount)},
+            "metadata": {
+                "user_id": user.id,
+                "credits": decimal_text(credits),
+                "fiat": str(amount),
+                "rate": decimal_text(money(band.rate)),
+            },
             "success_url": return_url(request.return_path, "success"),
             "cancel_url": return_url(request.return_path, "cancel"),
         },
@@ -251,36 +264,133 @@ def verified_event(payload: bytes, signature: str | None) -> dict[str, Any]:
     if webhook_secret == PLACEHOLDER:
         raise StripeNotConfigured(f"the StripeWebhookSecret secret still holds the placeholder {PLACEHOLDER!r}")
     try:
-        event = stripe.Webhook.construct_event(payload, signature, webhook_secret, tolerance=WEBHOOK_TOLERANCE_SECONDS)
+        text = payload.decode()
+    except UnicodeDecodeError as error:
+        raise InvalidWebhook(_NOT_AN_EVENT) from error
+    try:
+        stripe.WebhookSignature.verify_header(text, signature, webhook_secret, WEBHOOK_TOLERANCE_SECONDS)
     except stripe.SignatureVerificationError as error:
         raise InvalidWebhook(_NOT_SIGNED) from error
-    except ValueError as error:  # signed, but not JSON
-        raise InvalidWebhook("The payload is not a Stripe event.") from error
-    return event.to_dict()
+    # Parsed here, not by stripe.Webhook.construct_event, which fails on signed JSON that is not an object.
+    try:
+        event = json.loads(text)
+    except ValueError as error:
+        raise InvalidWebhook(_NOT_AN_EVENT) from error
+    if not isinstance(event, dict):
+        raise InvalidWebhook(_NOT_AN_EVENT)
+    return event
 
 
-def _number(text: str) -> Decimal:
-    return money(Decimal(text))
+class RejectedSession(ValueError):
+    """A signed settling event whose Checkout Session fails a check; `check` names which (for the log)."""
+
+    def __init__(self, check: str) -> None:
+        super().__init__(check)
+        self.check = check
+
+
+@dataclass(frozen=True)
+class Purchase:
+    """A paid Checkout Session of Clara's, checked: what to credit to whom."""
+
+    session_id: str
+    user_id: str
+    credits: Decimal
+    fiat: Decimal
+
+
+_SESSION_ID = re.compile(r"cs_[A-Za-z0-9_]{1,250}")
+_USER_ID = re.compile(r"user_[0-9a-f]{32}")
+# Stripe's metadata values are strings; checkout writes plain decimals (no sign, exponent, NaN or Infinity).
+_DECIMAL_TEXT = re.compile(r"[0-9]{1,13}(\.[0-9]{1,20})?")
+_POSITIVE_MONEY = TypeAdapter(PositiveCredits)
+
+
+def _object(value: object, check: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise RejectedSession(check)
+    return value
+
+
+def _money_text(value: object, check: str) -> Decimal:
+    """A metadata amount under the API's money rules: above 0, at most 10^12, at most 6 decimal places."""
+    if not isinstance(value, str) or not _DECIMAL_TEXT.fullmatch(value):
+        raise RejectedSession(check)
+    try:
+        return _POSITIVE_MONEY.validate_python(Decimal(value))
+    except ValidationError:
+        raise RejectedSession(check) from None
+
+
+def _credits_are_priced(credits: Decimal, dollars: int, rate: Decimal | None) -> bool:
+    """Whether `credits` is what checkout sells for `dollars`: the current band's price, or the price at the
+    session's own rate when that rate is one a band offers now.
+
+    Why both: checkout writes the rate into the metadata, and a session may be paid hours or days later (delayed
+    payment methods) after the bands changed; the customer paid for what they were shown. But a rate only counts
+    when it is configured now, so a session made outside checkout (Stripe's dashboard, a leaked key) cannot name
+    its own price. A session of before `rate` was written, paid after a change of rates, is rejected (alarm) and
+    is credited by hand."""
+    try:
+        if credits == band_for(dollars).credits_for(dollars):
+            return True
+    except CreditsRateNotFound:
+        pass
+    offered = {money(band.rate) for band in rate_bands()}
+    return rate is not None and rate in offered and credits == money(dollars * rate)
+
+
+def _purchase(event: Mapping[str, Any]) -> Purchase | None:
+    """The purchase a settling event reports; None while the session is unpaid. RejectedSession when anything in
+    it is malformed or inconsistent: the event is signed, so Stripe sent it, but nothing in it is credited."""
+    session = _object(_object(event.get("data"), "data").get("object"), "data.object")
+    if session.get("payment_status") != "paid":
+        return None
+    session_id = session.get("id")
+    if not isinstance(session_id, str) or not _SESSION_ID.fullmatch(session_id):
+        raise RejectedSession("id")
+    metadata = _object(session.get("metadata"), "metadata")
+    user_id = metadata.get("user_id")
+    if not isinstance(user_id, str) or not _USER_ID.fullmatch(user_id):
+        raise RejectedSession("metadata.user_id")
+    if session.get("client_reference_id") not in (None, user_id):
+        raise RejectedSession("client_reference_id")
+    if session.get("currency") != "usd":
+        raise RejectedSession("currency")
+    # Checkout sells whole dollars; amount_total is in cents.
+    cents = session.get("amount_total")
+    if type(cents) is not int or cents <= 0 or cents % 100:
+        raise RejectedSession("amount_total")
+    dollars = cents // 100
+    if _money_text(metadata.get("fiat"), "metadata.fiat") != dollars:
+        raise RejectedSession("metadata.fiat")
+    credits = _money_text(metadata.get("credits"), "metadata.credits")
+    rate = _money_text(metadata["rate"], "metadata.rate") if "rate" in metadata else None
+    if not _credits_are_priced(credits, dollars, rate):
+        raise RejectedSession("metadata.credits")
+    return Purchase(session_id, user_id, credits, Decimal(dollars))
 
 
 def settle(event: Mapping[str, Any]) -> Outcome:
     """Credit the user of a paid Checkout Session, once per session id; ignore every other event.
 
     `checkout.session.completed` may arrive unpaid (delayed payment methods): then the credit waits for
-    `checkout.session.async_payment_succeeded`. Transient DynamoDB errors propagate, so Stripe retries.
+    `checkout.session.async_payment_succeeded`. A malformed session is logged, counted and ignored: a 2xx, since
+    Stripe would deliver the same signed event again for days. Transient DynamoDB errors propagate, so Stripe
+    retries.
     """
     if event.get("type") not in SETTLING_EVENTS:
         return "ignored"
-    session = event.get("data", {}).get("object", {})
-    if session.get("payment_status") != "paid":
+    try:
+        purchase = _purchase(event)
+    except RejectedSession as rejected:
+        count(WEBHOOK_REJECTED_METRIC)
+        # The check only (the event's id and type are the logger's keys): never the payload or its values.
+        logger.warning("Rejected a signed Stripe event: nothing credited", extra={"failed_check": rejected.check})
         return "ignored"
-    metadata = session.get("metadata") or {}
-    if not {"user_id", "credits", "fiat"} <= metadata.keys():
-        logger.warning("Paid Checkout Session without Clara's metadata", extra={"checkout_session": session.get("id")})
+    if purchase is None:
         return "ignored"
-    session_id = str(session["id"])
-    user_id = str(metadata["user_id"])
-    credits, fiat = _number(metadata["credits"]), _number(metadata["fiat"])
+    session_id, user_id, credits, fiat = purchase.session_id, purchase.user_id, purchase.credits, purchase.fiat
     try:
         _, was_new = ledger.record(
             user_id,
