@@ -4,8 +4,9 @@ the README's endpoint table, and a log group whose retention is set (not CloudWa
 from pathlib import Path
 
 import pytest
+import yaml
 
-from local_runtime.template import load_template
+from local_runtime.template import _CloudFormationLoader, load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = load_template(ROOT / "template.yaml")
@@ -120,3 +121,56 @@ def test_a_rejected_webhook_event_raises_an_alarm():
     assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
     assert alarm["TreatMissingData"] == "notBreaching"
     assert alarm["AlarmActions"] == {"Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]}
+
+
+def alarm_watching(namespace: str, metric: str, dimension_ref: str) -> dict | None:
+    """The alarm on `metric` whose dimension names `dimension_ref` (a !Ref or !GetAtt target), alone or in math."""
+    for resource in TEMPLATE.resources.values():
+        if resource.get("Type") != "AWS::CloudWatch::Alarm":
+            continue
+        properties = resource["Properties"]
+        stats = [m["MetricStat"]["Metric"] for m in properties.get("Metrics", []) if "MetricStat" in m]
+        for watched in [properties, *stats]:
+            dimensions = str(watched.get("Dimensions"))
+            if (
+                watched.get("Namespace") == namespace
+                and watched.get("MetricName") == metric
+                and dimension_ref in dimensions
+            ):
+                return resource
+    return None
+
+
+@pytest.mark.parametrize(
+    ("namespace", "metric", "target"),
+    [
+        ("AWS/Lambda", "Errors", "StripeWebhookFunction"),
+        ("AWS/Lambda", "Throttles", "StripeWebhookFunction"),
+        ("AWS/SQS", "ApproximateAgeOfOldestMessage", "AnalysisQueue"),
+        *(
+            ("AWS/Lambda", "Throttles", function_id)
+            for function_id in FUNCTIONS
+            if TEMPLATE.functions[function_id].api_routes
+        ),
+    ],
+)
+def test_the_money_path_has_alarms(namespace: str, metric: str, target: str):
+    """A customer who paid and got nothing, or a paid task that waits, must page someone (AlarmTopicArn)."""
+    alarm = alarm_watching(namespace, metric, target)
+
+    assert alarm is not None, f"no alarm on {namespace} {metric} of {target}"
+    assert alarm["Properties"]["AlarmActions"] == {
+        "Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]
+    }
+
+
+def test_every_secret_an_operator_fills_or_reads_is_an_output():
+    """`sam deploy` prints the outputs: the two Stripe secrets to fill, and the two API keys to read."""
+    document = yaml.load((ROOT / "template.yaml").read_text(), Loader=_CloudFormationLoader)  # noqa: S506
+    named = {output["Value"].get("Ref") for output in document["Outputs"].values() if isinstance(output["Value"], dict)}
+    secrets = {
+        name for name, resource in TEMPLATE.resources.items() if resource["Type"] == "AWS::SecretsManager::Secret"
+    }
+
+    assert secrets - {"JwtSecret"} <= named  # the token key is never handled by a person
+    assert {"StripeSecretKeySecret", "StripeWebhookSecret"} <= secrets
