@@ -4,6 +4,7 @@ AWS emulation settles what the dead one left behind, on its own. The emulation r
 AWS_ENDPOINT_URL, and this test writes its mailbox (the runtime does not with an external emulator)."""
 
 import contextlib
+import json
 import subprocess
 import sys
 import threading
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 import requests
 
@@ -75,7 +77,8 @@ def test_the_hang_fault_is_refused_in_production() -> None:
 
 
 def test_an_api_killed_between_its_charge_and_its_message_still_ends_the_task(
-    start_runtime: StartRuntime, emulator: Emulator
+    emulator: Emulator,
+    start_runtime: StartRuntime,  # the emulator first: it stops after the runtimes
 ) -> None:
     env = {**RUNTIME_ENV, "AWS_ENDPOINT_URL": emulator.url}
     crashing = start_runtime(env={**env, "LOCAL_FAULT_HANG_BEFORE": "SendMessage"})
@@ -107,3 +110,44 @@ def test_an_api_killed_between_its_charge_and_its_message_still_ends_the_task(
     balance, ledger = balance_and_ledger(api, account)
     assert balance == ledger == (100 - COST if ended["status"] == "COMPLETED" else 100)
     assert "Swept open tasks" in recovering.log()
+
+
+def test_a_worker_killed_on_its_last_receive_leaves_a_task_that_is_failed_and_refunded(
+    emulator: Emulator,
+    start_runtime: StartRuntime,  # the emulator first: it stops after the runtimes
+) -> None:
+    env = {**RUNTIME_ENV, "AWS_ENDPOINT_URL": emulator.url}
+    crashing = start_runtime(env={**env, "LOCAL_FAULT_HANG_BEFORE": "GetObject"})  # the worker reads a file
+    api = Api(crashing.base_url)
+    account = active_account(api, emulator.mailbox, "crash")
+    expect(api.call("PUT", f"/users/{account.id}/credits", auth=PRIVATE_KEY, json={"credits": 100}), 200)
+    aws = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+    sqs = aws.client("sqs", endpoint_url=emulator.url)
+    queue_url = sqs.get_queue_url(QueueName="AnalysisQueue")["QueueUrl"]
+    # The message the killed worker holds comes back after 20 s instead of 36 minutes: time to start the next runtime.
+    sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"VisibilityTimeout": "20"})
+    time.sleep(1.5)  # the poller's current long poll (1 s) received with the old timeout
+
+    task = expect(analyse(api, account, "The Eiffel Tower is in Paris.", [("tower.png", media.png())]), 201)
+    wait_for_log(crashing, "hanging before GetObject")  # the worker has claimed the task
+    crashing.kill()
+    # The killed run's lease (390 s) has run out: as if that much time had passed.
+    table = aws.resource("dynamodb", endpoint_url=emulator.url).Table("ClaraTable")
+    key = {"pk": f"USER#{account.id}", "sk": f"TASK#{task['id']}"}
+    assert table.get_item(Key=key)["Item"]["status"] == "PROCESSING"
+    table.update_item(Key=key, UpdateExpression="SET lease_until = :zero", ExpressionAttributeValues={":zero": 0})
+
+    recovering = start_runtime(env=env)
+    # That receive was the last one the queue allows: the next sends the message to the dead-letter queue.
+    policy = json.loads(
+        sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["RedrivePolicy"])["Attributes"]["RedrivePolicy"]
+    )
+    sqs.set_queue_attributes(
+        QueueUrl=queue_url, Attributes={"RedrivePolicy": json.dumps({**policy, "maxReceiveCount": 1})}
+    )
+    api = Api(recovering.base_url)
+    ended = wait_for(api, account, task["id"], timeout=60)
+
+    assert ended["status"] == "FAILED", ended
+    assert balance_and_ledger(api, account) == (100, 100)
+    assert "Settling a dead-lettered analysis task" in recovering.log()
