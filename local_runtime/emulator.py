@@ -5,6 +5,7 @@ moto's threaded server does not (two concurrent conditional updates can both pas
 local runtime serialises DynamoDB requests, and only those: SQS long polls and the rest stay concurrent.
 """
 
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -43,3 +44,15 @@ class EmulatorServer:
     def stop(self) -> None:
         self._server.shutdown()
         self._thread.join()
+
+
+def main(argv: list[str]) -> None:
+    """`python -m local_runtime.emulator PORT`: the emulation alone, which outlives the runtimes a crash test kills
+    (they use it through AWS_ENDPOINT_URL)."""
+    server = EmulatorServer("127.0.0.1", int(argv[0]))
+    print(f"AWS emulation at http://127.0.0.1:{server.get_host_and_port()[1]}", flush=True)
+    server._server.serve_forever()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -16,6 +16,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from local_runtime.environment import function_environment
 from local_runtime.events import REGION
+from local_runtime.faults import install_faults
 from local_runtime.functions import FunctionRegistry, add_layers_to_path
 from local_runtime.gateway import FUNCTION_URL_PREFIX, Gateway
 from local_runtime.mailbox import MailboxPoller
@@ -87,6 +88,7 @@ class LocalRuntime:
         session = boto3.session.Session(region_name=REGION)
         physical_ids = create_resources(self.template, session, self.endpoint_url)
         os.environ.update(self._environment(physical_ids))
+        install_faults(os.environ)  # before the functions make their clients
 
         add_layers_to_path(self.template)
         functions = FunctionRegistry(self.template)
