@@ -124,8 +124,9 @@ def test_a_worker_killed_on_its_last_receive_leaves_a_task_that_is_failed_and_re
     aws = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
     sqs = aws.client("sqs", endpoint_url=emulator.url)
     queue_url = sqs.get_queue_url(QueueName="AnalysisQueue")["QueueUrl"]
-    # The message the killed worker holds comes back after 20 s instead of 36 minutes: time to start the next runtime.
-    sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"VisibilityTimeout": "20"})
+    # The message the killed worker holds comes back after 45 s instead of 36 minutes: time enough to start the next
+    # runtime (and lower the receive limit) first, even on a loaded machine.
+    sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"VisibilityTimeout": "45"})
     time.sleep(1.5)  # the poller's current long poll (1 s) received with the old timeout
 
     task = expect(analyse(api, account, "The Eiffel Tower is in Paris.", [("tower.png", media.png())]), 201)
@@ -146,7 +147,7 @@ def test_a_worker_killed_on_its_last_receive_leaves_a_task_that_is_failed_and_re
         QueueUrl=queue_url, Attributes={"RedrivePolicy": json.dumps({**policy, "maxReceiveCount": 1})}
     )
     api = Api(recovering.base_url)
-    ended = wait_for(api, account, task["id"], timeout=60)
+    ended = wait_for(api, account, task["id"], timeout=120)
 
     assert ended["status"] == "FAILED", ended
     assert balance_and_ledger(api, account) == (100, 100)
