@@ -22,6 +22,7 @@ from clara.openapi import NO_CONTENT, Success, documented
 from clara.schemas import (
     ChangePasswordRequest,
     CodeRequest,
+    ConfirmAuthenticatorRequest,
     GoogleSignInRequest,
     LoginRequest,
     RegisterRequest,
@@ -201,17 +202,19 @@ def start_authenticator(user_id: str) -> Response[Any]:
 @app.post(
     "/users/<user_id>/2fa/totp/confirm",
     **documented(
-        "Turn 2FA on with the authenticator app, by its current code: 10 recovery codes, shown this once",
+        "Turn 2FA on with the authenticator app, by its current code (and an emailed code when emailed 2FA is "
+        "on): 10 recovery codes, shown this once",
         Success(200, RecoveryCodes, "User 2FA enabled successfully."),
         auth=USER,
-        body=CodeRequest,
+        body=ConfirmAuthenticatorRequest,
         errors=(InactiveUser,),
     ),
 )
 def confirm_authenticator(user_id: str) -> Response[Any]:
     caller = authenticate(app.current_event, *USER, active=True)
     user = user_in_path(caller, user_id)
-    _, codes = accounts.confirm_authenticator(caller, user, read_body(app.current_event, CodeRequest).code)
+    request = read_body(app.current_event, ConfirmAuthenticatorRequest)
+    _, codes = accounts.confirm_authenticator(caller, user, request.code, request.email_code)
     return success(RecoveryCodes(recovery_codes=codes), "User 2FA enabled successfully.")
 
 

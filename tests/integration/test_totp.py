@@ -334,3 +334,18 @@ def test_20_concurrent_wrong_codes_then_the_right_one_do_not_log_in(
     clock.shift(10 * 60)  # the next attempt window
     assert login(accounts, account, code_at(secret, clock)).status == 200
     assert item(stack, f"USER#{account.id}", "TOTP")["attempts"] == 0
+
+
+def test_replacing_emailed_2fa_with_the_app_needs_an_emailed_code_too(call_api, stack, accounts, clock):
+    account = accounts.active()
+    accounts.enable_2fa(account)
+    secret = enrol(call_api, account)
+
+    alone = post(call_api, account, "/totp/confirm", {"code": code_at(secret, clock)})
+    assert (alone.status, alone.json) == (401, error(UNAUTHENTICATED, TWO_FA))
+    assert user_item(stack, account.id)["two_factor_method"] == "email"
+
+    emailed = accounts.send_otp(account.email, "TWO_FACTOR_AUTH")
+    both = post(call_api, account, "/totp/confirm", {"code": code_at(secret, clock), "email_code": emailed})
+    assert both.status == 200, both.text
+    assert user_item(stack, account.id)["two_factor_method"] == "totp"

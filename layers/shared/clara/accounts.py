@@ -585,11 +585,18 @@ def start_authenticator(caller: Caller, user: User) -> totp.Enrolment:
     return enrolment
 
 
-def confirm_authenticator(caller: Caller, user: User, code: str | None) -> tuple[User, list[str]]:
+def confirm_authenticator(
+    caller: Caller, user: User, code: str | None, email_code: str | None = None
+) -> tuple[User, list[str]]:
     """2FA on with the app, by a current code of the pending enrolment: the user and its recovery codes (shown
-    this once). 401 with is_2fa_enabled for a wrong or expired one, as enabling emailed 2FA answers."""
+    this once). 401 with is_2fa_enabled for a wrong or expired one, as enabling emailed 2FA answers.
+
+    When 2FA is on with emailed codes, an emailed TWO_FACTOR_AUTH code is needed too: a user token alone (a
+    stolen one) must not swap the factor in use for one its holder controls."""
     try:
-        codes, operations = totp.confirm(user.id, code)
+        operations = [otp.check(user.id, "TWO_FACTOR_AUTH", email_code)] if user.is_2fa_enabled else []
+        codes, factor_operations = totp.confirm(user.id, code)
+        operations += factor_operations
     except AuthenticationFailed:
         raise TwoFactorRequired() from None
     changes = {"is_2fa_enabled": True, "two_factor_method": "totp", "recovery_codes_left": len(codes)}

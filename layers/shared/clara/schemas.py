@@ -176,6 +176,17 @@ class CodeRequest(Body):
     code: Code
 
 
+class ConfirmAuthenticatorRequest(Body):
+    code: Code
+    email_code: Annotated[
+        Code | None,
+        Field(
+            description="A TWO_FACTOR_AUTH code emailed to the account, needed only when 2FA is already on with "
+            "emailed codes: replacing a second factor takes a proof of the one in use"
+        ),
+    ] = None
+
+
 class TwoFactorCodeRequest(Body):
     """A TWO_FACTOR_AUTH code; with an authenticator app (two_factor_method "totp"), its current code or a
     recovery code."""
