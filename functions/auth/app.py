@@ -1,4 +1,5 @@
-"""Auth: register, Google sign-in, login and logout, password change, one-time codes, activation, 2FA."""
+"""Auth: register, Google sign-in, login and logout, password change, one-time codes, activation, 2FA (emailed
+codes or an authenticator app)."""
 
 from typing import Any
 
@@ -21,11 +22,14 @@ from clara.openapi import NO_CONTENT, Success, documented
 from clara.schemas import (
     ChangePasswordRequest,
     CodeRequest,
+    ConfirmAuthenticatorRequest,
     GoogleSignInRequest,
     LoginRequest,
     RegisterRequest,
+    TwoFactorCodeRequest,
     email_in_path,
 )
+from clara.totp import Enrolment, RecoveryCodes
 from clara.users import AdminUserView, AdminUserWithToken, UserView, UserWithToken
 
 app = create_app()
@@ -166,18 +170,87 @@ def enable_two_factor(user_id: str) -> Response[Any]:
 @app.delete(
     "/users/<user_id>/2fa",
     **documented(
-        "Turn 2FA off with a TWO_FACTOR_AUTH code",
+        "Turn 2FA off with a TWO_FACTOR_AUTH code (with an authenticator app: its code or a recovery code)",
         NO_CONTENT,
         auth=USER,
-        body=CodeRequest,
+        body=TwoFactorCodeRequest,
         errors=(InactiveUser,),
     ),
 )
 def disable_two_factor(user_id: str) -> Response[Any]:
     caller = authenticate(app.current_event, *USER, active=True)
     user = user_in_path(caller, user_id)
-    accounts.set_two_factor(caller, user, read_body(app.current_event, CodeRequest).code, enabled=False)
+    accounts.set_two_factor(caller, user, read_body(app.current_event, TwoFactorCodeRequest).code, enabled=False)
     return no_content()
+
+
+@app.post(
+    "/users/<user_id>/2fa/totp",
+    **documented(
+        "Start adding an authenticator app: its secret, otpauth:// URI and QR code (pending for 10 minutes)",
+        Success(201, Enrolment, "Authenticator enrolment started successfully."),
+        auth=USER,
+        errors=(InactiveUser, AlreadyExists("Authenticator")),
+    ),
+)
+def start_authenticator(user_id: str) -> Response[Any]:
+    caller = authenticate(app.current_event, *USER, active=True)
+    enrolment = accounts.start_authenticator(caller, user_in_path(caller, user_id))
+    return success(enrolment, "Authenticator enrolment started successfully.", 201)
+
+
+@app.post(
+    "/users/<user_id>/2fa/totp/confirm",
+    **documented(
+        "Turn 2FA on with the authenticator app, by its current code (and an emailed code when emailed 2FA is "
+        "on): 10 recovery codes, shown this once",
+        Success(200, RecoveryCodes, "User 2FA enabled successfully."),
+        auth=USER,
+        body=ConfirmAuthenticatorRequest,
+        errors=(InactiveUser,),
+    ),
+)
+def confirm_authenticator(user_id: str) -> Response[Any]:
+    caller = authenticate(app.current_event, *USER, active=True)
+    user = user_in_path(caller, user_id)
+    request = read_body(app.current_event, ConfirmAuthenticatorRequest)
+    _, codes = accounts.confirm_authenticator(caller, user, request.code, request.email_code)
+    return success(RecoveryCodes(recovery_codes=codes), "User 2FA enabled successfully.")
+
+
+@app.delete(
+    "/users/<user_id>/2fa/totp",
+    **documented(
+        "Back to emailed 2FA codes: the authenticator app and its recovery codes are removed (its code or a "
+        "recovery code)",
+        NO_CONTENT,
+        auth=USER,
+        body=TwoFactorCodeRequest,
+        errors=(InactiveUser,),
+    ),
+)
+def switch_to_emailed_codes(user_id: str) -> Response[Any]:
+    caller = authenticate(app.current_event, *USER, active=True)
+    user = user_in_path(caller, user_id)
+    accounts.switch_to_emailed_codes(caller, user, read_body(app.current_event, TwoFactorCodeRequest).code)
+    return no_content()
+
+
+@app.post(
+    "/users/<user_id>/2fa/recovery-codes",
+    **documented(
+        "New recovery codes in place of the old ones, for a current code of the authenticator app",
+        Success(201, RecoveryCodes, "Recovery codes generated successfully."),
+        auth=USER,
+        body=CodeRequest,
+        errors=(InactiveUser,),
+    ),
+)
+def regenerate_recovery_codes(user_id: str) -> Response[Any]:
+    caller = authenticate(app.current_event, *USER, active=True)
+    user = user_in_path(caller, user_id)
+    _, codes = accounts.regenerate_recovery_codes(caller, user, read_body(app.current_event, CodeRequest).code)
+    return success(RecoveryCodes(recovery_codes=codes), "Recovery codes generated successfully.", 201)
 
 
 lambda_handler = lambda_handler_for(app)

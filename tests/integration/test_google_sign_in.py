@@ -253,3 +253,22 @@ def test_a_google_sign_up_whose_password_email_fails_is_undone_and_503(call_api,
     assert users(call_api) == []
     assert item(stack, f"EMAIL#{EMAIL}", "EMAIL") is None
     assert google(sign(claims(), signing_key)).status == 201  # a retry signs up
+
+
+def test_google_sign_in_takes_the_authenticator_app_or_a_recovery_code(
+    call_api, stack, accounts, google, signing_key, monkeypatch
+):
+    from tests.integration.test_totp import STEP, Clock, code_at, with_authenticator
+
+    clock = Clock(monkeypatch)
+    account, secret, codes = with_authenticator(call_api, accounts, clock)
+    token = sign(claims(email=account.email), signing_key)
+
+    refused = google(token, code=code_at(secret, clock, 3))
+    assert (refused.status, refused.json) == (401, error(UNAUTHENTICATED, {"is_2fa_enabled": True}))
+    assert google(token, code=code_at(secret, clock)).status == 201
+    clock.shift(STEP)
+    by_recovery = google(token, code=codes[0])
+    assert by_recovery.status == 201 and by_recovery.json["data"]["recovery_codes_left"] == 9
+    assert user_item(stack, account.id)["recovery_codes_left"] == 9
+    assert google(token, code=codes[0]).status == 401

@@ -331,7 +331,9 @@ def test_an_unknown_tool_is_a_tool_error(mcp: McpClient):
 
 
 def test_user_view_is_the_rest_user(call_api, mcp: McpClient, user: Account):
-    assert mcp.data("user_view") == rest(call_api, user, f"/users/{user.id}")
+    viewed = mcp.data("user_view")
+    assert viewed == rest(call_api, user, f"/users/{user.id}")
+    assert (viewed["two_factor_method"], viewed["recovery_codes_left"]) == ("email", 0)  # issue 15's fields
 
 
 def test_transactions_are_the_rest_transactions(call_api, mcp: McpClient, user: Account):

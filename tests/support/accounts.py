@@ -37,6 +37,8 @@ USER_FIELDS = {
     "is_dark_mode",
     "created_at",
     "updated_at",
+    "two_factor_method",  # issue 15, additive
+    "recovery_codes_left",
 }
 ADMIN_FIELDS = USER_FIELDS | {"stripe_customer_id", "google_user_id"}
 HTTP_DATE = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$")

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlencode
 
-from clara import dynamo, lockout, mail_cap, otp, users
+from clara import dynamo, lockout, mail_cap, otp, totp, users
 from clara.api_keys import new_api_key_item
 from clara.audit import AuditEvent, audit_put, record
 from clara.auth import Caller
@@ -77,21 +77,29 @@ def _delete(pk: str, sk: str, condition: str | None = None) -> dict[str, Any]:
 
 
 def _update_user(
-    user_id: str, changes: dict[str, Any], remove: tuple[str, ...] = (), *, now: datetime | None = None
+    user_id: str,
+    changes: dict[str, Any],
+    remove: tuple[str, ...] = (),
+    *,
+    now: datetime | None = None,
+    add: dict[str, int] | None = None,
 ) -> dict[str, Any]:
-    """SET each change (and updated_at) on an existing user; REMOVE the named attributes."""
+    """SET each change (and updated_at) on an existing user; REMOVE the named attributes; ADD to counters."""
     changes = {**changes, "updated_at": (now or utc_now()).isoformat()}
+    add = add or {}
     expression = "SET " + ", ".join(f"#{name} = :{name}" for name in changes)
     if remove:
         expression += " REMOVE " + ", ".join(f"#{name}" for name in remove)
+    if add:
+        expression += " ADD " + ", ".join(f"#{name} :{name}" for name in add)
     return {
         "Update": {
             "TableName": dynamo.table(),
             "Key": dynamo.key(dynamo.user_pk(user_id), USER_SK),
             "UpdateExpression": expression,
             "ConditionExpression": "attribute_exists(pk)",
-            "ExpressionAttributeNames": {f"#{name}": name for name in (*changes, *remove)},
-            "ExpressionAttributeValues": dynamo.values(**changes),
+            "ExpressionAttributeNames": {f"#{name}": name for name in (*changes, *remove, *add)},
+            "ExpressionAttributeValues": dynamo.values(**changes, **add),
         }
     }
 
@@ -208,28 +216,32 @@ def google_sign_in(id_token: str, code: str | None, source_ip: str) -> tuple[Use
         # Linking needs Google to vouch for the address; another Google account never takes this one over.
         raise AuthenticationFailed()
     operations: list[dict[str, Any]] = []
+    used_recovery_code = False
     if user.is_2fa_enabled:
         try:
-            operations.append(otp.check(user.id, "TWO_FACTOR_AUTH", code))
+            operation, used_recovery_code = _second_factor(user, code)
+            operations.append(operation)
         except AuthenticationFailed:
             dynamo.client().put_item(**_audit_only("login_failed", user.id, source_ip, reason="2fa_code", google=True))
             raise TwoFactorRequired() from None
     if not user.is_active:
         user = _take_unverified_account(user, identity, source_ip)
     token, session_put = _new_session(user.id)
-    changes = {"google_user_id": identity.subject, "is_active": True}
+    changes: dict[str, Any] = {"google_user_id": identity.subject, "is_active": True}
     now = utc_now()
     try:
         dynamo.transact(
             *operations,
             session_put,
-            _update_user(user.id, changes, now=now),
+            _update_user(user.id, changes, now=now, add=_recovery_code_used(used_recovery_code)),
             audit_put("google_sign_in", user_id=user.id, source_ip=source_ip, new=False),
         )
     except Exception as error:
         if operations and dynamo.error_code(error) == "TransactionCanceledException":
             raise TwoFactorRequired() from error  # the code was used by a concurrent sign-in
         raise
+    if used_recovery_code:
+        changes["recovery_codes_left"] = user.recovery_codes_left - 1
     return _stored(user, now, **changes), token, False
 
 
@@ -336,15 +348,20 @@ def login(authorization: str | None, code: str | None, source_ip: str) -> tuple[
     # The lockout's conditions come first, so a cancelled transaction tells which refused.
     operations: list[dict[str, Any]] = guard.success_operations()
     guards = len(operations)
+    used_recovery_code = False
     if user.is_2fa_enabled:
         try:
-            operations.append(otp.check(user.id, "TWO_FACTOR_AUTH", code))
+            operation, used_recovery_code = _second_factor(user, code)
+            operations.append(operation)
         except AuthenticationFailed:
             count("LoginsFailed")
             dynamo.client().put_item(**_audit_only("login_failed", user.id, source_ip, reason="2fa_code"))
             raise TwoFactorRequired() from None
     token, session_put = _new_session(user.id)
     operations.append(session_put)
+    if used_recovery_code:
+        operations.append(_update_user(user.id, {}, now=now, add=_recovery_code_used(True)))
+        user = _stored(user, now, recovery_codes_left=user.recovery_codes_left - 1)
     operations.append(
         audit_put("login_succeeded", user_id=user.id, source_ip=source_ip, two_factor=user.is_2fa_enabled)
     )
@@ -360,6 +377,19 @@ def login(authorization: str | None, code: str | None, source_ip: str) -> tuple[
         raise
     count("LoginsSucceeded")
     return user, token
+
+
+def _second_factor(user: User, code: str | None) -> tuple[dict[str, Any], bool]:
+    """The transaction operation that uses the 2FA code of the user's method, and whether it was a recovery code;
+    401 when it is wrong (clara.otp, clara.totp)."""
+    if user.two_factor_method == "totp":
+        proof = totp.verify(user.id, code)
+        return proof.use(), proof.recovery
+    return otp.check(user.id, "TWO_FACTOR_AUTH", code), False
+
+
+def _recovery_code_used(used: bool) -> dict[str, int] | None:
+    return {"recovery_codes_left": -1} if used else None
 
 
 def _refuse_locked(user: User, source_ip: str) -> NoReturn:
@@ -523,8 +553,12 @@ def _delete_items(keys: list[tuple[str, str]]) -> None:
 
 
 def set_two_factor(caller: Caller, user: User, code: str | None, enabled: bool) -> None:
-    """Turn 2FA on or off with a TWO_FACTOR_AUTH code; a wrong code is 401 with is_2fa_enabled, as the contract."""
+    """Turn 2FA on or off with a TWO_FACTOR_AUTH code; a wrong code is 401 with is_2fa_enabled, as the contract.
+    With an authenticator app, turning 2FA off takes its code or a recovery code, and removes the app."""
     event: AuditEvent = "2fa_enabled" if enabled else "2fa_disabled"
+    if not enabled and user.is_2fa_enabled and user.two_factor_method == "totp":
+        _drop_authenticator(caller, user, code, {"is_2fa_enabled": False}, event)
+        return
     try:
         _use_code(
             user.id,
@@ -536,6 +570,97 @@ def set_two_factor(caller: Caller, user: User, code: str | None, enabled: bool) 
         )
     except AuthenticationFailed:
         raise TwoFactorRequired() from None
+
+
+# ------------------------------------------------------------------------------------------- authenticator app
+
+
+def start_authenticator(caller: Caller, user: User) -> totp.Enrolment:
+    """A pending enrolment (clara.totp): the secret, shown this once, to add to an authenticator app. 400 while
+    an app is in use: 2FA off or back to emailed codes first, each proven with a code of the app in use."""
+    if user.two_factor_method == "totp":
+        raise AlreadyExists("Authenticator")
+    enrolment, pending_put = totp.enrol(user.id, user.email)
+    dynamo.transact(pending_put, audit_put("2fa_totp_enrolment_started", user_id=user.id, source_ip=caller.source_ip))
+    return enrolment
+
+
+def confirm_authenticator(
+    caller: Caller, user: User, code: str | None, email_code: str | None = None
+) -> tuple[User, list[str]]:
+    """2FA on with the app, by a current code of the pending enrolment: the user and its recovery codes (shown
+    this once). 401 with is_2fa_enabled for a wrong or expired one, as enabling emailed 2FA answers.
+
+    When 2FA is on with emailed codes, an emailed TWO_FACTOR_AUTH code is needed too: a user token alone (a
+    stolen one) must not swap the factor in use for one its holder controls."""
+    try:
+        operations = [otp.check(user.id, "TWO_FACTOR_AUTH", email_code)] if user.is_2fa_enabled else []
+        codes, factor_operations = totp.confirm(user.id, code)
+        operations += factor_operations
+    except AuthenticationFailed:
+        raise TwoFactorRequired() from None
+    changes = {"is_2fa_enabled": True, "two_factor_method": "totp", "recovery_codes_left": len(codes)}
+    now = utc_now()
+    try:
+        dynamo.transact(
+            *operations,
+            _update_user(user.id, changes, now=now),
+            audit_put("2fa_enabled", user_id=user.id, source_ip=caller.source_ip, method="totp"),
+        )
+    except Exception as error:
+        if dynamo.error_code(error) == "TransactionCanceledException":
+            raise TwoFactorRequired() from error  # confirmed by a concurrent request, or a newer enrolment
+        raise
+    return _stored(user, now, **changes), codes
+
+
+def regenerate_recovery_codes(caller: Caller, user: User, code: str | None) -> tuple[User, list[str]]:
+    """New recovery codes in place of the old ones, for a current code of the app (not a recovery code)."""
+    proof = _authenticator_proof(user, code)
+    if proof.recovery:
+        raise TwoFactorRequired()
+    codes, hashes = totp.new_recovery_codes(user.id)
+    now = utc_now()
+    _transact_proven(
+        proof.replace_recovery_codes(hashes),
+        _update_user(user.id, {"recovery_codes_left": len(codes)}, now=now),
+        audit_put("2fa_recovery_codes_regenerated", user_id=user.id, source_ip=caller.source_ip),
+    )
+    return _stored(user, now, recovery_codes_left=len(codes)), codes
+
+
+def switch_to_emailed_codes(caller: Caller, user: User, code: str | None) -> None:
+    """2FA stays on with emailed codes; the app (and its recovery codes) is removed, proven by one of its codes."""
+    _drop_authenticator(caller, user, code, {}, "2fa_method_changed")
+
+
+def _drop_authenticator(
+    caller: Caller, user: User, code: str | None, changes: dict[str, Any], event: AuditEvent
+) -> None:
+    proof = _authenticator_proof(user, code)
+    _transact_proven(
+        proof.remove_factor(),
+        _update_user(user.id, {**changes, "two_factor_method": "email", "recovery_codes_left": 0}),
+        audit_put(event, user_id=user.id, source_ip=caller.source_ip, method="email", recovery_code=proof.recovery),
+    )
+
+
+def _authenticator_proof(user: User, code: str | None) -> totp.Proof:
+    if not (user.is_2fa_enabled and user.two_factor_method == "totp"):
+        raise TwoFactorRequired()
+    try:
+        return totp.verify(user.id, code)
+    except AuthenticationFailed:
+        raise TwoFactorRequired() from None
+
+
+def _transact_proven(*operations: dict[str, Any]) -> None:
+    try:
+        dynamo.transact(*operations)
+    except Exception as error:
+        if dynamo.error_code(error) == "TransactionCanceledException":
+            raise TwoFactorRequired() from error  # the code was used by a concurrent request
+        raise
 
 
 # ------------------------------------------------------------------------------------------- profile, admin

@@ -126,6 +126,10 @@ Name = Annotated[
     AfterValidator(_name),
 ]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{6}$")]
+# Where 2FA is checked: an emailed or authenticator-app code, or a recovery code (clara.totp: xxxxx-xxxxx).
+TwoFactorCode = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^([0-9]{6}|[A-Za-z2-7]{5}-[A-Za-z2-7]{5})$")
+]
 _CREDITS_SCHEMA = {
     "type": "number",
     "minimum": 0,
@@ -155,7 +159,7 @@ class GoogleSignInRequest(Body):
     id_token: Annotated[str, StringConstraints(min_length=1, max_length=8192)]
     # Optional, so clients that never send it keep working for every account without 2FA.
     code: Annotated[
-        Code | None,
+        TwoFactorCode | None,
         Field(
             description="The TWO_FACTOR_AUTH code, needed only when the account has 2FA on: without it, or with a "
             'wrong one, the answer is 401 with data {"is_2fa_enabled": true}, as for login. Linking Google to an '
@@ -165,11 +169,29 @@ class GoogleSignInRequest(Body):
 
 
 class LoginRequest(Body):
-    code: Code | None = None
+    code: TwoFactorCode | None = None
 
 
 class CodeRequest(Body):
     code: Code
+
+
+class ConfirmAuthenticatorRequest(Body):
+    code: Code
+    email_code: Annotated[
+        Code | None,
+        Field(
+            description="A TWO_FACTOR_AUTH code emailed to the account, needed only when 2FA is already on with "
+            "emailed codes: replacing a second factor takes a proof of the one in use"
+        ),
+    ] = None
+
+
+class TwoFactorCodeRequest(Body):
+    """A TWO_FACTOR_AUTH code; with an authenticator app (two_factor_method "totp"), its current code or a
+    recovery code."""
+
+    code: TwoFactorCode
 
 
 class ChangePasswordRequest(Body):

@@ -13,6 +13,7 @@ from clara.formats import HttpDate, LazyModel, Money, json_ready
 
 USER_SK = "USER"
 OtpType = Literal["ACTIVATION", "TWO_FACTOR_AUTH", "CHANGE_PASSWORD"]
+TwoFactorMethod = Literal["email", "totp"]
 
 
 class User(LazyModel):
@@ -23,6 +24,8 @@ class User(LazyModel):
     password_hash: str | None = None
     is_active: bool = False
     is_2fa_enabled: bool = False
+    two_factor_method: TwoFactorMethod = "email"  # what 2FA asks for when on (clara.totp for "totp")
+    recovery_codes_left: int = 0
     is_dark_mode: bool = True
     credits: Money = Decimal(0)
     stripe_customer_id: str | None = None
@@ -55,6 +58,12 @@ class UserView(LazyModel):
     is_dark_mode: bool
     created_at: HttpDate
     updated_at: HttpDate
+    # Added by issue 15, after the contract's fields: clients that do not know them can ignore them.
+    two_factor_method: TwoFactorMethod = Field(
+        description='The code 2FA asks for when is_2fa_enabled: "email" (emailed codes) or "totp" (an '
+        "authenticator app, or one of its recovery codes)"
+    )
+    recovery_codes_left: int = Field(description="Unused recovery codes of the authenticator app (0 without one)")
 
 
 class AdminUserView(UserView):
