@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import pyotp
 import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ReadTimeoutError
@@ -68,6 +69,9 @@ class Routes:
             "POST /users/{user_email}/activate": self.activate,
             "POST /users/{user_id}/2fa": self.enable_2fa,
             "DELETE /users/{user_id}/2fa": self.disable_2fa,
+            "POST /users/{user_id}/2fa/totp/confirm": self.confirm_authenticator,
+            "DELETE /users/{user_id}/2fa/totp": self.remove_authenticator,
+            "POST /users/{user_id}/2fa/recovery-codes": self.new_recovery_codes,
             "GET /openapi.json": lambda _, url: self.request("GET", url, env={"API_DOCS": "enabled"}),
             "GET /docs": lambda _, url: self.request("GET", url, env={"API_DOCS": "enabled"}),
             "GET /stripe/rate": lambda a, url: self.request("GET", url, a.auth, env=self.stripe_env),
@@ -139,6 +143,37 @@ class Routes:
     def disable_2fa(self, account: Account, url: str) -> Request:
         assert self.enable_2fa(account, url)().status == 200
         return self.request("DELETE", url, account.auth, {"code": self.send_code(account.email, "TWO_FACTOR_AUTH")})
+
+    def enrol_authenticator(self, account: Account) -> str:
+        """The secret of a pending authenticator-app enrolment (codes from it are computed at the real time)."""
+        enrolled = self.call_api("POST", f"{API}/users/{account.id}/2fa/totp", headers=headers(account.auth))
+        assert enrolled.status == 201, enrolled.text
+        return str(enrolled.json["data"]["secret"])
+
+    def with_authenticator(self, account: Account) -> tuple[str, list[str]]:
+        """2FA on by an authenticator app: its secret and recovery codes (the current step's code is used up)."""
+        secret = self.enrol_authenticator(account)
+        confirmed = self.call_api(
+            "POST",
+            f"{API}/users/{account.id}/2fa/totp/confirm",
+            headers=headers(account.auth),
+            body=body({"code": pyotp.TOTP(secret).now()}),
+        )
+        assert confirmed.status == 200, confirmed.text
+        return secret, list(confirmed.json["data"]["recovery_codes"])
+
+    def confirm_authenticator(self, account: Account, url: str) -> Request:
+        secret = self.enrol_authenticator(account)
+        return self.request("POST", url, account.auth, {"code": pyotp.TOTP(secret).now()})
+
+    def remove_authenticator(self, account: Account, url: str) -> Request:
+        _, recovery_codes = self.with_authenticator(account)
+        return self.request("DELETE", url, account.auth, {"code": recovery_codes[0]})
+
+    def new_recovery_codes(self, account: Account, url: str) -> Request:
+        secret, _ = self.with_authenticator(account)
+        # The next step's code: the confirmation used this step's, and one step of drift is accepted.
+        return self.request("POST", url, account.auth, {"code": pyotp.TOTP(secret).at(time.time() + 30)})
 
     def task(self, account: Account, url: str) -> Request:
         return self.request("GET", url.replace("{task_id}", self.clara.submit(account)["id"]), account.auth)
