@@ -78,7 +78,7 @@ def test_a_result_serialises_to_the_schema_of_design_section_3():
 
     dumped = result.model_dump(mode="json")
 
-    # DESIGN.md §3's fields, and the two added since (links, searches), which older clients ignore.
+    # The first release's fields, and the two added since (links, searches), which older clients ignore.
     assert set(dumped) == {"verdict", "confidence", "summary", "claims", "attachments", "analyzer", "links", "searches"}
     assert set(dumped["claims"][0]) == {"text", "verdict", "confidence", "explanation", "sources"}
     assert set(dumped["analyzer"]) == {"name", "model"}

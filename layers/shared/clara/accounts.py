@@ -218,12 +218,8 @@ def google_sign_in(id_token: str, code: str | None, source_ip: str) -> tuple[Use
     operations: list[dict[str, Any]] = []
     used_recovery_code = False
     if user.is_2fa_enabled:
-        try:
-            operation, used_recovery_code = _second_factor(user, code)
-            operations.append(operation)
-        except AuthenticationFailed:
-            dynamo.client().put_item(**_audit_only("login_failed", user.id, source_ip, reason="2fa_code", google=True))
-            raise TwoFactorRequired() from None
+        operation, used_recovery_code = _second_factor_or_refuse(user, code, source_ip, google=True)
+        operations.append(operation)
     if not user.is_active:
         user = _take_unverified_account(user, identity, source_ip)
     token, session_put = _new_session(user.id)
@@ -350,13 +346,8 @@ def login(authorization: str | None, code: str | None, source_ip: str) -> tuple[
     guards = len(operations)
     used_recovery_code = False
     if user.is_2fa_enabled:
-        try:
-            operation, used_recovery_code = _second_factor(user, code)
-            operations.append(operation)
-        except AuthenticationFailed:
-            count("LoginsFailed")
-            dynamo.client().put_item(**_audit_only("login_failed", user.id, source_ip, reason="2fa_code"))
-            raise TwoFactorRequired() from None
+        operation, used_recovery_code = _second_factor_or_refuse(user, code, source_ip)
+        operations.append(operation)
     token, session_put = _new_session(user.id)
     operations.append(session_put)
     if used_recovery_code:
@@ -386,6 +377,19 @@ def _second_factor(user: User, code: str | None) -> tuple[dict[str, Any], bool]:
         proof = totp.verify(user.id, code)
         return proof.use(), proof.recovery
     return otp.check(user.id, "TWO_FACTOR_AUTH", code), False
+
+
+def _second_factor_or_refuse(
+    user: User, code: str | None, source_ip: str, **audited: Any
+) -> tuple[dict[str, Any], bool]:
+    """_second_factor for a sign-in (password or Google): a wrong code is a failed login, counted and audited, and
+    answered 401 with the 2FA hint."""
+    try:
+        return _second_factor(user, code)
+    except AuthenticationFailed:
+        count("LoginsFailed")
+        dynamo.client().put_item(**_audit_only("login_failed", user.id, source_ip, reason="2fa_code", **audited))
+        raise TwoFactorRequired() from None
 
 
 def _recovery_code_used(used: bool) -> dict[str, int] | None:
