@@ -331,7 +331,7 @@ def login(authorization: str | None, code: str | None, source_ip: str) -> tuple[
 
     if records is None or user is None:
         count("LoginsFailed")
-        dynamo.client().put_item(**_audit_only("login_failed", None, source_ip, reason="unknown_email"))
+        record("login_failed", user_id=None, source_ip=source_ip, reason="unknown_email")
         raise AuthenticationFailed()
     guard = LoginGuard(user.id, user.email, source_ip, now.timestamp(), records.login_counters)
     if guard.locked:
@@ -388,7 +388,7 @@ def _second_factor_or_refuse(
         return _second_factor(user, code)
     except AuthenticationFailed:
         count("LoginsFailed")
-        dynamo.client().put_item(**_audit_only("login_failed", user.id, source_ip, reason="2fa_code", **audited))
+        record("login_failed", user_id=user.id, source_ip=source_ip, reason="2fa_code", **audited)
         raise TwoFactorRequired() from None
 
 
@@ -398,12 +398,8 @@ def _recovery_code_used(used: bool) -> dict[str, int] | None:
 
 def _refuse_locked(user: User, source_ip: str) -> NoReturn:
     count("LoginsFailed")
-    dynamo.client().put_item(**_audit_only("login_failed", user.id, source_ip, reason="locked"))
+    record("login_failed", user_id=user.id, source_ip=source_ip, reason="locked")
     raise AuthenticationFailed()
-
-
-def _audit_only(event: AuditEvent, user_id: str | None, source_ip: str, **details: Any) -> dict[str, Any]:
-    return audit_put(event, user_id=user_id, source_ip=source_ip, **details)["Put"]
 
 
 def _count_failed_login(guard: LoginGuard, source_ip: str) -> None:
@@ -690,7 +686,7 @@ def delete_user(caller: Caller, user: User) -> None:
     and free its email."""
     _delete_items([*users.all_item_keys(user.id), (dynamo.email_pk(user.email), "EMAIL")])
     _delete_files_of(user.id)
-    dynamo.client().put_item(**_audit_only("admin_user_deleted", None, caller.source_ip, deleted_user_id=user.id))
+    record("admin_user_deleted", user_id=None, source_ip=caller.source_ip, deleted_user_id=user.id)
 
 
 def _delete_files_of(user_id: str) -> None:

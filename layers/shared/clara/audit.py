@@ -3,8 +3,9 @@ token or key, only what happened, to whom, from where and when."""
 
 from typing import Any, Literal
 
-from clara import dynamo
 from clara.formats import new_id, utc_now
+from clara.store import unit
+from clara.store.items import AuditItem
 
 AuditEvent = Literal[
     "register",
@@ -34,27 +35,26 @@ AuditEvent = Literal[
 ]
 
 
-def audit_item(event: AuditEvent, *, user_id: str | None, source_ip: str | None, **details: Any) -> dynamo.Item:
+def audit_item(event: AuditEvent, *, user_id: str | None, source_ip: str | None, **details: Any) -> AuditItem:
     now = utc_now()
-    # A user's events live with the user (and go with it when it is erased); the rest by day.
-    pk = dynamo.user_pk(user_id) if user_id else f"AUDIT#{now:%Y-%m-%d}"
-    return {
-        "pk": pk,
-        "sk": f"AUDIT#{now.isoformat()}#{new_id('audit')}",
-        "kind": "audit",
-        "event": event,
-        "user_id": user_id,
-        "source_ip": source_ip,
-        "created_at": now.isoformat(),
-        "details": details,
-    }
+    created_at = now.isoformat()
+    return AuditItem(
+        # A user's events live with the user (and go with it when it is erased); the rest by day.
+        AuditItem.partition(user_id, f"{now:%Y-%m-%d}"),
+        AuditItem.sort_key(created_at, new_id("audit")),
+        event=event,
+        user_id=user_id,
+        source_ip=source_ip,
+        created_at=created_at,
+        details=details,
+    )
 
 
-def audit_put(event: AuditEvent, *, user_id: str | None, source_ip: str | None, **details: Any) -> dict[str, Any]:
-    """The audit item as a transaction operation, to be written with the change it records."""
-    return {"Put": dynamo.put(audit_item(event, user_id=user_id, source_ip=source_ip, **details))}
+def audit_put(event: AuditEvent, *, user_id: str | None, source_ip: str | None, **details: Any) -> unit.Write:
+    """The audit item as a write of a unit, to be stored with the change it records."""
+    return unit.put("audit", audit_item(event, user_id=user_id, source_ip=source_ip, **details))
 
 
 def record(event: AuditEvent, *, user_id: str | None, source_ip: str | None, **details: Any) -> None:
     """Write an audit item on its own (for events that change nothing else)."""
-    dynamo.client().put_item(**dynamo.put(audit_item(event, user_id=user_id, source_ip=source_ip, **details)))
+    audit_item(event, user_id=user_id, source_ip=source_ip, **details).save()

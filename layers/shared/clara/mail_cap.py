@@ -7,10 +7,9 @@ cannot pass the cap together and a refused request stores nothing.
 """
 
 import time
-from typing import Any
 
-from clara import dynamo
 from clara.settings import get_settings
+from clara.store import counters, unit
 
 HOUR = 3600
 
@@ -20,36 +19,14 @@ def now() -> float:
     return time.time()
 
 
-def _key(email: str, now: float) -> dict[str, Any]:
-    return dynamo.key(f"MAILCAP#{email}", str(int(now) // HOUR))
+def count_code_email(email: str, now: float) -> unit.Write:
+    """The write that counts one code email to `email` at `now`; its condition fails at the cap."""
+    return counters.count_code_email(email, int(now) // HOUR, get_settings().otp_max_emails_per_hour)
 
 
-def count_code_email(email: str, now: float) -> dict[str, Any]:
-    """The transaction operation that counts one code email to `email` at `now`; its condition fails at the cap."""
-    return {
-        "Update": {
-            "TableName": dynamo.table(),
-            "Key": _key(email, now),
-            "UpdateExpression": "ADD emails :one SET expires_at = if_not_exists(expires_at, :expires)",
-            "ConditionExpression": "attribute_not_exists(emails) OR emails < :cap",
-            "ExpressionAttributeValues": dynamo.values(
-                one=1, cap=get_settings().otp_max_emails_per_hour, expires=(int(now) // HOUR + 2) * HOUR
-            ),
-        }
-    }
-
-
-def refund_code_email(email: str, now: float) -> dict[str, Any]:
-    """The operation that takes back the count of an email SES did not send (counted at `now`)."""
-    return {
-        "Update": {
-            "TableName": dynamo.table(),
-            "Key": _key(email, now),
-            "UpdateExpression": "ADD emails :minus_one",
-            "ConditionExpression": "emails > :zero",
-            "ExpressionAttributeValues": dynamo.values(minus_one=-1, zero=0),
-        }
-    }
+def refund_code_email(email: str, now: float) -> unit.Write:
+    """The write that takes back the count of an email SES did not send (counted at `now`)."""
+    return counters.refund_code_email(email, int(now) // HOUR)
 
 
 def seconds_until_next_hour(now: float) -> int:

@@ -1,0 +1,151 @@
+"""Every item type of the table, with its keys. The key formats live here and nowhere else.
+
+    pk = USER#<user id>      sk = USER | SESSION#<id> | OTP#<type> | API_KEY | TRANSACTION#<id> | TASK#<id>
+                                  | TOTP | TOTP#PENDING | AUDIT#<time>#<id> | LOGIN#ADDRESS#<ip> | LOGIN#HOUR#<hour>
+    pk = EMAIL#<email>       sk = EMAIL                (reserves an address: uniqueness by condition)
+    pk = AUDIT#<day>         sk = AUDIT#<time>#<id>    (events of no user)
+    pk = RATE#<subject>      sk = <second>             (rate-limit counters, expired by TTL)
+    pk = MAILCAP#<email>     sk = <hour>               (code emails per hour, expired by TTL)
+"""
+
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
+
+from clara.store.table import DecimalAttribute, DocumentAttribute, IsoDateTimeAttribute, TableItem
+
+USER_SK = "USER"
+API_KEY_SK = "API_KEY"
+
+
+def user_pk(user_id: str) -> str:
+    return f"USER#{user_id}"
+
+
+def email_pk(email: str) -> str:
+    return f"EMAIL#{email}"
+
+
+class UserItem(TableItem, discriminator="user"):
+    """The account. gsi1 finds it by email (with its codes and login counters); gsi2 lists users newest first."""
+
+    id = UnicodeAttribute()
+    email = UnicodeAttribute()
+    first_name = UnicodeAttribute(null=True)
+    last_name = UnicodeAttribute(null=True)
+    password_hash = UnicodeAttribute(null=True)
+    is_active = BooleanAttribute(default=False)
+    is_2fa_enabled = BooleanAttribute(default=False)
+    two_factor_method = UnicodeAttribute(null=True)
+    recovery_codes_left = NumberAttribute(null=True)
+    is_dark_mode = BooleanAttribute(default=True)
+    credits = DecimalAttribute()
+    stripe_customer_id = UnicodeAttribute(null=True)
+    google_user_id = UnicodeAttribute(null=True)
+    created_at = IsoDateTimeAttribute()
+    updated_at = IsoDateTimeAttribute()
+
+    @staticmethod
+    def key(user_id: str) -> tuple[str, str]:
+        return user_pk(user_id), USER_SK
+
+
+class EmailItem(TableItem, discriminator="email"):
+    """An address taken by a user: written with the user, on the condition that it does not exist yet."""
+
+    user_id = UnicodeAttribute()
+
+    @staticmethod
+    def key(email: str) -> tuple[str, str]:
+        return email_pk(email), "EMAIL"
+
+
+class SessionItem(TableItem, discriminator="session"):
+    """A signed-in session; the user token names it, and logging out deletes it. Expired by TTL."""
+
+    id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    expires_at = NumberAttribute()
+
+    @staticmethod
+    def key(user_id: str, session_id: str) -> tuple[str, str]:
+        return user_pk(user_id), f"SESSION#{session_id}"
+
+    @staticmethod
+    def sk_prefix() -> str:
+        return "SESSION#"
+
+
+class ApiKeyItem(TableItem, discriminator="api_key"):
+    """The user's one API key; the API key token names its id, so a reset revokes the old token."""
+
+    id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    created_at = IsoDateTimeAttribute()
+    updated_at = IsoDateTimeAttribute()
+
+    @staticmethod
+    def key(user_id: str) -> tuple[str, str]:
+        return user_pk(user_id), API_KEY_SK
+
+
+class AuditItem(TableItem, discriminator="audit"):
+    """A security event (never a secret). A user's events live with the user and go with it; others by day."""
+
+    event = UnicodeAttribute()
+    user_id = UnicodeAttribute(null=True)
+    source_ip = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    details = DocumentAttribute(default=dict)
+
+    @staticmethod
+    def partition(user_id: str | None, day: str) -> str:
+        return user_pk(user_id) if user_id else f"AUDIT#{day}"
+
+    @staticmethod
+    def sort_key(created_at: str, audit_id: str) -> str:
+        return f"AUDIT#{created_at}#{audit_id}"
+
+
+class TransactionItem(TableItem, discriminator="transaction"):
+    """One immutable change of the balance, under a deterministic id (a replay finds it). gsi2 lists a user's
+    transactions newest first."""
+
+    id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    type = UnicodeAttribute()
+    description = UnicodeAttribute()
+    value_in_credits = DecimalAttribute()
+    value_in_fiat = DecimalAttribute()
+    created_at = IsoDateTimeAttribute()
+    updated_at = IsoDateTimeAttribute()
+    request_hash = UnicodeAttribute(null=True)
+
+    @staticmethod
+    def key(user_id: str, transaction_id: str) -> tuple[str, str]:
+        return user_pk(user_id), f"TRANSACTION#{transaction_id}"
+
+    @staticmethod
+    def listing(user_id: str) -> str:
+        return f"TRANSACTIONS#{user_id}"
+
+
+class RateCounter(TableItem):
+    """Requests of one subject in one second; no `kind`, as it is only ever written by an upsert."""
+
+    hits = NumberAttribute(default=0)
+    expires_at = NumberAttribute(null=True)
+
+    @staticmethod
+    def key(subject: str, second: int) -> tuple[str, str]:
+        return f"RATE#{subject}", str(second)
+
+
+class MailCapCounter(TableItem):
+    """Code emails sent to one address in one clock hour; no `kind`, as it is only ever written by an upsert."""
+
+    emails = NumberAttribute(default=0)
+    expires_at = NumberAttribute(null=True)
+
+    @staticmethod
+    def key(email: str, hour: int) -> tuple[str, str]:
+        return f"MAILCAP#{email}", str(hour)
