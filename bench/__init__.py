@@ -1,4 +1,4 @@
-"""`python -m bench`: the figures of DESIGN.md §6, each beside its budget, in one table.
+"""`python -m bench`: the figures of docs/budgets.md, each beside its budget, in one table.
 
 The layer's package is importable as `clara` here, as it is in Lambda (/opt/python) and under pytest
 (pyproject.toml's pythonpath), so the in-process measurements can load the real handlers and the tests' helpers.

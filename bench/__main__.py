@@ -1,4 +1,4 @@
-"""`python -m bench` (`make bench`): every budget of DESIGN.md §6 measured and printed in one table.
+"""`python -m bench` (`make bench`): every budget of docs/budgets.md measured and printed in one table.
 
 Importing the package first (bench/__init__.py) puts the layer's `clara` on sys.path, as in Lambda.
 

@@ -1,4 +1,4 @@
-"""Cold-start cost of handler modules against the floor of DESIGN.md §6, in fresh interpreters.
+"""Cold-start cost of handler modules against the floor of docs/budgets.md, Cold start, in fresh interpreters.
 
 Each measurement is one new Python process timing the import of a handler module plus the creation of the
 DynamoDB client it needs before its first read (the floor creates it at import, Clara's handlers on first use,
@@ -23,7 +23,7 @@ if __package__ in (None, ""):  # run as a script (python bench/cold_start.py): m
 from bench.table import NO_BUDGET, Row, verdict  # noqa: E402
 
 FLOOR = "floor (resolver + boto3 read)"
-BUDGET = 1.3  # DESIGN.md §6: a handler's import costs at most 1.3x the floor
+BUDGET = 1.3  # docs/budgets.md, Cold start: a handler's import costs at most 1.3x the floor
 # Every function but misc reads DynamoDB on its first request; the floor builds its client at import.
 CREATE_DYNAMODB_CLIENT = "import clara.dynamo; clara.dynamo.client()"
 

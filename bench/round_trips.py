@@ -1,4 +1,4 @@
-"""DynamoDB round trips of the requests DESIGN.md §6 budgets, with the budgets tests/integration asserts
+"""DynamoDB round trips of the requests docs/budgets.md budgets, with the budgets tests/integration asserts
 (test_round_trips.py, test_analysis.py, test_stripe.py): the authenticated read is the rate counter and one
 batched read; a page or an analysis adds its one own call (a Query, one TransactWriteItems) to that."""
 

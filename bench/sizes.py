@@ -1,5 +1,5 @@
 """Unzipped sizes of what `sam build` made (.aws-sam/build/<LogicalId>): the shared layer, and each function
-with the layers it is deployed with, against DESIGN.md §6's 20 MB for the layer and Lambda's 250 MB limit."""
+with the layers it is deployed with, against docs/budgets.md's 20 MB for the layer and Lambda's 250 MB limit."""
 
 from pathlib import Path
 from typing import Any

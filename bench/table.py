@@ -19,7 +19,7 @@ def verdict(ok: bool) -> str:
 
 
 def print_table(rows: list[Row], notes: list[str]) -> None:
-    headers = ("measurement", "figure", "budget (DESIGN.md §6)", "")
+    headers = ("measurement", "figure", "budget (docs/budgets.md)", "")
     cells = [(row.name, row.figure, row.budget, row.verdict) for row in rows]
     widths = [max(len(line[i]) for line in [headers, *cells]) for i in range(4)]
 

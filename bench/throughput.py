@@ -1,5 +1,5 @@
 """Analysis tasks per second through the local runtime (`python -m local_runtime`, started as the e2e tests start
-it): the runtime's own SQS poller runs the worker, with the local analyzer. DESIGN.md sets no budget for it; the
+it): the runtime's own SQS poller runs the worker, with the local analyzer. docs/budgets.md sets no budget for it; the
 figure is what the machine does, to compare runs, so it is shown without one."""
 
 import tempfile
@@ -22,8 +22,8 @@ def rows() -> list[Row]:
     try:
         figure = measure()
     except Exception as error:  # e.g. the runtime did not start: the other figures still stand
-        return [Row(section, name, f"failed: {error}"[:100], "none in DESIGN.md", NOT_MEASURED)]
-    return [Row(section, name, figure, "none in DESIGN.md", NO_BUDGET)]
+        return [Row(section, name, f"failed: {error}"[:100], "none in docs/budgets.md", NOT_MEASURED)]
+    return [Row(section, name, figure, "none in docs/budgets.md", NO_BUDGET)]
 
 
 def measure() -> str:

@@ -1,5 +1,5 @@
-"""Warm handler time per request without the time spent inside AWS calls (DESIGN.md §6: median under 2 ms), and
-the login at the production bcrypt cost (DESIGN.md §6: one bcrypt check and nothing else slow).
+"""Warm handler time per request without the time spent inside AWS calls (docs/budgets.md: median under 2 ms), and
+the login at the production bcrypt cost (docs/budgets.md, Login: one bcrypt check and nothing else slow).
 
 Each request's time is that of the real lambda_handler call minus the time its botocore calls took (moto's
 work and botocore's own), and minus bcrypt's for logins, whose check is slow by design and budgeted apart.

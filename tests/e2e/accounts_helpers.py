@@ -29,7 +29,7 @@ RUNTIME_ENV = {
     "RATE_LIMIT_PER_SECOND": "1000",
 }
 
-# More of the contract's messages (clara-api.md §1.7 and §2); two under the names the e2e tests use.
+# More of the contract's messages (docs/contract.md, Errors, and the routes); two under the names the e2e tests use.
 AUTH_FAILED = UNAUTHENTICATED
 INVALID_SCHEMA = INVALID
 REGISTERED = "User registered successfully."

@@ -1,4 +1,4 @@
-"""DynamoDB round trips per request (DESIGN.md §6: an authenticated read 2 at most, login 3 at most, a ledger
+"""DynamoDB round trips per request (docs/budgets.md: an authenticated read 2 at most, login 3 at most, a ledger
 change 1 transaction), counted on the app's own client, and the time of a login at bcrypt cost 12.
 
 Run with -s to see the figures printed."""
@@ -139,7 +139,7 @@ def test_an_admin_ledger_change_is_one_transaction(call_api, accounts, dynamodb_
 
 
 def test_other_account_routes_round_trips(call_api, accounts, dynamodb_calls):
-    """Figures only (no budget in DESIGN.md): register, send OTP, activate, logout."""
+    """Figures only (no budget in docs/budgets.md): register, send OTP, activate, logout."""
     payload = body({"first_name": "a", "last_name": "b", "email": "r@example.com", "password": PASSWORD})
     registered, names = dynamodb_calls.during(
         lambda: call_api("POST", f"{API}/auth/register", headers=headers(PUBLIC), body=payload)

@@ -231,7 +231,7 @@ VERDICTS = {"TRUE", "MOSTLY_TRUE", "MIXED", "MOSTLY_FALSE", "FALSE", "UNVERIFIAB
 
 
 def result_problems(result: object) -> list[str]:
-    """What is wrong with a task's `result` against DESIGN.md §3 (an empty list when nothing is)."""
+    """What is wrong with a task's `result` by docs/contract.md, Tasks and results (an empty list when nothing is)."""
     problems: list[str] = []
 
     def check(condition: bool, problem: str) -> None:

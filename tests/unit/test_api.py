@@ -83,7 +83,7 @@ def test_malformed_or_invalid_json_is_invalid_schema(body):
 
 
 def test_a_body_of_another_content_type_is_empty_body_as_the_contract_says():
-    """clara-api.md §5.2: a non-JSON body gives 400 Empty Body."""
+    """docs/contract.md, Bodies: a non-JSON body gives 400 Empty Body."""
     assert call("POST", "/greetings", "name=Ada", content_type="text/plain") == (400, error("Request body is empty."))
 
 

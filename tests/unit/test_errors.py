@@ -1,4 +1,4 @@
-"""The error catalogue answers every row of the contract's table (clara-api.md §1.7) with its status and words."""
+"""The error catalogue answers every row of the contract (docs/contract.md, Errors) with its status and words."""
 
 import json
 

@@ -1,4 +1,4 @@
-"""The floor of DESIGN.md §6: the least any real handler pays, the Powertools REST resolver plus one DynamoDB read."""
+"""The floor of docs/budgets.md, Cold start: what every handler pays, Powertools' REST resolver and a DynamoDB read."""
 
 import os
 

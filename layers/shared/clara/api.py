@@ -119,7 +119,7 @@ def optional_body(event: APIGatewayProxyEvent, model: type[Model]) -> Model | No
 
 
 class Page(LazyModel):
-    """DESIGN.md §3: `limit` 1..100 (default 20) and `offset` >= 0 (default 0), honoured exactly."""
+    """docs/contract.md, Pagination: `limit` 1..100 (default 20) and `offset` >= 0 (default 0), honoured exactly."""
 
     limit: int = Field(default=20, ge=1, le=100)
     offset: int = Field(default=0, ge=0)

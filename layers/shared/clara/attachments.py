@@ -77,7 +77,7 @@ def size_caps(settings: Settings | None = None) -> dict[MediaKind, int]:
 
 
 def supported_attachments_view() -> dict[str, list[str]]:
-    """GET /agent/supported_attachments: the extension lists by media type, as DESIGN.md §3 decides."""
+    """GET /agent/supported_attachments: extension lists by media type (docs/contract.md, Supported attachments)."""
     return {kind: extensions for kind, extensions in supported_extensions().items()}
 
 

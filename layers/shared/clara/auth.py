@@ -1,4 +1,4 @@
-"""Who is calling: the five credentials of DESIGN.md §2, the rate limit, and ownership of path ids.
+"""Who is calling: the five credentials of docs/contract.md, Credentials, the rate limit, and ownership of path ids.
 
 Every authenticated request costs at most two DynamoDB round trips: one BatchGetItem of the user with its session
 (user token) or its API key (API key token), then the rate counter, of the user once the credential holds and of

@@ -1,4 +1,4 @@
-"""The error catalogue of the contract (clara-api.md §1.7): one typed exception per row.
+"""The error catalogue of the contract (docs/contract.md, Errors): one typed exception per row.
 
 Logic raises these; the resolver factory turns every one into the envelope with its status, in one place.
 """

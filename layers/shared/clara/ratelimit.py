@@ -1,4 +1,4 @@
-"""The rate limit of DESIGN.md §3: a per-second counter in DynamoDB, shared by every Lambda instance."""
+"""The rate limit of docs/contract.md, Rate limit: a per-second counter in DynamoDB, shared by every Lambda instance."""
 
 import time
 

@@ -62,7 +62,7 @@ class AttachmentView(BaseModel):
 
 
 class TaskView(LazyModel):
-    """DESIGN.md §3: {id, user_id, status, attachments, result, error, created_at, updated_at}."""
+    """The task as clients see it (docs/contract.md, Tasks and results)."""
 
     id: str
     user_id: str

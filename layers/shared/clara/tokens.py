@@ -1,4 +1,4 @@
-"""User tokens (`calzo_user_<JWT>`) and API key tokens (`clara_api_<JWT>`), HS256 as DESIGN.md §3 decides."""
+"""User tokens (`calzo_user_<JWT>`) and API key tokens (`clara_api_<JWT>`), HS256 (docs/contract.md, Tokens)."""
 
 import time
 from dataclasses import dataclass

@@ -46,7 +46,7 @@ class User(LazyModel):
 
 
 class UserView(LazyModel):
-    """The user object of the contract (clara-api.md §1.9)."""
+    """The user object of the contract (docs/contract.md, Users)."""
 
     id: str
     email: str

@@ -1,4 +1,4 @@
-"""The analyzer interface: text and attachments in, the result schema of DESIGN.md §3 out.
+"""The analyzer interface: text and attachments in, the result schema of docs/contract.md, Tasks and results out.
 
 Two implementations, chosen by ANALYZER: `bedrock` (Amazon Bedrock, in the deployed stack) and `local` (real
 work without a model, the local runtime's default). Each is imported only when chosen.
