@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlencode
 
 from clara import dynamo, lockout, mail_cap, otp, totp, users
-from clara.api_keys import new_api_key_item
+from clara.store import credentials
 from clara.audit import AuditEvent, audit_put, record
 from clara.auth import Caller
 from clara.aws import aws_client
@@ -146,12 +146,12 @@ def register(request: RegisterRequest, caller: Caller) -> tuple[User, str]:
 def _create_user(user: User, *operations: dict[str, Any]) -> None:
     """The user, the reservation of its email (uniqueness), its API key and `operations`, all or nothing."""
     email_reservation = {"pk": dynamo.email_pk(user.email), "sk": "EMAIL", "kind": "email", "user_id": user.id}
-    api_key = new_api_key_item(user.id, user.created_at)
+    _, api_key_put = credentials.new_api_key(user.id, user.created_at)
     try:
         dynamo.transact(
             {"Put": dynamo.put(email_reservation, "attribute_not_exists(pk)")},
             {"Put": dynamo.put(user_item(user), "attribute_not_exists(pk)")},
-            {"Put": dynamo.put(api_key)},
+            api_key_put,
             *operations,
         )
     except Exception as error:
@@ -288,7 +288,7 @@ def _take_unverified_account(user: User, identity: "GoogleIdentity", source_ip: 
     removed = ("password_hash", *(field for field, name in names.items() if not name))
     dynamo.transact(
         _update_user(user.id, changes, remove=removed, now=now),
-        {"Put": dynamo.put(new_api_key_item(user.id, now))},
+        credentials.new_api_key(user.id, now)[1],
         audit_put("google_took_unverified_account", user_id=user.id, source_ip=source_ip),
     )
     # Without a password no new session can start, so this finds every session there will be; the guesses at the
@@ -535,7 +535,7 @@ def change_password(caller: Caller, email: str, request: ChangePasswordRequest) 
         request.code,
         caller,
         _update_user(user.id, {"password_hash": hash_password(request.password)}, now=now),
-        {"Put": dynamo.put(new_api_key_item(user.id, now))},
+        credentials.new_api_key(user.id, now)[1],
         audit_put("password_changed", user_id=user.id, source_ip=caller.source_ip, api_key_replaced=True),
     )
     keep = f"SESSION#{caller.session_id}" if caller.session_id else None

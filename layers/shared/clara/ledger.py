@@ -4,19 +4,17 @@ a retry or a race can neither spend twice nor credit twice."""
 
 import hashlib
 import uuid
-from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
-from clara import dynamo, users
+from clara import users
 from clara.audit import audit_put
 from clara.errors import IdempotencyKeyReused, InsufficientCredits, NotFound, SomethingWentWrong
-from clara.formats import HttpDate, LazyModel, Money, decimal_text, json_ready, json_text, money, new_id, utc_now
+from clara.formats import decimal_text, json_ready, json_text, money, new_id, utc_now
+from clara.models import Transaction, TransactionType, TransactionView
 from clara.schemas import NewTransactionRequest
-from clara.users import USER_SK, User
-
-TransactionType = Literal["CREDIT", "DEBIT"]
-
+from clara.store import transactions, unit
+from clara.users import User
 
 class BalanceChanged(Exception):
     """The balance moved between reading it and writing (a concurrent change); read again and retry."""
@@ -24,58 +22,14 @@ class BalanceChanged(Exception):
 
 _ID_NAMESPACE = uuid.UUID("6f1c2a52-7f0e-4d4e-9a55-3c1b9f0d2e11")
 
-
-class Transaction(LazyModel):
-    id: str
-    user_id: str
-    type: TransactionType
-    description: str
-    value_in_credits: Money
-    value_in_fiat: Money
-    created_at: datetime
-    updated_at: datetime
-    # The digest of the request an Idempotency-Key recorded (never shown): a reuse must repeat it.
-    request_hash: str | None = None
-
-    def view(self) -> "TransactionView":
-        return TransactionView.model_validate(self.model_dump())
-
-
-class TransactionView(LazyModel):
-    id: str
-    user_id: str
-    type: TransactionType
-    description: str
-    value_in_credits: Money
-    value_in_fiat: Money
-    created_at: HttpDate
-    updated_at: HttpDate
+__all__ = ["Transaction", "TransactionType", "TransactionView", "get_transaction", "list_transactions", "record"]
+get_transaction = transactions.get_transaction
+list_transactions = transactions.list_transactions
 
 
 def transaction_id_for(source: str) -> str:
     """The id of the transaction caused by `source` (a Checkout Session, a task, an idempotency key)."""
     return f"transaction_{uuid.uuid5(_ID_NAMESPACE, source).hex}"
-
-
-def _item(transaction: Transaction) -> dynamo.Item:
-    return {
-        **json_ready(transaction, exclude_none=True),  # amounts stay exact numbers
-        "pk": dynamo.user_pk(transaction.user_id),
-        "sk": f"TRANSACTION#{transaction.id}",
-        "kind": "transaction",
-        # Listing newest first goes through gsi2.
-        "gsi2pk": f"TRANSACTIONS#{transaction.user_id}",
-        "gsi2sk": f"{transaction.created_at.isoformat()}#{transaction.id}",
-    }
-
-
-def list_transactions(user_id: str, limit: int, offset: int) -> list[Transaction]:
-    return [Transaction.model_validate(item) for item in dynamo.newest_first(f"TRANSACTIONS#{user_id}", limit, offset)]
-
-
-def get_transaction(user_id: str, transaction_id: str) -> Transaction | None:
-    item = dynamo.get(dynamo.user_pk(user_id), f"TRANSACTION#{transaction_id}")
-    return Transaction.model_validate(item) if item else None
 
 
 def record(
@@ -108,39 +62,22 @@ def record(
         updated_at=now,
         request_hash=request_hash,
     )
-    delta = credits if kind == "CREDIT" else -credits
-    condition = "attribute_exists(pk)"
-    condition_values: dict[str, Any] = {"delta": delta}
-    if kind == "DEBIT":
-        condition += " AND credits >= :needed"
-        condition_values["needed"] = credits
-    if expected_balance is not None:
-        condition += " AND credits = :expected"
-        condition_values["expected"] = expected_balance
-    update = {
-        "Update": {
-            "TableName": dynamo.table(),
-            "Key": dynamo.key(dynamo.user_pk(user_id), USER_SK),
-            "UpdateExpression": "ADD credits :delta SET updated_at = :now",
-            "ConditionExpression": condition,
-            "ExpressionAttributeValues": dynamo.values(**condition_values, now=now.isoformat()),
-        }
-    }
-    put = {"Put": dynamo.put(_item(transaction), "attribute_not_exists(pk)")}
+    balance, put = transactions.change_balance(
+        transaction, needed=credits if kind == "DEBIT" else None, expected_balance=expected_balance
+    )
     try:
-        dynamo.transact(update, put, *also)
-    except Exception as error:
-        reasons = dynamo.cancellation_reasons(error)
-        if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+        unit.commit(balance, put, *also)
+    except unit.Refused as refused:
+        if refused.failed(transactions.TRANSACTION):
             existing = get_transaction(user_id, transaction_id)
             if existing:
                 return existing, False
-        if reasons and reasons[0] == "ConditionalCheckFailed":
-            if dynamo.get(dynamo.user_pk(user_id), USER_SK) is None:
-                raise NotFound("User") from error
+        if refused.failed(transactions.BALANCE):
+            if not transactions.user_exists(user_id):
+                raise NotFound("User") from refused
             if expected_balance is not None:
-                raise BalanceChanged() from error
-            raise InsufficientCredits() from error
+                raise BalanceChanged() from refused
+            raise InsufficientCredits() from refused
         raise
     return transaction, True
 
