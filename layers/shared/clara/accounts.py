@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlencode
 
 from clara import dynamo, lockout, mail_cap, otp, totp, users
-from clara.store import credentials
 from clara.audit import AuditEvent, audit_put, record
 from clara.auth import Caller
 from clara.aws import aws_client
@@ -35,6 +34,7 @@ from clara.observability import count, logger
 from clara.passwords import hash_password, verify_password
 from clara.schemas import ChangePasswordRequest, RegisterRequest, UpdateUserRequest, normalise_email, valid_name
 from clara.settings import get_settings
+from clara.store import credentials
 from clara.tokens import issue_user_token
 from clara.users import USER_SK, OtpType, User, user_item
 

@@ -16,6 +16,7 @@ from clara.schemas import NewTransactionRequest
 from clara.store import transactions, unit
 from clara.users import User
 
+
 class BalanceChanged(Exception):
     """The balance moved between reading it and writing (a concurrent change); read again and retry."""
 

@@ -8,9 +8,7 @@ from clara.store.items import MailCapCounter, RateCounter
 def count_request(subject: str, second: int) -> int:
     """One more request of `subject` in `second`: the count so far, this one included (one UpdateItem)."""
     counter = RateCounter(*RateCounter.key(subject, second))
-    counter.update(
-        actions=[RateCounter.hits.add(1), RateCounter.expires_at.set(RateCounter.expires_at | second + 60)]
-    )
+    counter.update(actions=[RateCounter.hits.add(1), RateCounter.expires_at.set(RateCounter.expires_at | second + 60)])
     return int(counter.hits)
 
 

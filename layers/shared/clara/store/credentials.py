@@ -14,7 +14,11 @@ def _api_key(item: ApiKeyItem) -> ApiKey:
 
 def _api_key_item(key: ApiKey) -> ApiKeyItem:
     return ApiKeyItem(
-        *ApiKeyItem.key(key.user_id), id=key.id, user_id=key.user_id, created_at=key.created_at, updated_at=key.updated_at
+        *ApiKeyItem.key(key.user_id),
+        id=key.id,
+        user_id=key.user_id,
+        created_at=key.created_at,
+        updated_at=key.updated_at,
     )
 
 

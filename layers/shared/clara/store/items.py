@@ -1,11 +1,11 @@
 """Every item type of the table, with its keys. The key formats live here and nowhere else.
 
-    pk = USER#<user id>      sk = USER | SESSION#<id> | OTP#<type> | API_KEY | TRANSACTION#<id> | TASK#<id>
-                                  | TOTP | TOTP#PENDING | AUDIT#<time>#<id> | LOGIN#ADDRESS#<ip> | LOGIN#HOUR#<hour>
-    pk = EMAIL#<email>       sk = EMAIL                (reserves an address: uniqueness by condition)
-    pk = AUDIT#<day>         sk = AUDIT#<time>#<id>    (events of no user)
-    pk = RATE#<subject>      sk = <second>             (rate-limit counters, expired by TTL)
-    pk = MAILCAP#<email>     sk = <hour>               (code emails per hour, expired by TTL)
+pk = USER#<user id>      sk = USER | SESSION#<id> | OTP#<type> | API_KEY | TRANSACTION#<id> | TASK#<id>
+                              | TOTP | TOTP#PENDING | AUDIT#<time>#<id> | LOGIN#ADDRESS#<ip> | LOGIN#HOUR#<hour>
+pk = EMAIL#<email>       sk = EMAIL                (reserves an address: uniqueness by condition)
+pk = AUDIT#<day>         sk = AUDIT#<time>#<id>    (events of no user)
+pk = RATE#<subject>      sk = <second>             (rate-limit counters, expired by TTL)
+pk = MAILCAP#<email>     sk = <hour>               (code emails per hour, expired by TTL)
 """
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute

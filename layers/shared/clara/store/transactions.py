@@ -40,7 +40,9 @@ def get_transaction(user_id: str, transaction_id: str) -> Transaction | None:
 
 
 def list_transactions(user_id: str, limit: int, offset: int) -> list[Transaction]:
-    return [_transaction(item) for item in newest_first(TransactionItem, TransactionItem.listing(user_id), limit, offset)]
+    return [
+        _transaction(item) for item in newest_first(TransactionItem, TransactionItem.listing(user_id), limit, offset)
+    ]
 
 
 def newest_first(item_class: type[TableItem], listing: str, limit: int, offset: int) -> list:
