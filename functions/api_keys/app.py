@@ -5,7 +5,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 
 from clara.api import create_app, lambda_handler_for
-from clara.api_keys import ApiKeyView, get_api_key, reset_api_key
+from clara.api_keys import ApiKeyView, get_api_key, reset_api_key, view
 from clara.auth import Role, authenticate, user_in_path
 from clara.envelope import success
 from clara.errors import NotFound
@@ -27,7 +27,7 @@ USER = (Role.USER,)
 )
 def view_api_key(user_id: str) -> Response[Any]:
     caller = authenticate(app.current_event, *USER)
-    return success(get_api_key(user_in_path(caller, user_id)).view(), "API key fetched successfully.")
+    return success(view(get_api_key(user_in_path(caller, user_id))), "API key fetched successfully.")
 
 
 @app.post(
@@ -40,7 +40,7 @@ def view_api_key(user_id: str) -> Response[Any]:
 )
 def reset(user_id: str) -> Response[Any]:
     caller = authenticate(app.current_event, *USER)
-    return success(reset_api_key(caller, user_in_path(caller, user_id)).view(), "API key reset successfully.", 201)
+    return success(view(reset_api_key(caller, user_in_path(caller, user_id))), "API key reset successfully.", 201)
 
 
 lambda_handler = lambda_handler_for(app)

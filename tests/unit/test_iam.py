@@ -3,7 +3,8 @@
 Each function's grants must be explicit `Statement` entries (no SAM policy templates, no managed policies), so
 they can be read here. What its code can call is found statically: the import closure of its handler module
 over `clara.*` and its own directory (every Import/ImportFrom, also those inside functions), then every boto3
-operation called in that closure, mapped to its IAM action. The closure over-approximates (a module imported
+operation called in that closure, and every PynamoDB call and unit-of-work write of clara.store, each mapped to its
+IAM action. The closure over-approximates (a module imported
 for one helper brings all of its calls), so two checks work together:
 
 * granted <= callable: a function is never granted an action its code cannot call at all;
@@ -159,6 +160,34 @@ TRANSACT_OPERATIONS = {
     "Delete": "dynamodb:DeleteItem",
     "ConditionCheck": "dynamodb:ConditionCheckItem",
 }
+# PynamoDB's calls on items and indexes, read in clara.store only (elsewhere these names mean other things).
+STORE = LAYER / "clara" / "store"
+STORE_OPERATIONS = {
+    "get": "dynamodb:GetItem",  # on an item class: ApiKeyItem.get(...)
+    "save": "dynamodb:PutItem",
+    "batch_get": "dynamodb:BatchGetItem",
+    "count": "dynamodb:Query",
+    "update": "dynamodb:UpdateItem",  # with actions=: an item's update, not a dict's
+    "delete": "dynamodb:DeleteItem",
+    "batch_write": "dynamodb:BatchWriteItem",
+}
+# The writes of a clara.store.unit (unit.put(...)), each the transaction operation it becomes; unit.commit sends them.
+UNIT_WRITES = {"put": "Put", "update": "Update", "delete": "Delete", "check": "ConditionCheck"}
+
+
+def store_indexes() -> dict[str, str]:
+    """The attribute of each index on the table's items (by_email) and the index's name (gsi1)."""
+    from pynamodb.indexes import GlobalSecondaryIndex
+
+    from clara.store.table import TableItem
+
+    return {
+        name: index.Meta.index_name
+        for name, index in vars(TableItem).items()
+        if isinstance(index, GlobalSecondaryIndex)
+    }
+
+
 # A system tool named in the code is authorised apart from the model that calls it.
 SYSTEM_TOOLS = {"nova_grounding": "bedrock:InvokeTool"}
 SECRET_READERS = {"secret", "optional_secret"}  # clara.secrets: secret("jwt_secret_key") ...
@@ -296,11 +325,14 @@ def code_facts(function: str) -> tuple[frozenset[str], frozenset[str], frozenset
     secrets: set[str] = set()
     transacts = False
     transact_keys: set[str] = set()
+    index_attributes = store_indexes()
     for path in import_closure(function).values():
+        in_store = STORE in path.parents
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Constant) and node.value in SYSTEM_TOOLS:
                 actions.add(SYSTEM_TOOLS[node.value])
-            if isinstance(node, ast.Dict):
+            # clara.store.unit spells every operation; what a function can send is what its code asks unit for.
+            if isinstance(node, ast.Dict) and path != STORE / "unit.py":
                 transact_keys.update(
                     key.value for key in node.keys if isinstance(key, ast.Constant) and key.value in TRANSACT_OPERATIONS
                 )
@@ -314,6 +346,19 @@ def code_facts(function: str) -> tuple[frozenset[str], frozenset[str], frozenset
                 actions.update(OPERATIONS[arg] for arg in literal_args if arg in OPERATIONS)
             if name in TRANSACT_CALLS:
                 transacts = True
+            receiver = node.func.value if isinstance(node.func, ast.Attribute) else None
+            if isinstance(receiver, ast.Name) and receiver.id == "unit":
+                if name == "commit":
+                    transacts = True
+                elif name in UNIT_WRITES:
+                    transact_keys.add(UNIT_WRITES[name])
+            if in_store and name in STORE_OPERATIONS:
+                item_class_get = name != "get" or (isinstance(receiver, ast.Name) and receiver.id.endswith("Item"))
+                item_update = name != "update" or any(keyword.arg == "actions" for keyword in node.keywords)
+                if item_class_get and item_update:
+                    actions.add(STORE_OPERATIONS[name])
+            if in_store and isinstance(receiver, ast.Attribute) and receiver.attr in index_attributes:
+                indexes.add(index_attributes[receiver.attr])
             if name in SECRET_READERS:
                 secrets.update(str(arg) for arg in literal_args)
             indexes.update(

@@ -4,12 +4,24 @@ same token until Reset replaces the key, and the old token fails at once (auth c
 from clara.audit import audit_put
 from clara.auth import Caller
 from clara.errors import NotFound
-from clara.formats import utc_now
-from clara.models import ApiKey, ApiKeyView
+from clara.formats import HttpDate, LazyModel, utc_now
+from clara.models import ApiKey
 from clara.store import credentials, unit
+from clara.tokens import issue_api_key_token
 from clara.users import User
 
-__all__ = ["ApiKey", "ApiKeyView", "get_api_key", "reset_api_key"]
+
+class ApiKeyView(LazyModel):
+    id: str
+    user_id: str
+    token: str
+    created_at: HttpDate
+    updated_at: HttpDate
+
+
+def view(key: ApiKey) -> ApiKeyView:
+    """The key as the contract shows it, with its token."""
+    return ApiKeyView(**key.model_dump(), token=issue_api_key_token(key.user_id, key.id))
 
 
 def get_api_key(user: User) -> ApiKey:

@@ -1,11 +1,10 @@
-"""The domain's records, as the rest of the code sees them: plain models, with no knowledge of how they are stored
-(clara.store turns items into these and back) or served (each has its view, the contract's object)."""
+"""The domain's records, as the rest of the code sees them: plain models that know nothing of how they are stored
+(clara.store turns items into these and back) or shown (a view is made where its token is at hand)."""
 
 from datetime import datetime
 from typing import Literal
 
 from clara.formats import HttpDate, LazyModel, Money
-from clara.tokens import issue_api_key_token
 
 TransactionType = Literal["CREDIT", "DEBIT"]
 
@@ -42,14 +41,3 @@ class ApiKey(LazyModel):
     user_id: str
     created_at: datetime
     updated_at: datetime
-
-    def view(self) -> "ApiKeyView":
-        return ApiKeyView(**self.model_dump(), token=issue_api_key_token(self.user_id, self.id))
-
-
-class ApiKeyView(LazyModel):
-    id: str
-    user_id: str
-    token: str
-    created_at: HttpDate
-    updated_at: HttpDate
