@@ -106,6 +106,7 @@ class Gateway:
             query=list(request.args.items(multi=True)),
             body=body,
             binary_media_types=self.template.binary_media_types,
+            base_path="",  # the stage is not in this server's URLs, as on a custom domain mapped at its root
             source_ip=request.remote_addr or "127.0.0.1",
         )
         if len(json.dumps(event)) > MAX_EVENT_BYTES:

@@ -108,7 +108,9 @@ def test_an_api_function_gets_the_rest_event_and_its_resolved_environment(fixtur
     assert event["pathParameters"] == {"proxy": "a b/c"}
     assert event["multiValueQueryStringParameters"] == {"tag": ["1", "2"]}
     assert event["isBase64Encoded"] is True
-    assert event["requestContext"]["path"] == "/prod/api/v1/echo/a%20b/c"
+    # The path as the client sent it: no stage in the local runtime's URLs (as on a custom domain at its root).
+    assert event["requestContext"]["path"] == "/api/v1/echo/a%20b/c"
+    assert event["requestContext"]["stage"] == "prod"
     assert environment == {
         "ENVIRONMENT": "development",
         "TABLE_NAME": "FixtureTable",
