@@ -35,11 +35,12 @@ ASSETS: dict[str, tuple[str, str]] = {
 ASSET_CACHE_CONTROL = "public, max-age=86400"
 
 # Relative URLs: the page is .../api/v1/docs, so `docs/...` is .../api/v1/docs/... and `openapi.json` is
-# .../api/v1/openapi.json, under whatever prefix the browser used.
+# .../api/v1/openapi.json, under whatever prefix the browser used. No icon: the browser would ask the host's root.
 PAGE = """<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8"><title>Clara API</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="docs/swagger-ui.css">
 </head>
 <body>
