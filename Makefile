@@ -11,7 +11,7 @@ PY313_DIR := $(firstword $(dir $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/pyth
 BUILD_PATH := $(if $(PY313_DIR),$(PY313_DIR):,)$(CURDIR)/$(BIN):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-tools run test lint format validate openapi build bench eval clean
+.PHONY: help install install-tools browser run test lint format validate openapi build bench eval clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -32,10 +32,27 @@ install: $(VENV)/.dev-installed  ## Install what run and test need into .venv
 
 install-tools: install $(VENV)/.tools-installed  ## Also install sam, cfn-lint, ruff and mypy
 
+# Debian's Chromium and ChromeDriver, for the browser test of the API docs (tests/e2e/test_docs_in_browser.py).
+# Nothing to do when both are there; installed with apt-get when it can (as root on Debian, as CI runs); otherwise
+# that test skips and says why.
+CHROMIUM := /usr/bin/chromium
+CHROMEDRIVER := /usr/bin/chromedriver
+APT_GET := DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 -qq
+
+browser:  ## Install Debian's chromium and chromium-driver for the browser test, when missing and root
+	@if [ -x $(CHROMIUM) ] && [ -x $(CHROMEDRIVER) ]; then \
+		:; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing Debian's chromium and chromium-driver for the browser test"; \
+		$(APT_GET) update && $(APT_GET) install --yes chromium chromium-driver >/dev/null; \
+	else \
+		echo "No $(CHROMIUM) and no apt-get as root here: the browser test will skip"; \
+	fi
+
 run: install  ## Serve the whole API locally (http://127.0.0.1:3000/api/v1)
 	$(BIN)/python -m local_runtime
 
-test: install  ## Run the whole test suite
+test: install browser  ## Run the whole test suite
 	$(BIN)/python -m pytest -n auto -p no:cacheprovider
 
 lint: install-tools  ## ruff and mypy

@@ -74,6 +74,9 @@ class Routes:
             "POST /users/{user_id}/2fa/recovery-codes": self.new_recovery_codes,
             "GET /openapi.json": lambda _, url: self.request("GET", url, env={"API_DOCS": "enabled"}),
             "GET /docs": lambda _, url: self.request("GET", url, env={"API_DOCS": "enabled"}),
+            "GET /docs/{asset}": lambda _, url: self.request(
+                "GET", url.replace("{asset}", "swagger-ui.css"), env={"API_DOCS": "enabled"}
+            ),
             "GET /stripe/rate": lambda a, url: self.request("GET", url, a.auth, env=self.stripe_env),
             "POST /stripe/portal": lambda a, url: self.request("POST", url, a.auth, env=self.stripe_env),
             "POST /stripe/buy": lambda a, url: self.request(
