@@ -1,6 +1,7 @@
 # Two commands on a fresh clone: `make run` and `make test`. Each installs what it needs into .venv first.
 PYTHON ?= python3
-VENV := .venv
+# Overridable, so one clone holds a venv per interpreter: `make test PYTHON=python3.13 VENV=.venv-3.13`.
+VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 
