@@ -7,8 +7,8 @@ signs the sample user up and in through the running API (registered and activate
 from the local mailbox; given credits with the private key when it has few), then writes each event with the
 user's real id, a fresh user token and API key token in place of the placeholders, the API keys in use (the
 PUBLIC_API_KEY and PRIVATE_API_KEY of `make run`, when set), a fresh address for the
-registration event and a fresh Idempotency-Key, and the Stripe webhook event signed now with the secret the
-functions read (a signature is accepted for 5 minutes: run `make events` again after that).
+registration event and a fresh Idempotency-Key, and the Stripe webhook event for a new Checkout Session, signed
+now with the secret the functions read (a signature is accepted for 5 minutes: run `make events` again after that).
 
 `prepare_sample_user` and `fresh_event` take the transport as an argument, so the in-process tests
 (tests/integration/test_sam_local_invoke.py) make the user and the events the same way.
@@ -171,7 +171,8 @@ def fresh_event(
     event: dict[str, Any], user: SampleUser, *, webhook_secret: str | None = None, now: int | None = None
 ) -> dict[str, Any]:
     """The committed event with the sample user's id and tokens made real, and whatever a second delivery would
-    refuse made new: the registration's address and an Idempotency-Key; a webhook event signed at `now`."""
+    refuse made new: the registration's address and an Idempotency-Key; a webhook event for a new Checkout
+    Session, signed at `now`."""
     text = json.dumps(event)
     for placeholder, value in (
         (SAMPLE_USER_ID, user.user_id),
@@ -193,6 +194,9 @@ def fresh_event(
         and fresh.get("version") == "2.0"
         and "stripe" in (_header(fresh, "user-agent") or "").lower()
     ):
+        # A new Checkout Session and event each time, so the webhook credits it rather than answer "already".
+        fresh_ids = _body_text(fresh).replace("cs_test_sample", f"cs_test_{secrets.token_hex(8)}")
+        _set_body_text(fresh, fresh_ids.replace("evt_sample", f"evt_{secrets.token_hex(8)}"))
         payload = _body_text(fresh).encode()
         _set_header(fresh, "stripe-signature", sign(payload, webhook_secret, now))
     return fresh

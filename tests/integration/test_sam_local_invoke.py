@@ -158,6 +158,8 @@ def test_sample_event_answers_2xx_under_sam_local_invoke(
         assert 200 <= result["statusCode"] < 300, result
         body = json.loads(result["body"])
         assert set(body) == ({"jsonrpc", "id", "result"} if "jsonrpc" in body else {"data", "message", "status"})
+        if function_id == "StripeWebhookFunction":  # signed with the secret SAM's webhook reads: a new purchase
+            assert body["data"] == {"outcome": "credited"}
     else:  # the schedule: the sweep's summary
         assert isinstance(result, dict), result
 
