@@ -12,7 +12,7 @@ PY313_DIR := $(firstword $(dir $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/pyth
 BUILD_PATH := $(if $(PY313_DIR),$(PY313_DIR):,)$(CURDIR)/$(BIN):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-tools browser run test lint format validate openapi build bench eval clean
+.PHONY: help install install-tools browser run events invoke test lint format validate openapi build bench eval clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -50,8 +50,20 @@ browser:  ## Install Debian's chromium and chromium-driver for the browser test,
 		echo "No $(CHROMIUM) and no apt-get as root here: the browser test will skip"; \
 	fi
 
-run: install  ## Serve the whole API locally (http://127.0.0.1:3000/api/v1)
-	$(BIN)/python -m local_runtime
+# `make run`'s AWS emulation listens on a fixed port, the one events/env.json points `sam local invoke` at.
+MOTO_PORT ?= 5010
+
+run: install  ## Serve the whole API locally (http://127.0.0.1:3000/api/v1; its AWS emulation on port 5010)
+	MOTO_PORT=$(MOTO_PORT) $(BIN)/python -m local_runtime
+
+events: install  ## Sign the sample user in to the running `make run`; write its events to events/local/
+	$(BIN)/python -m local_runtime.sample_events
+
+FUNCTION ?= UsersFunction
+EVENT ?= events/local/users.json
+
+invoke: install  ## One event through a function, as `sam local invoke` runs it (FUNCTION=... EVENT=...), no Docker
+	$(BIN)/python -m local_runtime.invoke $(FUNCTION) $(EVENT)
 
 test: install browser  ## Run the whole test suite
 	$(BIN)/python -m pytest -n auto -p no:cacheprovider
