@@ -12,7 +12,7 @@ PY313_DIR := $(firstword $(dir $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/pyth
 BUILD_PATH := $(if $(PY313_DIR),$(PY313_DIR):,)$(CURDIR)/$(BIN):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-tools browser run events invoke test lint format validate openapi build bench eval clean
+.PHONY: help install install-tools browser run events invoke test lint format validate openapi lock build bench eval clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -21,7 +21,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # A stamp per requirements set: reinstall only when the pins change.
-$(VENV)/.dev-installed: requirements-dev.txt layers/shared/requirements.txt | $(BIN)/python
+$(VENV)/.dev-installed: requirements-dev.txt layers/shared/requirements.in $(wildcard functions/*/requirements.in) | $(BIN)/python
 	$(PIP) install --requirement requirements-dev.txt
 	touch $@
 
@@ -84,6 +84,21 @@ validate: install-tools  ## sam validate --lint, and cfn-lint with its informati
 openapi: install  ## Regenerate functions/misc/openapi.json from the routes' declarations (a test checks it)
 	$(BIN)/python -m local_runtime.openapi
 
+# The lock files (requirements.txt beside each requirements.in) are what the Lambda build installs: every package,
+# dependencies included, at one version with its hashes, resolved for Lambda's python3.13 on arm64 (manylinux2014,
+# as the layer's Makefile installs). Each function is resolved within the layer's lock, so that a package in both is
+# at the layer's version. uv keeps the pins already locked unless a source asks otherwise; LOCK_FLAGS=--upgrade
+# moves every unpinned dependency to its newest release.
+LOCK_FLAGS ?=
+LOCK := $(BIN)/uv pip compile --quiet --generate-hashes --python-version 3.13 --python-platform aarch64-manylinux2014 \
+	--custom-compile-command "make lock" $(LOCK_FLAGS)
+
+lock: install-tools  ## Regenerate the lock files (with hashes) of the layer and the functions from their .in sources
+	$(LOCK) layers/shared/requirements.in --output-file layers/shared/requirements.txt
+	for source in functions/*/requirements.in; do \
+		$(LOCK) $$source --constraint layers/shared/requirements.txt --output-file $${source%.in}.txt || exit 1; \
+	done
+
 build: install-tools  ## sam build: the shared layer and every function, for python3.13 on arm64
 	PATH="$(BUILD_PATH)" $(AWS_ENV) $(BIN)/sam build --template template.yaml
 
@@ -94,8 +109,9 @@ BENCH_PYTHON := $(if $(PY313_DIR),$(PY313_DIR)python3.13,$(PYTHON))
 
 $(BENCH_VENV)/.installed: layers/shared/requirements.txt requirements-dev.txt $(wildcard functions/*/requirements.txt)
 	$(BENCH_PYTHON) -m venv $(BENCH_VENV)
-	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
-		--requirement layers/shared/requirements.txt $$(grep -E '^boto3==' requirements-dev.txt)
+	@# The layer's lock (hashes: no other package in the same install), then the runtime's boto3 over it.
+	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --requirement layers/shared/requirements.txt
+	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check $$(grep -E '^boto3==' requirements-dev.txt)
 	@# Each function's own packages in a folder of its own, as in its Lambda package (/var/task).
 	for requirements in functions/*/requirements.txt; do \
 		group=$$(basename $$(dirname $$requirements)); \
