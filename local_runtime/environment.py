@@ -31,15 +31,16 @@ class UnresolvableValue(ValueError):
 
 
 class _Resolver:
-    def __init__(self, template: Template, physical_ids: dict[str, str]):
+    def __init__(self, template: Template, physical_ids: dict[str, str], parameters: dict[str, str] | None = None):
         self.template = template
         self.physical_ids = physical_ids
+        self.parameters = LOCAL_PARAMETERS if parameters is None else parameters
 
     def ref(self, name: str) -> str:
         if name in PSEUDO_PARAMETERS:
             return PSEUDO_PARAMETERS[name]
         if name in self.template.parameters:
-            value = LOCAL_PARAMETERS.get(name, self.template.parameters[name])
+            value = self.parameters.get(name, self.template.parameters[name])
             return "" if value is None else _text(value)
         if name in self.physical_ids:
             return self.physical_ids[name]
@@ -132,9 +133,14 @@ def function_environment(
     function_id: str,
     physical_ids: dict[str, str],
     overrides: dict[str, str] | None = None,
+    parameters: dict[str, str] | None = None,
 ) -> dict[str, str]:
-    """The function's variables (Globals merged with its own), resolved; `overrides` win and may add names."""
-    resolver = _Resolver(template, physical_ids)
+    """The function's variables (Globals merged with its own), resolved; `overrides` win and may add names.
+
+    `parameters` are the stack's parameter values that differ from the template's defaults (LOCAL_PARAMETERS
+    unless given); a resource that is not in `physical_ids` resolves to its logical id, as `sam local` does.
+    """
+    resolver = _Resolver(template, physical_ids, parameters)
     environment: dict[str, str] = {}
     for name, value in template.functions[function_id].environment.items():
         try:

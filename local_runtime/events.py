@@ -77,12 +77,16 @@ def api_gateway_event(
     body: bytes | str | None = None,
     binary_media_types: Iterable[str] = (),
     stage: str = "prod",
+    base_path: str | None = None,
     source_ip: str = "127.0.0.1",
 ) -> dict[str, Any]:
     """The REST API (payload 1.0) proxy event: single- and multi-value maps are None when empty, as AWS sends.
 
     `path` is what the client sent, after the stage (API Gateway keeps its percent-encoding); `path_parameters`
     are given decoded. The body is base64 when its Content-Type is one of the API's binary media types.
+    `base_path` is what the client's URL had before `path`: None for API Gateway's own (execute-api) endpoint,
+    where that is `/{stage}`; a custom domain's base path, or "" for one that maps the stage at its root, as the
+    local runtime's URLs do. requestContext.path is the two together, the path as the client sent it.
     """
     header_pairs, query_pairs = _pairs(headers), _pairs(query)
     as_base64 = _matches(_media_type(_header(header_pairs, "Content-Type")), binary_media_types)
@@ -105,7 +109,7 @@ def api_gateway_event(
             "httpMethod": method.upper(),
             "extendedRequestId": base64.b32encode(uuid.uuid4().bytes).decode("ascii")[:16],
             "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
-            "path": f"/{stage}{path}",
+            "path": (f"/{stage}" if base_path is None else base_path) + path,
             "accountId": ACCOUNT_ID,
             "protocol": "HTTP/1.1",
             "stage": stage,

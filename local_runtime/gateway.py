@@ -91,6 +91,12 @@ class Gateway:
         body = request.stream.read(MAX_REQUEST_BYTES + 1)  # also bounds chunked bodies without a length
         if len(body) > MAX_REQUEST_BYTES:
             return self.gateway_response("REQUEST_TOO_LARGE")
+        # This server's URLs need no stage, as on a custom domain that maps the stage at its root; with the stage
+        # first (/prod/api/v1/...) they are the execute-api endpoint's, and the event says so (requestContext.path).
+        stage = self.template.stage_name
+        base_path: str | None = ""
+        if path.startswith(f"/{stage}/"):
+            path, base_path = path[len(stage) + 1 :], None
         match = self.template.match_route(request.method, path)
         if match is None:
             return self.gateway_response("MISSING_AUTHENTICATION_TOKEN")
@@ -106,6 +112,8 @@ class Gateway:
             query=list(request.args.items(multi=True)),
             body=body,
             binary_media_types=self.template.binary_media_types,
+            stage=stage,
+            base_path=base_path,
             source_ip=request.remote_addr or "127.0.0.1",
         )
         if len(json.dumps(event)) > MAX_EVENT_BYTES:

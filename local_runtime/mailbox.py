@@ -24,9 +24,13 @@ _HTML_TAG = re.compile(r"</?[a-zA-Z][\w-]*(\s[^>]*)?/?>")
 
 
 class _TextExtractor(HTMLParser):
+    """The text of the HTML, each link followed by its address in parentheses (a text part without the href of
+    "activate your account here" would lose the link itself)."""
+
     def __init__(self) -> None:
         super().__init__()
         self.parts: list[str] = []
+        self.links: list[tuple[str, int]] = []  # (href, index of the link's first part) of each open <a>
 
     def handle_data(self, data: str) -> None:
         self.parts.append(data)
@@ -34,6 +38,14 @@ class _TextExtractor(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in ("br", "p", "div", "tr", "li", "h1", "h2", "h3"):
             self.parts.append("\n")
+        if tag == "a":
+            self.links.append((dict(attrs).get("href") or "", len(self.parts)))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self.links:
+            href, start = self.links.pop()
+            if href and "".join(self.parts[start:]).strip() != href:
+                self.parts.append(f" ({href})")
 
 
 def html_to_text(html: str) -> str:

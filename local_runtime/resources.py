@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+from collections.abc import Mapping
 from typing import Any
 
 import boto3
@@ -212,6 +213,34 @@ def _create_secret(secretsmanager: Any, name: str, properties: dict[str, Any]) -
     if not isinstance(value, str):
         value = secrets.token_urlsafe(int(properties.get("GenerateSecretString", {}).get("PasswordLength", 32)))
     return str(secretsmanager.create_secret(Name=name, SecretString=value)["ARN"])
+
+
+def store_secret_values(
+    template: Template,
+    session: boto3.session.Session,
+    endpoint_url: str | None,
+    physical_ids: dict[str, str],
+    values: Mapping[str, str],
+) -> list[str]:
+    """Put the value of NAME (from `values`) into the secret a function's NAME_SECRET_ID names (`!Ref Secret`).
+
+    The local runtime gives its functions their keys as NAME (clara.secrets reads that first); with this, the
+    emulation's secrets hold the same values, so a function that reads the secret instead (`sam local invoke`
+    against this emulation, events/env.json) accepts the same keys and signatures. Returns the secrets written.
+    """
+    secretsmanager = session.client("secretsmanager", endpoint_url=endpoint_url)
+    stored: list[str] = []
+    for function in template.functions.values():
+        for variable, reference in function.environment.items():
+            name = variable.removesuffix("_SECRET_ID")
+            logical_id = reference.get("Ref") if isinstance(reference, dict) else None
+            if name == variable or not values.get(name) or logical_id not in physical_ids:
+                continue
+            if template.resources[logical_id].get("Type") != SECRET or logical_id in stored:
+                continue
+            secretsmanager.put_secret_value(SecretId=physical_ids[logical_id], SecretString=values[name])
+            stored.append(logical_id)
+    return stored
 
 
 def _literal(template: Template, value: Any) -> str | None:

@@ -20,7 +20,7 @@ from local_runtime.faults import install_faults
 from local_runtime.functions import FunctionRegistry, add_layers_to_path
 from local_runtime.gateway import FUNCTION_URL_PREFIX, Gateway
 from local_runtime.mailbox import MailboxPoller
-from local_runtime.resources import QUEUE, create_resources, queue_arn
+from local_runtime.resources import QUEUE, create_resources, queue_arn, store_secret_values
 from local_runtime.scheduler import ScheduleRunner, start_schedules
 from local_runtime.stripe_standin import (
     DEVELOPMENT_WEBHOOK_SECRET,
@@ -46,6 +46,7 @@ class Settings:
     mailbox_dir: Path
     aws_endpoint_url: str | None  # an external emulator; None starts moto in-process
     moto_port: int  # 0: any free port
+    moto_host: str = "127.0.0.1"  # 0.0.0.0 lets Docker containers (sam local invoke on Linux) reach it
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -57,6 +58,7 @@ class Settings:
             mailbox_dir=Path(environ.get("MAILBOX_DIR", ".local/mailbox")).resolve(),
             aws_endpoint_url=environ.get("AWS_ENDPOINT_URL") or None,
             moto_port=int(environ.get("MOTO_PORT", "0")),
+            moto_host=environ.get("MOTO_HOST", "127.0.0.1"),
         )
 
 
@@ -116,6 +118,8 @@ class LocalRuntime:
         webhook_id = webhook_function_id(self.template)
         if webhook_id and not os.environ.get("STRIPE_SECRET_KEY"):
             app = self._mount_stripe_standin(app, webhook_id)
+        # The emulation's secrets hold the keys the functions get here, for `sam local invoke` (events/env.json).
+        store_secret_values(self.template, session, self.endpoint_url, physical_ids, os.environ)
         self.http = make_server(self.settings.host, self.settings.port, app, threaded=True)
         if self.stripe_standin is not None:  # the functions' stripe library calls the stand-in on this port
             os.environ["STRIPE_API_BASE"] = f"http://{self._local_host()}:{self.http.server_port}{STANDIN_PREFIX}"
@@ -147,9 +151,11 @@ class LocalRuntime:
             return
         from local_runtime.emulator import EmulatorServer  # moto is slow to import: only when it is used
 
-        self.moto = EmulatorServer("127.0.0.1", self.settings.moto_port)
+        self.moto = EmulatorServer(self.settings.moto_host, self.settings.moto_port)
         self.moto.start()
         host, port = self.moto.get_host_and_port()
+        if host in ("0.0.0.0", ""):  # listening on every address: this process reaches it on the loopback
+            host = "127.0.0.1"
         self.endpoint_url = f"http://{host}:{port}"
 
     def _environment(self, physical_ids: dict[str, str]) -> dict[str, str]:

@@ -161,6 +161,16 @@ class Template:
             and isinstance(resource.get("Properties", {}).get("ContentUri"), str)
         ]
 
+    @property
+    def stage_name(self) -> str:
+        """The API's stage: its StageName (SAM's implicit API calls it Prod), the first segment of the URLs of
+        API Gateway's own (execute-api) endpoint."""
+        for resource in self.resources_of_type("AWS::Serverless::Api").values():
+            stage = resource.get("Properties", {}).get("StageName")
+            if isinstance(stage, str):
+                return stage
+        return "Prod"
+
     def resources_of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
         return {lid: res for lid, res in self.resources.items() if res.get("Type") == resource_type}
 

@@ -1,9 +1,9 @@
 """Misc: GET /health and GET /version; the OpenAPI document and Swagger UI when API_DOCS is enabled; also the
 API's catch-all route, so unknown paths get the 404 envelope."""
 
-from pathlib import Path
 from typing import Any
 
+import api_docs  # a sibling module: the local runtime can import it only while this module loads
 from aws_lambda_powertools.event_handler import Response
 
 from clara import __version__
@@ -12,25 +12,9 @@ from clara.envelope import success
 from clara.errors import RouteNotFound
 from clara.formats import LazyModel
 from clara.openapi import Success, documented
-from clara.settings import API_PREFIX, SERVICE_NAME, get_settings
+from clara.settings import SERVICE_NAME, get_settings
 
 app = create_app()
-# Generated from every function's routes by `make openapi` (local_runtime/openapi.py); CI checks it is current.
-OPENAPI_DOCUMENT = Path(__file__).with_name("openapi.json")
-# Swagger UI from its CDN: the browser fetches it, the function only serves this page.
-DOCS_PAGE = f"""<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8"><title>Clara API</title>
-<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css">
-</head>
-<body>
-<div id="swagger-ui"></div>
-<script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
-<script>SwaggerUIBundle({{url: "{API_PREFIX}/openapi.json", dom_id: "#swagger-ui"}});</script>
-</body>
-</html>
-"""
 
 
 class HealthView(LazyModel):
@@ -63,7 +47,8 @@ def version() -> Response[Any]:
 )
 def openapi_document() -> Response[Any]:
     _docs_enabled()
-    return Response(200, "application/json", OPENAPI_DOCUMENT.read_text())
+    # Its servers under the prefix this request came with (/prod on the execute-api endpoint): see api_docs.
+    return Response(200, "application/json", api_docs.document(api_docs.served_prefix(app.current_event)))
 
 
 @app.get(
@@ -77,7 +62,25 @@ def openapi_document() -> Response[Any]:
 )
 def docs_page() -> Response[Any]:
     _docs_enabled()
-    return Response(200, "text/html; charset=utf-8", DOCS_PAGE)
+    return Response(200, "text/html; charset=utf-8", api_docs.PAGE)
+
+
+@app.get(
+    "/docs/<asset>",
+    **documented(
+        "Swagger UI's script and stylesheet, for the page (same switch)",
+        Success(200, None, "The asset"),
+        ok_content={media: {"schema": {"type": "string"}} for media in ("text/javascript", "text/css")},
+        errors=(RouteNotFound,),
+    ),
+)
+def docs_asset(asset: api_docs.Asset) -> Response[Any]:
+    _docs_enabled()
+    found = api_docs.asset(asset)
+    if found is None:
+        raise RouteNotFound()
+    text, content_type = found
+    return Response(200, content_type, text, headers={"Cache-Control": api_docs.ASSET_CACHE_CONTROL})
 
 
 def _docs_enabled() -> None:

@@ -298,6 +298,10 @@ def test_the_welcome_email_has_headers_both_parts_and_the_code(api: Api, mailbox
     assert code in html
     assert "Ada" in text
     assert "<" in html
+    # Both parts carry the activation link (the mailbox's text part names the HTML link's address).
+    link = f"/auth/email/activate?email={account.email.replace('@', '%40')}&code={code}"
+    assert "activate your account here (" in text and f"{link})" in text
+    assert link.replace("&", "&amp;") in html
     # The code in the email is the one that activates the account.
     activate = api.call("POST", f"/users/{account.email}/activate", auth=PUBLIC_KEY, json={"code": code})
     expect(activate, 200, ACTIVATED)

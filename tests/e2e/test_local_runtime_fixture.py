@@ -108,13 +108,30 @@ def test_an_api_function_gets_the_rest_event_and_its_resolved_environment(fixtur
     assert event["pathParameters"] == {"proxy": "a b/c"}
     assert event["multiValueQueryStringParameters"] == {"tag": ["1", "2"]}
     assert event["isBase64Encoded"] is True
-    assert event["requestContext"]["path"] == "/prod/api/v1/echo/a%20b/c"
+    # The path as the client sent it: no stage in the local runtime's URLs (as on a custom domain at its root).
+    assert event["requestContext"]["path"] == "/api/v1/echo/a%20b/c"
+    assert event["requestContext"]["stage"] == "prod"
     assert environment == {
         "ENVIRONMENT": "development",
         "TABLE_NAME": "FixtureTable",
         "GREETING": "hello from us-east-1 FixtureTable",
         "SENDER": "no-reply@fixture.example.com",
     }
+
+
+@pytest.mark.parametrize(
+    ("url_path", "client_path"),
+    [("/api/v1/items/i1", "/api/v1/items/i1"), ("/prod/api/v1/items/i1", "/prod/api/v1/items/i1")],
+    ids=["no-stage", "stage-first-as-on-execute-api"],
+)
+def test_urls_take_the_stage_or_not_and_the_event_tells_which(fixture_runtime, url_path: str, client_path: str):
+    response = requests.get(f"{fixture_runtime.base_url}{url_path}", timeout=10)
+
+    assert response.status_code == 200
+    event = response.json()["event"]
+    assert event["path"] == "/api/v1/items/i1" and event["pathParameters"] == {"item_id": "i1"}
+    assert event["requestContext"]["path"] == client_path
+    assert event["requestContext"]["stage"] == "prod"
 
 
 def test_a_get_has_no_body_and_null_query(fixture_runtime):

@@ -55,6 +55,7 @@ class ApiResponse:
     status: int
     headers: dict[str, str]
     text: str
+    is_base64_encoded: bool = False
 
     @property
     def json(self) -> Any:
@@ -105,8 +106,10 @@ def routed_event(
     body: bytes | str | None = None,
     query: dict[str, str] | None = None,
     source_ip: str = "127.0.0.1",
+    base_path: str | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    """The function template.yaml routes `method path` to, and the REST proxy event API Gateway would send it."""
+    """The function template.yaml routes `method path` to, and the REST proxy event API Gateway would send it
+    (by default, a request to its execute-api endpoint; `base_path` as in local_runtime.events.api_gateway_event)."""
     match = TEMPLATE.match_route(method, path)
     assert match is not None, f"template.yaml routes no function for {method} {path}"
     event = api_gateway_event(
@@ -118,6 +121,7 @@ def routed_event(
         query=query,
         body=body,
         binary_media_types=TEMPLATE.binary_media_types,
+        base_path=base_path,
         source_ip=source_ip,
     )
     return match.function.logical_id, event
@@ -128,7 +132,7 @@ def call_api(stack: Stack, monkeypatch: pytest.MonkeyPatch):
     """Send `method path` the way API Gateway would: to the function the template routes it to, as its event.
 
     `env` adds to (or overrides) the environment the template gives the function; `source_ip` is the client
-    address API Gateway saw.
+    address API Gateway saw; `base_path` what the client's URL had before the path (None: `/prod`).
     """
 
     def call(
@@ -140,8 +144,11 @@ def call_api(stack: Stack, monkeypatch: pytest.MonkeyPatch):
         query: dict[str, str] | None = None,
         env: dict[str, str] | None = None,
         source_ip: str = "127.0.0.1",
+        base_path: str | None = None,
     ) -> ApiResponse:
-        function_id, event = routed_event(method, path, headers=headers, body=body, query=query, source_ip=source_ip)
+        function_id, event = routed_event(
+            method, path, headers=headers, body=body, query=query, source_ip=source_ip, base_path=base_path
+        )
         overrides = {**TEST_ENVIRONMENT, **(env or {})}
         for name, value in function_environment(TEMPLATE, function_id, stack.physical_ids, overrides).items():
             monkeypatch.setenv(name, value)
@@ -152,6 +159,6 @@ def call_api(stack: Stack, monkeypatch: pytest.MonkeyPatch):
         # REST proxy responses may carry headers in either map; API Gateway merges both.
         headers = {name: values[-1] for name, values in (result.get("multiValueHeaders") or {}).items()}
         headers.update(result.get("headers") or {})
-        return ApiResponse(result["statusCode"], headers, result.get("body") or "")
+        return ApiResponse(result["statusCode"], headers, result.get("body") or "", bool(result.get("isBase64Encoded")))
 
     return call

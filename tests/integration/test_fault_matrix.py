@@ -37,12 +37,12 @@ from tests.integration.test_analysis import Clara
 from tests.integration.test_mcp import McpClient
 from tests.support import media
 from tests.support.accounts import API, PRIVATE, PUBLIC, Account, basic, bearer, body, headers, item, latest_code
-from tests.unit.test_google_identity import CLIENT_ID, certs_server, claims, sign, signing_key
+from tests.unit.test_google_identity import CLIENT_ID, claims, jwks_server, sign, signing_key
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 clara = test_analysis.clara
 standin = test_stripe.standin
-__all__ = ["certs_server", "signing_key"]  # fixtures, used by name
+__all__ = ["jwks_server", "signing_key"]  # fixtures, used by name
 SERVICES = ("dynamodb", "s3", "sqs", "ses", "secretsmanager")
 Request = Callable[[], ApiResponse]
 BUSY = "The service is busy. Please try again shortly."
@@ -53,11 +53,11 @@ class Routes:
     """One valid request per operation, for a fresh active user with 100 credits: the setup runs before the
     recording (it may make calls of its own), the request it returns is the one faulted."""
 
-    def __init__(self, clara: Clara, standin: Any, certs_server: Any, signing_key: Any):
+    def __init__(self, clara: Clara, standin: Any, jwks_server: Any, signing_key: Any):
         self.clara = clara
         self.call_api = clara.call_api
         self.stripe_env = {"STRIPE_API_BASE": standin.base, "CLIENT_URL": test_stripe.CLIENT_URL}
-        self.google_env = {"GOOGLE_CLIENT_ID": CLIENT_ID, "GOOGLE_CERTS_URL": certs_server.url}
+        self.google_env = {"GOOGLE_CLIENT_ID": CLIENT_ID, "GOOGLE_JWKS_URL": jwks_server.url}
         self.signing_key = signing_key
         self.special: dict[str, Callable[[Account, str], Request]] = {
             "POST /auth/register": self.register,
@@ -74,6 +74,9 @@ class Routes:
             "POST /users/{user_id}/2fa/recovery-codes": self.new_recovery_codes,
             "GET /openapi.json": lambda _, url: self.request("GET", url, env={"API_DOCS": "enabled"}),
             "GET /docs": lambda _, url: self.request("GET", url, env={"API_DOCS": "enabled"}),
+            "GET /docs/{asset}": lambda _, url: self.request(
+                "GET", url.replace("{asset}", "swagger-ui.css"), env={"API_DOCS": "enabled"}
+            ),
             "GET /stripe/rate": lambda a, url: self.request("GET", url, a.auth, env=self.stripe_env),
             "POST /stripe/portal": lambda a, url: self.request("POST", url, a.auth, env=self.stripe_env),
             "POST /stripe/buy": lambda a, url: self.request(
@@ -303,14 +306,14 @@ def check_invariants(clara: Clara, account: Account, response: ApiResponse, case
 
 @pytest.mark.parametrize("operation", OPERATIONS)
 def test_every_fault_at_every_call_of_the_route_leaves_a_consistent_answer_and_state(
-    clara: Clara, standin: Any, certs_server: Any, signing_key: Any, monkeypatch: pytest.MonkeyPatch, operation: str
+    clara: Clara, standin: Any, jwks_server: Any, signing_key: Any, monkeypatch: pytest.MonkeyPatch, operation: str
 ):
     # No backoff between botocore's attempts: the real one would be most of the run time, and tests nothing here.
     monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1")  # the stand-ins for Stripe and Google's certificates
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")  # the stand-ins for Stripe and Google's signing keys
     aws_client.cache_clear()  # clients made now, so Calls hooks the ones the functions use
     dynamo.client.cache_clear()
-    routes = Routes(clara, standin, certs_server, signing_key)
+    routes = Routes(clara, standin, jwks_server, signing_key)
     started = time.monotonic()
     request = routes.setup(operation, clara.user())
     with Calls() as clean:
@@ -331,6 +334,6 @@ def test_every_fault_at_every_call_of_the_route_leaves_a_consistent_answer_and_s
     print(f"    {clean.calls}")
 
 
-def test_the_matrix_covers_the_api_and_nothing_else(clara: Clara, standin: Any, certs_server: Any, signing_key: Any):
+def test_the_matrix_covers_the_api_and_nothing_else(clara: Clara, standin: Any, jwks_server: Any, signing_key: Any):
     assert len(OPERATIONS) > 25
-    assert set(Routes(clara, standin, certs_server, signing_key).special) <= set(OPERATIONS)
+    assert set(Routes(clara, standin, jwks_server, signing_key).special) <= set(OPERATIONS)

@@ -1,4 +1,4 @@
-"""POST /auth/google through the real handler, with ID tokens signed by a test key whose certificate a local
+"""POST /auth/google through the real handler, with ID tokens signed by a test key whose public key (a JWK Set) a local
 server publishes the way Google does (the approach of tests/unit/test_google_identity.py)."""
 
 import re
@@ -24,9 +24,9 @@ from tests.support.accounts import (
     sessions_of,
     user_item,
 )
-from tests.unit.test_google_identity import CLIENT_ID, certs_server, claims, other_key, sign, signing_key
+from tests.unit.test_google_identity import CLIENT_ID, claims, jwks_server, other_key, sign, signing_key
 
-__all__ = ["certs_server", "signing_key"]  # fixtures, used by name
+__all__ = ["jwks_server", "signing_key"]  # fixtures, used by name
 
 SUBJECT = "110169484474386276334"
 EMAIL = "ada.lovelace@example.com"
@@ -38,9 +38,9 @@ def accounts(call_api, stack) -> Accounts:
 
 
 @pytest.fixture
-def google(call_api, certs_server, monkeypatch):
+def google(call_api, jwks_server, monkeypatch):
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    env = {"GOOGLE_CLIENT_ID": CLIENT_ID, "GOOGLE_CERTS_URL": certs_server.url}
+    env = {"GOOGLE_CLIENT_ID": CLIENT_ID, "GOOGLE_JWKS_URL": jwks_server.url}
 
     def sign_in(id_token, code=None, **extra_env):
         payload = {"id_token": id_token, **({"code": code} if code else {})}
@@ -219,13 +219,13 @@ def test_without_a_client_id_every_token_is_401(call_api, google, signing_key):
     ],
     ids=["none", "missing", "empty", "null", "int", "10kb", "wrong-key"],
 )
-def test_a_missing_or_bad_id_token_is_400(call_api, certs_server, payload, message):
+def test_a_missing_or_bad_id_token_is_400(call_api, jwks_server, payload, message):
     response = call_api(
         "POST",
         f"{API}/auth/google",
         headers=headers(),
         body=payload,
-        env={"GOOGLE_CLIENT_ID": CLIENT_ID, "GOOGLE_CERTS_URL": certs_server.url},
+        env={"GOOGLE_CLIENT_ID": CLIENT_ID, "GOOGLE_JWKS_URL": jwks_server.url},
     )
 
     assert (response.status, response.json) == (400, error(message))

@@ -3,6 +3,7 @@
 events/<group>.json (or events/<group>.<case>.json) belongs to the function whose CodeUri is functions/<group>/.
 """
 
+import base64
 import json
 from pathlib import Path
 
@@ -10,11 +11,12 @@ import pytest
 
 from clara.settings import get_settings
 from local_runtime.environment import function_environment
-from local_runtime.events import LambdaContext
+from local_runtime.events import LambdaContext, api_gateway_event
 
 from .conftest import FUNCTIONS, ROOT, TEMPLATE, Stack
 
-EVENTS = sorted((ROOT / "events").glob("*.json"))
+# events/env.json is the --env-vars file of `sam local invoke`, not an event.
+EVENTS = sorted(path for path in (ROOT / "events").glob("*.json") if path.name != "env.json")
 
 
 def function_for(event_file: Path) -> str:
@@ -42,3 +44,23 @@ def test_sample_event_runs_without_a_server_error(event_file: Path, stack: Stack
     if "statusCode" in result:  # API and Function URL events; SQS events answer with batchItemFailures
         assert result["statusCode"] < 500, result
         assert set(json.loads(result["body"])) == {"data", "message", "status"}
+
+
+@pytest.mark.parametrize(
+    "event_file", [path for path in EVENTS if "httpMethod" in path.read_text()], ids=lambda p: p.name
+)
+def test_an_api_event_is_encoded_as_api_gateway_sends_it(event_file: Path):
+    """Base64 exactly when its Content-Type is one of the API's BinaryMediaTypes (JSON and multipart are), as the
+    local runtime builds it."""
+    event = json.loads(event_file.read_text())
+    raw = base64.b64decode(event["body"]) if event["isBase64Encoded"] else event["body"]
+    expected = api_gateway_event(
+        event["httpMethod"],
+        event["path"],
+        resource=event["resource"],
+        headers=event["headers"],
+        body=raw,
+        binary_media_types=TEMPLATE.binary_media_types,
+    )
+
+    assert (event["isBase64Encoded"], event["body"]) == (expected["isBase64Encoded"], expected["body"])

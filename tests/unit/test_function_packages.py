@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.test_requirements import LAYER, pins
+from tests.unit.test_requirements import LAYER_LOCK, pins
 
 ROOT = Path(__file__).resolve().parents[2]
 LAYER_CODE = ROOT / "layers" / "shared"
@@ -101,7 +101,8 @@ def third_party_reach(function: Path) -> set[str]:
 @pytest.mark.parametrize("function", FUNCTIONS, ids=lambda path: path.name)
 def test_a_function_ships_every_package_its_code_can_import(function: Path) -> None:
     requirements = function / "requirements.txt"
-    available = set(pins(LAYER)) | (set(pins(requirements)) if requirements.exists() else set())
+    # What the Lambda build installs: the layer's lock and the function's (dependencies included).
+    available = set(pins(LAYER_LOCK)) | (set(pins(requirements)) if requirements.exists() else set())
     missing = {
         package
         for package in third_party_reach(function)

@@ -1,24 +1,37 @@
-"""Google ID tokens, signed by a test key whose certificate a local server publishes the way Google does."""
+"""Google ID tokens, signed by a test key whose public half a local server publishes the way Google does: a JWK
+Set, as https://www.googleapis.com/oauth2/v3/certs serves it."""
 
+import hashlib
+import hmac
 import io
 import json
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import jwt
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
-from google.auth.exceptions import InvalidValue, MalformedError, TransportError
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from jwt.algorithms import RSAAlgorithm
+from jwt.exceptions import (
+    DecodeError,
+    ExpiredSignatureError,
+    InvalidAlgorithmError,
+    InvalidAudienceError,
+    InvalidIssuerError,
+    InvalidSignatureError,
+    MissingRequiredClaimError,
+    PyJWKClientConnectionError,
+    PyJWKClientError,
+)
 
+from clara import google_identity
 from clara.errors import AuthenticationFailed
 from clara.google_identity import GoogleIdentity, verify_google_id_token
 from clara.observability import logger
@@ -28,28 +41,18 @@ CLIENT_ID = "clara-test.apps.googleusercontent.com"
 KEY_ID = "test-key-1"
 
 
-def self_signed_certificate(key: rsa.RSAPrivateKey) -> str:
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "clara-test")])
-    now = datetime.now(UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    return certificate.public_bytes(serialization.Encoding.PEM).decode()
+def public_jwk(key: rsa.RSAPrivateKey, key_id: str = KEY_ID) -> dict[str, Any]:
+    """The public half of `key` as one of Google's JWKs."""
+    return {**RSAAlgorithm.to_jwk(key.public_key(), as_dict=True), "kid": key_id, "alg": "RS256", "use": "sig"}
 
 
 @dataclass
-class CertsServer:
-    """Serves `{key id: PEM certificate}` like https://www.googleapis.com/oauth2/v1/certs; None answers 500."""
+class JwksServer:
+    """Serves `{"keys": [JWK, ...]}` like https://www.googleapis.com/oauth2/v3/certs; None answers 500."""
 
     url: str
-    certs: dict[str, str] | None
+    keys: list[dict[str, Any]] | None
+    requests: list[str] = field(default_factory=list)
 
 
 @pytest.fixture(scope="module")
@@ -58,12 +61,14 @@ def signing_key() -> rsa.RSAPrivateKey:
 
 
 @pytest.fixture(scope="module")
-def certs_server(signing_key: rsa.RSAPrivateKey) -> Iterator[CertsServer]:
-    published = CertsServer(url="", certs={KEY_ID: self_signed_certificate(signing_key)})
+def jwks_server(signing_key: rsa.RSAPrivateKey) -> Iterator[JwksServer]:
+    published = JwksServer(url="", keys=[public_jwk(signing_key)])
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            status, body = (500, b"{}") if published.certs is None else (200, json.dumps(published.certs).encode())
+            published.requests.append(self.path)
+            keys = published.keys
+            status, body = (500, b"{}") if keys is None else (200, json.dumps({"keys": keys}).encode())
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
@@ -74,23 +79,28 @@ def certs_server(signing_key: rsa.RSAPrivateKey) -> Iterator[CertsServer]:
             pass  # keep the test output quiet
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    published.url = f"http://127.0.0.1:{server.server_port}/oauth2/v1/certs"
+    published.url = f"http://127.0.0.1:{server.server_port}/oauth2/v3/certs"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    # The client caches the key set per process: a server of an earlier module may have had this port.
+    google_identity.jwks_client.cache_clear()
     yield published
+    google_identity.jwks_client.cache_clear()
     server.shutdown()
     server.server_close()
 
 
 @pytest.fixture(autouse=True)
-def google_settings(certs_server: CertsServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    # Every test fetches certificates from the local server: none may reach Google.
-    monkeypatch.setenv("GOOGLE_CERTS_URL", certs_server.url)
+def google_settings(jwks_server: JwksServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    # Every test fetches keys from the local server: none may reach Google. Each starts with no cached key set.
+    monkeypatch.setenv("GOOGLE_JWKS_URL", jwks_server.url)
     monkeypatch.setenv("GOOGLE_CLIENT_ID", CLIENT_ID)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     get_settings.cache_clear()
+    google_identity.jwks_client.cache_clear()
     yield
     get_settings.cache_clear()
+    google_identity.jwks_client.cache_clear()
 
 
 def claims(**overrides: Any) -> dict[str, Any]:
@@ -148,18 +158,37 @@ def other_key() -> rsa.RSAPrivateKey:
 
 TokenMaker = Callable[[rsa.RSAPrivateKey], str]
 
-# Each bad token, and the google-auth error it must be refused for (None: refused by our own claim checks), so
-# that no case passes for an unrelated reason such as an unreachable certificate server.
+# Each bad token, and the PyJWT error it must be refused for (None: refused by our own claim checks), so that no
+# case passes for an unrelated reason such as an unreachable key server.
 REFUSED_TOKENS: dict[str, tuple[TokenMaker, type[Exception] | None]] = {
-    "wrong audience": (lambda key: sign(claims(aud="someone-else.apps.googleusercontent.com"), key), InvalidValue),
-    "expired": (lambda key: sign(claims(iat=int(time.time()) - 7200, exp=int(time.time()) - 3600), key), InvalidValue),
-    "wrong issuer": (lambda key: sign(claims(iss="https://evil.example.com"), key), None),
-    "unknown key id": (lambda key: sign(claims(), key, key_id="not-published"), MalformedError),
-    "signed by another key": (lambda key: sign(claims(), other_key()), MalformedError),
-    "no email": (lambda key: sign(claims(email=None), key), None),
-    "garbage": (lambda key: "not-a-jwt", MalformedError),
-    "empty": (lambda key: "", MalformedError),
+    "wrong audience": (lambda key: sign(claims(aud="someone-else.example.com"), key), InvalidAudienceError),
+    "no audience": (lambda key: sign(claims(aud=None), key), MissingRequiredClaimError),
+    "expired": (
+        lambda key: sign(claims(iat=int(time.time()) - 7200, exp=int(time.time()) - 3600), key),
+        ExpiredSignatureError,
+    ),
+    "no expiry": (lambda key: sign(claims(exp=None), key), MissingRequiredClaimError),
+    "no issued-at": (lambda key: sign(claims(iat=None), key), MissingRequiredClaimError),
+    "wrong issuer": (lambda key: sign(claims(iss="https://evil.example.com"), key), InvalidIssuerError),
+    "no issuer": (lambda key: sign(claims(iss=None), key), MissingRequiredClaimError),
+    "unknown key id": (lambda key: sign(claims(), key, key_id="not-published"), PyJWKClientError),
+    "signed by another key": (lambda key: sign(claims(), other_key()), InvalidSignatureError),
+    "HS256 keyed with the public key": (lambda key: hs256_with_public_key(key), InvalidAlgorithmError),
+    "no email": (lambda key: sign(claims(email=None), key), MissingRequiredClaimError),
+    "empty email": (lambda key: sign(claims(email=""), key), None),
+    "no subject": (lambda key: sign(claims(sub=None), key), MissingRequiredClaimError),
+    "garbage": (lambda key: "not-a-jwt", DecodeError),
+    "empty": (lambda key: "", DecodeError),
 }
+
+
+def hs256_with_public_key(key: rsa.RSAPrivateKey) -> str:
+    """The algorithm-confusion attack: an HMAC token keyed with the published public key (PEM)."""
+    public_pem = key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+    header = jwt.utils.base64url_encode(json.dumps({"alg": "HS256", "typ": "JWT", "kid": KEY_ID}).encode())
+    payload = jwt.utils.base64url_encode(json.dumps(claims()).encode())
+    signature = hmac.new(public_pem, header + b"." + payload, hashlib.sha256).digest()
+    return (header + b"." + payload + b"." + jwt.utils.base64url_encode(signature)).decode()
 
 
 @pytest.mark.parametrize(("make_token", "cause"), REFUSED_TOKENS.values(), ids=REFUSED_TOKENS.keys())
@@ -180,14 +209,86 @@ def test_without_a_configured_client_id_every_token_is_refused(
         verify_google_id_token(sign(claims(aud=""), signing_key))
 
 
-def test_unavailable_certificates_refuse_the_token(signing_key: rsa.RSAPrivateKey, certs_server: CertsServer):
-    published, certs_server.certs = certs_server.certs, None
+def test_unavailable_keys_refuse_the_token(signing_key: rsa.RSAPrivateKey, jwks_server: JwksServer):
+    published, jwks_server.keys = jwks_server.keys, None
     try:
         with pytest.raises(AuthenticationFailed) as refused:
             verify_google_id_token(sign(claims(), signing_key))
     finally:
-        certs_server.certs = published
-    assert isinstance(refused.value.__cause__, TransportError)
+        jwks_server.keys = published
+    assert isinstance(refused.value.__cause__, PyJWKClientConnectionError)
+
+
+def test_an_unreachable_key_server_refuses_the_token(signing_key: rsa.RSAPrivateKey, monkeypatch: pytest.MonkeyPatch):
+    with socket.socket() as unused:  # a port nobody listens on once this socket is closed
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    monkeypatch.setenv("GOOGLE_JWKS_URL", f"http://127.0.0.1:{port}/oauth2/v3/certs")
+    get_settings.cache_clear()
+
+    with pytest.raises(AuthenticationFailed) as refused:
+        verify_google_id_token(sign(claims(), signing_key))
+
+    assert isinstance(refused.value.__cause__, PyJWKClientConnectionError)
+
+
+def test_a_key_server_that_does_not_answer_refuses_the_token_within_the_timeout(
+    signing_key: rsa.RSAPrivateKey, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(google_identity, "JWKS_TIMEOUT_SECONDS", 0.2)
+    with socket.socket() as silent:  # accepts connections (the backlog) and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        monkeypatch.setenv("GOOGLE_JWKS_URL", f"http://127.0.0.1:{silent.getsockname()[1]}/oauth2/v3/certs")
+        get_settings.cache_clear()
+        started = time.monotonic()
+
+        with pytest.raises(AuthenticationFailed) as refused:
+            verify_google_id_token(sign(claims(), signing_key))
+
+    assert time.monotonic() - started < 2
+    assert isinstance(refused.value.__cause__, PyJWKClientConnectionError)
+
+
+def test_the_key_set_is_fetched_once_per_process_and_has_a_timeout(
+    signing_key: rsa.RSAPrivateKey, jwks_server: JwksServer
+):
+    jwks_server.requests.clear()
+
+    for _ in range(3):
+        verify_google_id_token(sign(claims(), signing_key))
+
+    assert jwks_server.requests == ["/oauth2/v3/certs"]
+    client = google_identity.jwks_client(jwks_server.url)
+    assert client.timeout == google_identity.JWKS_TIMEOUT_SECONDS == 5
+
+
+def test_a_new_key_of_google_is_fetched_when_a_token_names_it(
+    signing_key: rsa.RSAPrivateKey, jwks_server: JwksServer, monkeypatch: pytest.MonkeyPatch
+):
+    """Google rotates its keys: a token signed with a key published after the set was cached still verifies."""
+    monkeypatch.setattr(google_identity, "JWKS_REFETCH_COOLDOWN_SECONDS", 0)
+    published, rotated = jwks_server.keys, other_key()
+    assert published is not None
+    verify_google_id_token(sign(claims(), signing_key))  # the set is cached
+    jwks_server.requests.clear()
+    jwks_server.keys = [*published, public_jwk(rotated, "rotated")]
+    try:
+        identity = verify_google_id_token(sign(claims(), rotated, key_id="rotated"))
+    finally:
+        jwks_server.keys = published
+    assert identity.subject == "110169484474386276334"
+    assert len(jwks_server.requests) == 1
+
+
+def test_a_token_issued_a_little_in_the_future_is_accepted_within_the_leeway(signing_key: rsa.RSAPrivateKey):
+    now = int(time.time())
+
+    identity = verify_google_id_token(sign(claims(iat=now + 10), signing_key))
+
+    assert identity.email == "ada.lovelace@example.com"
+    with pytest.raises(AuthenticationFailed):
+        verify_google_id_token(sign(claims(iat=now + 600), signing_key))
 
 
 def test_the_log_names_the_failure_but_never_the_token(signing_key: rsa.RSAPrivateKey):
@@ -204,6 +305,6 @@ def test_the_log_names_the_failure_but_never_the_token(signing_key: rsa.RSAPriva
 
     [logged] = [json.loads(line) for line in stream.getvalue().splitlines()]
     assert logged["message"] == "Google ID token refused"
-    assert logged["error_type"] == "InvalidValue"
+    assert logged["error_type"] == "InvalidAudienceError"
     assert token not in stream.getvalue()
     assert token.split(".")[1] not in stream.getvalue()

@@ -2,6 +2,8 @@
 
 import base64
 
+import pytest
+
 from local_runtime.events import LambdaContext, api_gateway_event, function_url_event, sqs_event
 
 
@@ -39,6 +41,19 @@ def test_a_rest_event_carries_the_request_context_api_gateway_gives():
     assert context["identity"]["sourceIp"] == "10.0.0.1"
     assert context["identity"]["userAgent"] == "pytest"
     assert isinstance(context["requestTimeEpoch"], int) and len(context["requestId"]) == 36
+
+
+@pytest.mark.parametrize(
+    ("base_path", "client_path"),
+    [(None, "/prod/api/v1/docs"), ("", "/api/v1/docs"), ("/clara", "/clara/api/v1/docs")],
+    ids=["execute-api-endpoint", "custom-domain-at-its-root", "custom-domain-base-path"],
+)
+def test_the_request_context_path_is_the_path_as_the_client_sent_it(base_path: str | None, client_path: str):
+    event = api_gateway_event("GET", "/api/v1/docs", resource="/api/v1/docs", base_path=base_path)
+
+    assert event["path"] == "/api/v1/docs"
+    assert event["requestContext"]["path"] == client_path
+    assert event["requestContext"]["stage"] == "prod"
 
 
 def test_multi_valued_query_parameters_keep_every_value_and_the_last_wins_in_the_single_map():

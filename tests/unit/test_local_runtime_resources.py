@@ -6,7 +6,7 @@ from pathlib import Path
 import boto3
 from moto import mock_aws
 
-from local_runtime.resources import create_resources, get_att
+from local_runtime.resources import create_resources, get_att, store_secret_values
 from local_runtime.template import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,3 +37,27 @@ def test_the_project_resources_are_created_twice_without_error(monkeypatch):
         "maxReceiveCount": 5,
     }
     session.client("s3").head_bucket(Bucket="clara-local-attachmentsbucket")
+
+
+@mock_aws
+def test_the_secrets_hold_the_keys_the_local_runtime_gives_its_functions(monkeypatch):
+    """PUBLIC_API_KEY goes into the secret PUBLIC_API_KEY_SECRET_ID names, and so on; unset names keep theirs."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    template = load_template(ROOT / "template.yaml")
+    session = boto3.Session(region_name="us-east-1")
+    physical_ids = create_resources(template, session, None)
+    values = {"PUBLIC_API_KEY": "pub", "PRIVATE_API_KEY": "priv", "STRIPE_WEBHOOK_SECRET": "whsec_x", "TABLE_NAME": "t"}
+
+    stored = store_secret_values(template, session, None, physical_ids, values)
+
+    assert sorted(stored) == ["PrivateApiKeySecret", "PublicApiKeySecret", "StripeWebhookSecret"]
+    secretsmanager = session.client("secretsmanager")
+    value = {
+        name: secretsmanager.get_secret_value(SecretId=name)["SecretString"]
+        for name in physical_ids
+        if "Secret" in name
+    }
+    assert value["PublicApiKeySecret"] == "pub" and value["PrivateApiKeySecret"] == "priv"
+    assert value["StripeWebhookSecret"] == "whsec_x"
+    assert value["StripeSecretKeySecret"] == "replace-me"  # the template's placeholder: STRIPE_SECRET_KEY is unset

@@ -189,7 +189,14 @@ def test_the_project_template_loads():
     assert template.match_route("GET", "/api/v1/health").route.path == "/api/v1/health"
     assert template.match_route("GET", "/") is None
     assert template.binary_media_types == ["application/json", "multipart/form-data"]
+    assert template.stage_name == "prod"
     assert ROOT / "layers/shared" in [path.resolve() for path in template.layer_dirs]
+
+
+def test_an_implicit_api_has_sams_stage_name(tmp_path: Path):
+    (tmp_path / "template.yaml").write_text("Resources:\n  Queue: {Type: AWS::SQS::Queue}\n")
+
+    assert load_template(tmp_path / "template.yaml").stage_name == "Prod"
 
 
 SCHEDULED = """

@@ -47,6 +47,20 @@ def test_an_html_email_has_text_and_html_alternatives():
     assert "<b>there</b>" in email.get_body(preferencelist=("html",)).get_content()
 
 
+def test_the_text_alternative_keeps_each_links_address():
+    message = {
+        "id": "l",
+        "body": '<p>You can also <a href="https://x.example/a?b=1&amp;c=2">activate it here</a>.</p>'
+        '<p>See <a href="https://x.example/">https://x.example/</a> or <a>nothing</a>.</p>',
+    }
+
+    email = message_from_bytes(render_message(message, datetime.now(UTC)), policy=policy.default)
+
+    assert email.get_body(preferencelist=("plain",)).get_content() == (
+        "You can also activate it here (https://x.example/a?b=1&c=2).\nSee https://x.example/ or nothing.\n"
+    )
+
+
 def test_a_text_email_is_a_single_part_and_raw_mail_is_kept_as_is():
     message = {
         "id": "t",

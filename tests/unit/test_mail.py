@@ -4,6 +4,8 @@ import io
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email import message_from_bytes, policy
 from typing import Any
 
 import boto3
@@ -17,6 +19,7 @@ from clara.aws import aws_client
 from clara.mail import Mailer
 from clara.observability import logger
 from clara.settings import get_settings
+from local_runtime.mailbox import render_message
 
 REGION = "us-east-1"
 SENDER_ADDRESS = "no-reply@clara.local"
@@ -81,6 +84,21 @@ def test_the_welcome_email_carries_the_code_the_link_and_the_expiry(outbox: Outb
         assert "expire in 10 minutes" in body
     assert link in email.text
     assert 'href="http://localhost:3000/activate?email=ada%40example.com&amp;code=123456"' in email.html
+
+
+def test_the_welcome_email_in_the_local_mailbox_has_the_activation_link_in_its_text_part(outbox: Outbox):
+    """moto keeps the HTML body only, so `make run`'s mailbox writes the text/plain part from it: the link of
+    "activate your account here" must come along, as it does in the text body SES is given."""
+    link = "https://app.example.com/auth/email/activate?email=ada%40example.com&code=123456"
+    Mailer(outbox.client).send_welcome("ada@example.com", "Ada", "123456", link)
+    [sent] = ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages
+    recorded = {"id": sent.id, "source": sent.source, "destinations": sent.destinations, "body": sent.body}
+
+    eml = message_from_bytes(render_message(recorded, datetime.now(UTC)), policy=policy.default)
+
+    text = eml.get_body(preferencelist=("plain",)).get_content()
+    assert f"activate your account here ({link})" in text
+    assert link in outbox.emails()[0].text  # what SES sends as the text part
 
 
 @pytest.mark.parametrize(

@@ -198,7 +198,7 @@ def google_sign_in(id_token: str, code: str | None, source_ip: str) -> tuple[Use
 
     As login does, an account with 2FA on also needs its TWO_FACTOR_AUTH code (401 with is_2fa_enabled otherwise).
     """
-    from clara.google_identity import verify_google_id_token  # google-auth only loads where it is used
+    from clara.google_identity import verify_google_id_token  # only the sign-in needs it
 
     identity = verify_google_id_token(id_token)
     try:

@@ -1,21 +1,41 @@
 """Powertools Logger, Tracer and Metrics, shared by every function of the stack."""
 
+import os
 import warnings
+from collections.abc import Mapping
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
+from clara import snapstart
 from clara.settings import SERVICE_NAME
 
+DEFAULT_METRICS_NAMESPACE = "Clara"
+
+
+def service_and_namespace(environ: Mapping[str, str] = os.environ) -> tuple[str, str]:
+    """POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE when set (the stack sets both in its Globals),
+    else clara-backend and Clara. Powertools reads them itself only when no value is passed, and then falls back
+    to "service_undefined" and no namespace at all."""
+    service = environ.get("POWERTOOLS_SERVICE_NAME") or SERVICE_NAME
+    namespace = environ.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_METRICS_NAMESPACE
+    return service, namespace
+
+
+SERVICE, NAMESPACE = service_and_namespace()
 # Each function's log lines carry its own function_name (from the Lambda context) under one service name.
-logger = Logger(service=SERVICE_NAME)
+logger = Logger(service=SERVICE)
 # Only boto calls become subsegments: patching everything the SDK knows imports sqlite3, httplib and more at
 # cold start for libraries the functions do not use.
-tracer = Tracer(service=SERVICE_NAME, patch_modules=("botocore",))
-metrics = Metrics(service=SERVICE_NAME, namespace="Clara")
+tracer = Tracer(service=SERVICE, patch_modules=("botocore",))
+metrics = Metrics(service=SERVICE, namespace=NAMESPACE)
 
 # Most requests record no metric of their own; Powertools would warn about that on every one of them.
 warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
+
+# Every function imports this module during init: with SnapStart, each restored environment resets what it must not
+# share with the others (clara.snapstart).
+snapstart.register()
 
 
 def count(name: str, value: float = 1) -> None:

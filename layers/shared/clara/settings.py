@@ -47,8 +47,8 @@ class Settings(BaseModel):
     rate_limit_per_second: int = Field(default=10, ge=1)
     signup_credits: Money = Field(default=Decimal(0), ge=0)
     google_client_id: str = ""
-    # Where google-auth fetches Google's signing certificates; tests point it at a local server.
-    google_certs_url: str = "https://www.googleapis.com/oauth2/v1/certs"
+    # Google's signing keys as a JWK Set (clara.google_identity); tests point it at a local server.
+    google_jwks_url: str = "https://www.googleapis.com/oauth2/v3/certs"
 
     # Billing (Stripe). Bands as JSON: [{"lower_limit": 5, "upper_limit": 10000, "rate": 100}] (fiat limits,
     # credits per dollar); STRIPE_API_BASE points the stripe library at the local stand-in (development only).
