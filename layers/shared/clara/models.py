@@ -2,10 +2,15 @@
 (clara.store turns items into these and back) or served (each has its view, the contract's object)."""
 
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import Field
 
 from clara.formats import HttpDate, LazyModel, Money
 from clara.tokens import issue_api_key_token
+
+if TYPE_CHECKING:
+    from clara.tasks import TaskView
 
 TransactionType = Literal["CREDIT", "DEBIT"]
 
@@ -53,3 +58,37 @@ class ApiKeyView(LazyModel):
     token: str
     created_at: HttpDate
     updated_at: HttpDate
+
+
+TaskStatus = Literal["PENDING", "PROCESSING", "COMPLETED", "FAILED"]
+
+
+class StoredAttachment(LazyModel):
+    name: str
+    media_type: str
+    size_bytes: int
+    key: str  # the S3 key (server-generated); never shown
+
+
+class Task(LazyModel):
+    """An analysis task (clara.analysis runs it; clara.tasks serves it)."""
+
+    id: str
+    user_id: str
+    status: TaskStatus
+    text: str = ""
+    attachments: list[StoredAttachment] = Field(default_factory=list)
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    cost_credits: float = 0
+    # The worker run that holds the task while PROCESSING, and until when (a crashed run's lease runs out).
+    run_id: str | None = None
+    lease_until: float | None = None
+    created_at: datetime
+    updated_at: datetime
+
+    def view(self) -> "TaskView":
+        # The view carries the analyzer's result schema, which only the task functions import.
+        from clara.tasks import task_view
+
+        return task_view(self)
