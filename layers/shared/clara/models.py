@@ -2,15 +2,12 @@
 (clara.store turns items into these and back) or served (each has its view, the contract's object)."""
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
 from clara.formats import HttpDate, LazyModel, Money
 from clara.tokens import issue_api_key_token
-
-if TYPE_CHECKING:
-    from clara.tasks import TaskView
 
 TransactionType = Literal["CREDIT", "DEBIT"]
 
@@ -71,7 +68,8 @@ class StoredAttachment(LazyModel):
 
 
 class Task(LazyModel):
-    """An analysis task (clara.analysis runs it; clara.tasks serves it)."""
+    """An analysis task (clara.analysis runs it). Its view, the contract's TaskView, is clara.tasks.task_view: it
+    carries the analyzer's result schema, which only the functions that serve tasks import."""
 
     id: str
     user_id: str
@@ -86,9 +84,3 @@ class Task(LazyModel):
     lease_until: float | None = None
     created_at: datetime
     updated_at: datetime
-
-    def view(self) -> "TaskView":
-        # The view carries the analyzer's result schema, which only the task functions import.
-        from clara.tasks import task_view
-
-        return task_view(self)
