@@ -7,7 +7,6 @@ from typing import Any, Literal
 from pydantic import Field
 
 from clara.formats import HttpDate, LazyModel, Money
-from clara.tokens import issue_api_key_token
 
 TransactionType = Literal["CREDIT", "DEBIT"]
 
@@ -46,6 +45,9 @@ class ApiKey(LazyModel):
     updated_at: datetime
 
     def view(self) -> "ApiKeyView":
+        # clara.tokens (PyJWT, the secrets) only where a key is shown, not in every function that reads models.
+        from clara.tokens import issue_api_key_token
+
         return ApiKeyView(**self.model_dump(), token=issue_api_key_token(self.user_id, self.id))
 
 
