@@ -11,7 +11,7 @@ from clara.auth import Role, authenticate, user_in_path
 from clara.envelope import success
 from clara.errors import InactiveUser, InsufficientCredits, InvalidSchema, NotFound, PayloadTooLarge
 from clara.openapi import Success, documented
-from clara.tasks import TaskView
+from clara.tasks import TaskView, task_view
 
 app = create_app()
 CALLERS = (Role.USER, Role.API_KEY, Role.PRIVATE)
@@ -55,7 +55,7 @@ def analyse(user_id: str) -> Response[Any]:
     user = user_in_path(authenticate(app.current_event, *CALLERS, active=True), user_id)
     text, uploads = analysis.read_analysis_request(app.current_event)
     task = analysis.submit(user, text, uploads)
-    return success(task.view(), "Analysis task created successfully.", 201)
+    return success(task_view(task), "Analysis task created successfully.", 201)
 
 
 lambda_handler = lambda_handler_for(app)

@@ -9,7 +9,7 @@ from clara.auth import Role, authenticate, user_in_path
 from clara.envelope import success
 from clara.errors import InactiveUser, NotFound
 from clara.openapi import Success, documented
-from clara.tasks import TaskView, get_task, list_tasks
+from clara.tasks import TaskView, get_task, list_tasks, task_view
 
 app = create_app()
 CALLERS = (Role.USER, Role.API_KEY, Role.PRIVATE)
@@ -29,7 +29,7 @@ def view_all(user_id: str) -> Response[Any]:
     user = user_in_path(authenticate(app.current_event, *CALLERS, active=True), user_id)
     page = read_page(app.current_event)
     return success(
-        [task.view() for task in list_tasks(user.id, page.limit, page.offset)], "Tasks fetched successfully."
+        [task_view(task) for task in list_tasks(user.id, page.limit, page.offset)], "Tasks fetched successfully."
     )
 
 
@@ -47,7 +47,7 @@ def view(user_id: str, task_id: str) -> Response[Any]:
     task = get_task(user.id, task_id)
     if task is None:  # another user's task is not under this user
         raise NotFound("Task")
-    return success(task.view(), "Task fetched successfully.")
+    return success(task_view(task), "Task fetched successfully.")
 
 
 lambda_handler = lambda_handler_for(app)

@@ -19,6 +19,7 @@ import clara.dynamo as dynamo
 from clara.aws import aws_client, overloaded, unexpected_error
 from clara.errors import InsufficientCredits, ServiceBusy, SomethingWentWrong
 from clara.settings import get_settings
+from clara.store import unit
 from tests.integration import test_analysis
 from tests.integration.test_analysis import COST, Clara
 from tests.support import media
@@ -246,18 +247,21 @@ def test_a_transaction_applied_but_unanswered_creates_the_task_once(clara: Clara
     """DynamoDB applied the debit and the task, then the answer was lost: the request reads the task back and
     goes on, instead of deleting the files of a paid task."""
     account = clara.user(credits=100)
-    applied = dynamo.transact
+    applied = unit.commit
+    lost: list[str] = []
 
-    def applied_then_lost(*operations: Any, **arguments: Any) -> None:
-        applied(*operations, **arguments)
-        if any("Put" in operation and "TASK#" in str(operation["Put"]["Item"]["sk"]) for operation in operations):
+    def applied_then_lost(*writes: Any, **arguments: Any) -> None:
+        applied(*writes, **arguments)
+        if any("Put" in write.request and "TASK#" in str(write.request["Put"]["Item"]["sk"]) for write in writes):
+            lost.append("the task's transaction")
             raise ReadTimeoutError(endpoint_url="https://dynamodb")
 
-    monkeypatch.setattr(dynamo, "transact", applied_then_lost)
+    monkeypatch.setattr(unit, "commit", applied_then_lost)
 
     response = clara.analyse(account, files=[("photo.png", media.png())])
 
-    monkeypatch.setattr(dynamo, "transact", applied)
+    monkeypatch.setattr(unit, "commit", applied)
+    assert lost == ["the task's transaction"]  # the answer was lost indeed
     assert response.status == 201, response.text
     assert clara.balance(account) == 100 - COST
     assert [t["type"] for t in clara.task_transactions(account)] == ["DEBIT"]

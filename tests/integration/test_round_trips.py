@@ -198,3 +198,32 @@ def test_a_page_of_transactions_costs_3_round_trips(call_api, accounts, dynamodb
     report("GET /users/{id}/transactions?limit=2 (user token)", names)
     assert response.status == 200 and len(response.json["data"]) == 2
     assert names == ["BatchGetItem", "UpdateItem", "Query"], names
+
+
+def test_a_page_of_tasks_costs_3_round_trips(call_api, accounts, dynamodb_calls):
+    from datetime import timedelta
+
+    from clara.formats import utc_now
+    from clara.models import Task
+    from clara.store import tasks, unit
+
+    account = accounts.active()  # the call also sets the functions' environment: the stack's table
+    start = utc_now()
+    for index in range(3):
+        at = start + timedelta(seconds=index)
+        task = Task(id=f"task_{index}", user_id=account.id, status="PENDING", created_at=at, updated_at=at)
+        unit.commit(tasks.new_task(task))
+
+    response, names = dynamodb_calls.during(
+        lambda: call_api(
+            "GET",
+            f"{API}/users/{account.id}/tasks",
+            headers={"Authorization": account.auth},
+            query={"limit": "2"},
+        )
+    )
+
+    report("GET /users/{id}/tasks?limit=2 (user token)", names)
+    assert response.status == 200
+    assert [task["id"] for task in response.json["data"]] == ["task_2", "task_1"]
+    assert names == ["BatchGetItem", "UpdateItem", "Query"], names

@@ -32,10 +32,6 @@ NOT_YET_MOVED = {
     "layers/shared/clara/totp.py",
     "layers/shared/clara/lockout.py",
     "layers/shared/clara/auth.py",
-    "layers/shared/clara/tasks.py",
-    "layers/shared/clara/analysis.py",
-    "layers/shared/clara/sweeper.py",
-    "layers/shared/clara/billing.py",
 }
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
-from clara import dynamo, ledger
+from clara import ledger
 from clara.analyzers import AttachmentInput, PermanentAnalysisError, analyzer_for_settings
 from clara.attachments import Upload, check_upload
 from clara.aws import aws_client
@@ -19,7 +19,9 @@ from clara.formats import new_id, utc_now
 from clara.multipart import read_parts
 from clara.observability import count, logger
 from clara.settings import get_settings
-from clara.tasks import StoredAttachment, Task, get_task, status_update, task_put
+from clara.store import tasks as store
+from clara.store import unit
+from clara.tasks import StoredAttachment, Task, get_task
 from clara.users import User
 
 LEASE_SECONDS = 390  # longer than the worker's timeout (360 s): a crashed run's task can be claimed again after it
@@ -128,7 +130,7 @@ def submit(user: User, text: str, uploads: list[Upload]) -> Task:
             cost,
             0.0,
             f"Analysis task {task.id}.",
-            also=(task_put(task),),
+            also=(store.new_task(task),),
         )
     except Exception as error:
         # A timeout may hide a transaction DynamoDB did apply: then the task exists, paid, and is queued below.
@@ -234,14 +236,9 @@ def _run_task(body: str, receive_count: int) -> None:
             return
         _release(task, run_id)
         raise
-    dynamo.transact(
-        status_update(
-            task,
-            "COMPLETED",
-            allowed_from=("PROCESSING",),
-            also_if="run_id = :run",
-            also_if_values={"run": run_id},
-            result=result.model_dump(mode="json"),
+    unit.commit(
+        store.change_status(
+            task, "COMPLETED", allowed_from=("PROCESSING",), held_by=run_id, result=result.model_dump(mode="json")
         )
     )
     count("AnalysesCompleted")
@@ -250,36 +247,25 @@ def _run_task(body: str, receive_count: int) -> None:
 def _claim(task: Task, run_id: str) -> None:
     now = time.time()
     try:
-        dynamo.transact(
-            status_update(
+        unit.commit(
+            store.change_status(
                 task,
                 "PROCESSING",
                 allowed_from=("PENDING", "PROCESSING"),
-                also_if="#status = :pending OR lease_until < :now",
-                also_if_values={"pending": "PENDING", "now": now},
+                claimable_at=now,  # PENDING, or its lease ran out
                 run_id=run_id,
                 lease_until=now + LEASE_SECONDS,
             )
         )
-    except Exception as error:
-        if dynamo.error_code(error) == "TransactionCanceledException":
-            raise TaskBusy(task.id) from error
-        raise
+    except unit.Refused as refused:
+        raise TaskBusy(task.id) from refused
 
 
 def _release(task: Task, run_id: str) -> None:
     """Let the next delivery claim the task at once instead of waiting for the lease."""
     try:
-        dynamo.transact(
-            status_update(
-                task,
-                "PROCESSING",
-                allowed_from=("PROCESSING",),
-                also_if="run_id = :run",
-                also_if_values={"run": run_id},
-                lease_until=0,
-            )
-        )
+        release = store.change_status(task, "PROCESSING", allowed_from=("PROCESSING",), held_by=run_id, lease_until=0)
+        unit.commit(release)
     except Exception:
         logger.warning("Could not release the task's lease", extra={"task_id": task.id})
 
@@ -313,11 +299,13 @@ def fail_and_refund(task: Task, error: str, *, unchanged_since: str | None = Non
     `unchanged_since` (the task's stored updated_at, as read) settles it only if no run touched it since: a sweeper or
     the dead-letter queue must not fail a task a worker has just claimed again."""
     count("AnalysesFailed")
-    condition: dict[str, Any] = {}
-    if unchanged_since is not None:
-        condition = {"also_if": "updated_at = :seen", "also_if_values": {"seen": unchanged_since}}
-    fail = status_update(
-        task, "FAILED", allowed_from=("PENDING", "PROCESSING"), error=error, lease_until=0, **condition
+    fail = store.change_status(
+        task,
+        "FAILED",
+        allowed_from=("PENDING", "PROCESSING"),
+        unchanged_since=unchanged_since,
+        error=error,
+        lease_until=0,
     )
     try:
         ledger.record(

@@ -17,15 +17,16 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import AfterValidator, Field, StrictInt, StringConstraints, TypeAdapter, ValidationError
 
-from clara import dynamo, ledger, users
+from clara import ledger, users
 from clara.audit import audit_put
-from clara.errors import CreditsRateNotFound, NotFound
+from clara.errors import CreditsRateNotFound, NotFound, SomethingWentWrong
 from clara.formats import LazyModel, Money, decimal_text, money
 from clara.observability import count, logger
 from clara.schemas import Body, PositiveCredits
 from clara.secrets import optional_secret, secret
 from clara.settings import get_settings
-from clara.users import USER_SK, User
+from clara.store import customers
+from clara.users import User
 
 if TYPE_CHECKING:
     from stripe import StripeClient
@@ -137,23 +138,13 @@ def _customer_id(client: "StripeClient", user: User) -> str:
         params={"email": user.email, "name": name, "metadata": {"user_id": user.id}},
         options={"idempotency_key": _idempotency_key("customer", user.id)},
     )
-    try:
-        dynamo.client().update_item(
-            TableName=dynamo.table(),
-            Key=dynamo.key(dynamo.user_pk(user.id), USER_SK),
-            UpdateExpression="SET stripe_customer_id = :customer",
-            ConditionExpression="attribute_exists(pk) AND attribute_not_exists(stripe_customer_id)",
-            ExpressionAttributeValues=dynamo.values(customer=customer.id),
-        )
-    except Exception as error:
-        if dynamo.error_code(error) != "ConditionalCheckFailedException":
-            raise
+    if not customers.attach_stripe_customer(user.id, customer.id):
         stored = users.get_user(user.id)
         if stored is None:
-            raise NotFound("User") from error
+            raise NotFound("User")
         if stored.stripe_customer_id:  # a concurrent request stored it first
             return stored.stripe_customer_id
-        raise
+        raise SomethingWentWrong()  # refused, yet the user has no customer: cannot happen
     return str(customer.id)
 
 

@@ -43,7 +43,7 @@ def record(
     *,
     expected_balance: Decimal | None = None,
     request_hash: str | None = None,
-    also: tuple[dict[str, Any], ...] = (),
+    also: tuple[unit.Write | dict[str, Any], ...] = (),
 ) -> tuple[Transaction, bool]:
     """Apply one transaction: (the transaction, whether it was new). Replaying the same id changes nothing.
 

@@ -72,7 +72,7 @@ def transaction_view(caller: Caller, transaction_id: str) -> dict[str, Any]:
 def task_view_all(caller: Caller, limit: int = DEFAULT_LIMIT, offset: int = 0) -> list[dict[str, Any]]:
     """GET /users/{id}/tasks: newest first."""
     page = page_of({"limit": limit, "offset": offset})
-    return [_json(task.view()) for task in tasks.list_tasks(caller.own_user().id, page.limit, page.offset)]
+    return [_json(tasks.task_view(task)) for task in tasks.list_tasks(caller.own_user().id, page.limit, page.offset)]
 
 
 def task_view(caller: Caller, task_id: str) -> dict[str, Any]:
@@ -80,7 +80,7 @@ def task_view(caller: Caller, task_id: str) -> dict[str, Any]:
     task = tasks.get_task(caller.own_user().id, task_id)
     if task is None:
         raise NotFound("Task")
-    return _json(task.view())
+    return _json(tasks.task_view(task))
 
 
 # ------------------------------------------------------------------------------------------- agent
@@ -98,7 +98,7 @@ def agent_analysis(caller: Caller, text: str, files: Sequence[AttachmentFile]) -
     """
     user = caller.own_user()
     text, uploads = read_analysis_arguments(text, files)
-    return _json(analysis.submit(user, text, uploads).view())
+    return _json(tasks.task_view(analysis.submit(user, text, uploads)))
 
 
 def read_analysis_arguments(text: str, files: Sequence[AttachmentFile]) -> tuple[str, list[Upload]]:

@@ -17,14 +17,14 @@ import json
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from itertools import islice
 from typing import Any
 
-from clara import dynamo
 from clara.analysis import LEASE_SECONDS, TaskBusy, fail_and_refund, queue_task
+from clara.models import Task
 from clara.observability import count, logger
 from clara.settings import get_settings
-from clara.tasks import OPEN_TASK_SHARDS, Task, open_tasks, task_sk
+from clara.store import tasks as store
+from clara.store.tasks import StoredTask
 
 # The analysis queue's VisibilityTimeout and MessageRetentionPeriod (template.yaml; a test keeps them equal).
 QUEUE_VISIBILITY_SECONDS = 2160
@@ -61,54 +61,38 @@ def sweep(now: float | None = None) -> SweepReport:
     settings = get_settings()
     report = SweepReport()
     created_before = datetime.fromtimestamp(now, UTC) - timedelta(seconds=settings.analysis_requeue_after_seconds)
-    for shard in range(OPEN_TASK_SHARDS):
-        for item in islice(open_tasks(shard, created_before, SWEEP_LIMIT), SWEEP_LIMIT):
-            task = Task.model_validate(item)
-            try:
-                _sweep_one(task, item, now, report)
-            except Exception:
-                logger.exception("Could not sweep a task", extra={"task_id": task.id})
-                report.failed.append(task.id)
+    for stored in store.open_tasks(created_before, SWEEP_LIMIT):
+        try:
+            _sweep_one(stored, now, report)
+        except Exception:
+            logger.exception("Could not sweep a task", extra={"task_id": stored.task.id})
+            report.failed.append(stored.task.id)
     if report.requeued or report.settled:
         logger.warning("Swept open tasks", extra=report.as_dict())
     return report
 
 
-def _sweep_one(task: Task, item: dict[str, Any], now: float, report: SweepReport) -> None:
+def _sweep_one(stored: StoredTask, now: float, report: SweepReport) -> None:
+    task = stored.task
     age = now - task.created_at.timestamp()
     if task.status == "PENDING" and age > QUEUE_RETENTION_SECONDS:
-        _settle(task, item["updated_at"], NEVER_STARTED_ERROR, report)
-    elif task.status == "PENDING" and now - float(item.get("requeued_at") or 0) > REQUEUE_EVERY_SECONDS:
+        _settle(task, stored.updated_at, NEVER_STARTED_ERROR, report)
+    elif task.status == "PENDING" and now - float(stored.requeued_at or 0) > REQUEUE_EVERY_SECONDS:
         queue_task(task)  # first: a crash before the mark below only sends one more harmless duplicate
-        _mark_requeued(task, now)
+        # Remembered only while the task is PENDING (not a change the user sees: updated_at stays).
+        store.mark_requeued(task, now)
         count("AnalysesRequeued")
         report.requeued.append(task.id)
     elif task.status == "PROCESSING" and (task.lease_until or 0) < now:
         idle = now - task.updated_at.timestamp()
         if idle > processing_abandoned_after():
-            _settle(task, item["updated_at"], ABANDONED_ERROR, report)
+            _settle(task, stored.updated_at, ABANDONED_ERROR, report)
 
 
 def _settle(task: Task, seen_updated_at: str, error: str, report: SweepReport) -> None:
     fail_and_refund(task, error, unchanged_since=seen_updated_at)
     count("AnalysesSettledByBackstop")
     report.settled.append(task.id)
-
-
-def _mark_requeued(task: Task, now: float) -> None:
-    """Remember the re-queue (not a change the user sees: updated_at stays), only while the task is PENDING."""
-    try:
-        dynamo.client().update_item(
-            TableName=dynamo.table(),
-            Key=dynamo.key(dynamo.user_pk(task.user_id), task_sk(task.id)),
-            UpdateExpression="SET requeued_at = :now",
-            ConditionExpression="#status = :pending",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues=dynamo.values(now=now, pending="PENDING"),
-        )
-    except Exception as error:
-        if dynamo.error_code(error) != "ConditionalCheckFailedException":
-            raise
 
 
 def settle_dead_letter(body: str) -> None:
@@ -120,14 +104,14 @@ def settle_dead_letter(body: str) -> None:
     except (ValueError, KeyError, TypeError):
         logger.error("Dropping a malformed dead-lettered message")
         return
-    item = dynamo.get(dynamo.user_pk(user_id), task_sk(task_id))
-    if item is None:
+    stored = store.read_task(user_id, task_id)
+    if stored is None:
         return  # deleted with its user
-    task = Task.model_validate(item)
+    task = stored.task
     if task.status in ("COMPLETED", "FAILED"):
         return  # a duplicate message of a finished task: nothing to settle
     if task.status == "PROCESSING" and (task.lease_until or 0) > time.time():
         raise TaskBusy(task.id)
     logger.warning("Settling a dead-lettered analysis task", extra={"task_id": task.id, "status": task.status})
-    fail_and_refund(task, DEAD_LETTER_ERROR, unchanged_since=item["updated_at"])
+    fail_and_refund(task, DEAD_LETTER_ERROR, unchanged_since=stored.updated_at)
     count("AnalysesSettledByBackstop")

@@ -8,7 +8,7 @@ pk = RATE#<subject>      sk = <second>             (rate-limit counters, expired
 pk = MAILCAP#<email>     sk = <hour>               (code emails per hour, expired by TTL)
 """
 
-from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
 
 from clara.store.table import DecimalAttribute, DocumentAttribute, IsoDateTimeAttribute, TableItem
 
@@ -149,3 +149,39 @@ class MailCapCounter(TableItem):
     @staticmethod
     def key(email: str, hour: int) -> tuple[str, str]:
         return f"MAILCAP#{email}", str(hour)
+
+
+class TaskItem(TableItem, discriminator="task"):
+    """An analysis task. gsi2 lists a user's tasks newest first. While the task is open (PENDING or PROCESSING)
+    it is also in the sparse open-task listing of gsi1 (gsi1pk = OPEN_TASKS#<shard>, gsi1sk = <created_at>#<id>),
+    which the change to COMPLETED or FAILED removes. gsi1 otherwise finds items by email, which never starts with
+    "OPEN_TASKS#", so the two uses cannot meet; the shards spread the index's writes over a few partitions.
+
+    created_at and updated_at are kept as the text they were written as (a task's first updated_at ends in "Z",
+    a status change's in "+00:00"): a backstop's write requires updated_at unchanged, so it compares that text."""
+
+    id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    status = UnicodeAttribute()
+    text = UnicodeAttribute(null=True)
+    attachments = ListAttribute(of=DocumentAttribute, null=True)
+    result = DocumentAttribute(null=True)
+    error = UnicodeAttribute(null=True)
+    cost_credits = NumberAttribute(null=True)
+    run_id = UnicodeAttribute(null=True)
+    lease_until = NumberAttribute(null=True)
+    requeued_at = NumberAttribute(null=True)  # the sweeper's last re-queue (seconds since the epoch)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+
+    @staticmethod
+    def key(user_id: str, task_id: str) -> tuple[str, str]:
+        return user_pk(user_id), f"TASK#{task_id}"
+
+    @staticmethod
+    def listing(user_id: str) -> str:
+        return f"TASKS#{user_id}"
+
+    @staticmethod
+    def open_listing(shard: int) -> str:
+        return f"OPEN_TASKS#{shard}"
