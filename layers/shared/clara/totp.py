@@ -1,7 +1,7 @@
 """Authenticator-app 2FA: RFC 6238 TOTP codes (pyotp) and single-use recovery codes.
 
-Two items under the user: TOTP#PENDING, an enrolment waiting for its first code (expires after
-PENDING_MINUTES), and TOTP, the confirmed factor. Both hold the secret encrypted (AES-GCM, key derived with
+Two items under the user (clara.store.credentials): a pending enrolment waiting for its first code (expires
+after PENDING_MINUTES), and the confirmed factor. Both hold the secret encrypted (AES-GCM, key derived with
 HKDF from the token key, the user id as associated data), never in clear. The factor also holds the last
 time step used (a code is accepted once: later codes only), the recovery codes as HMACs (like clara.otp's
 codes) and its attempt counter.
