@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-import clara.dynamo
+import clara.store.table
 from tests.support.accounts import API, PASSWORD, PRIVATE, PUBLIC, Accounts, basic, body, headers, shift_otp_clock
 
 
@@ -28,13 +28,11 @@ class Calls:
 
 @pytest.fixture
 def dynamodb_calls(stack) -> Iterator[Calls]:
-    clara.dynamo.client.cache_clear()  # a client of this moto instance
     calls = Calls()
-    events = clara.dynamo.client().meta.events
+    events = clara.store.table.client().meta.events  # the one client every store call goes through
     events.register("before-call.dynamodb", calls, unique_id="round-trip-counter")
     yield calls
     events.unregister("before-call.dynamodb", unique_id="round-trip-counter")
-    clara.dynamo.client.cache_clear()
 
 
 @pytest.fixture

@@ -26,12 +26,6 @@ TABLE_NAMES = re.compile(r"^(gsi[12](pk|sk)?|pk|sk)$")
 # Modules still on the hand-written clara.dynamo, being moved (issue 14). This list only shrinks.
 NOT_YET_MOVED = {
     "layers/shared/clara/dynamo.py",
-    "layers/shared/clara/users.py",
-    "layers/shared/clara/accounts.py",
-    "layers/shared/clara/otp.py",
-    "layers/shared/clara/totp.py",
-    "layers/shared/clara/lockout.py",
-    "layers/shared/clara/auth.py",
 }
 
 

@@ -6,6 +6,7 @@ is recorded. Emails go out after the change is stored.
 """
 
 import base64
+import contextlib
 import secrets as random
 import time
 from collections.abc import Callable
@@ -13,7 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlencode
 
-from clara import dynamo, lockout, mail_cap, otp, totp, users
+from clara import lockout, mail_cap, otp, totp, users
 from clara.audit import AuditEvent, audit_put, record
 from clara.auth import Caller
 from clara.aws import aws_client
@@ -30,13 +31,14 @@ from clara.errors import (
 from clara.formats import new_id, utc_now
 from clara.lockout import LoginGuard
 from clara.mail import Mailer
+from clara.models import OtpType, Session, User, UserRecords
 from clara.observability import count, logger
 from clara.passwords import hash_password, verify_password
 from clara.schemas import ChangePasswordRequest, RegisterRequest, UpdateUserRequest, normalise_email, valid_name
 from clara.settings import get_settings
-from clara.store import credentials
+from clara.store import credentials, unit
+from clara.store import users as stored
 from clara.tokens import issue_user_token
-from clara.users import USER_SK, OtpType, User, user_item
 
 if TYPE_CHECKING:
     from clara.google_identity import GoogleIdentity
@@ -52,28 +54,14 @@ def capitalise(name: str | None) -> str | None:
 # ------------------------------------------------------------------------------------------- sessions
 
 
-def _new_session(user_id: str) -> tuple[str, dict[str, Any]]:
-    """A user token and the transaction operation that stores its session."""
-    session_id = new_id("session")
+def _new_session(user_id: str) -> tuple[str, unit.Write]:
+    """A user token and the write that stores its session."""
     now = time.time()
     expires_at = now + get_settings().session_expiry_in_days * 86400
-    item = {
-        "pk": dynamo.user_pk(user_id),
-        "sk": f"SESSION#{session_id}",
-        "kind": "session",
-        "id": session_id,
-        "user_id": user_id,
-        "created_at": utc_now().isoformat(),
-        "expires_at": int(expires_at),
-    }
-    return issue_user_token(user_id, session_id, expires_at), {"Put": dynamo.put(item)}
-
-
-def _delete(pk: str, sk: str, condition: str | None = None) -> dict[str, Any]:
-    operation: dict[str, Any] = {"TableName": dynamo.table(), "Key": dynamo.key(pk, sk)}
-    if condition:
-        operation["ConditionExpression"] = condition
-    return {"Delete": operation}
+    session = Session(
+        id=new_id("session"), user_id=user_id, created_at=utc_now().isoformat(), expires_at=int(expires_at)
+    )
+    return issue_user_token(user_id, session.id, expires_at), credentials.new_session(session)
 
 
 def _update_user(
@@ -83,25 +71,9 @@ def _update_user(
     *,
     now: datetime | None = None,
     add: dict[str, int] | None = None,
-) -> dict[str, Any]:
-    """SET each change (and updated_at) on an existing user; REMOVE the named attributes; ADD to counters."""
-    changes = {**changes, "updated_at": (now or utc_now()).isoformat()}
-    add = add or {}
-    expression = "SET " + ", ".join(f"#{name} = :{name}" for name in changes)
-    if remove:
-        expression += " REMOVE " + ", ".join(f"#{name}" for name in remove)
-    if add:
-        expression += " ADD " + ", ".join(f"#{name} :{name}" for name in add)
-    return {
-        "Update": {
-            "TableName": dynamo.table(),
-            "Key": dynamo.key(dynamo.user_pk(user_id), USER_SK),
-            "UpdateExpression": expression,
-            "ConditionExpression": "attribute_exists(pk)",
-            "ExpressionAttributeNames": {f"#{name}": name for name in (*changes, *remove, *add)},
-            "ExpressionAttributeValues": dynamo.values(**changes, **add),
-        }
-    }
+) -> unit.Write:
+    """Set each change (and updated_at) on an existing user; remove the named attributes; add to counters."""
+    return stored.update_user(user_id, changes, now=now or utc_now(), removed=remove, added=add)
 
 
 def _stored(user: User, now: datetime, **changes: Any) -> User:
@@ -143,24 +115,16 @@ def register(request: RegisterRequest, caller: Caller) -> tuple[User, str]:
     return user, token
 
 
-def _create_user(user: User, *operations: dict[str, Any]) -> None:
-    """The user, the reservation of its email (uniqueness), its API key and `operations`, all or nothing."""
-    email_reservation = {"pk": dynamo.email_pk(user.email), "sk": "EMAIL", "kind": "email", "user_id": user.id}
+def _create_user(user: User, *writes: unit.Write) -> None:
+    """The user, the reservation of its email (uniqueness), its API key and `writes`, all or nothing."""
     _, api_key_put = credentials.new_api_key(user.id, user.created_at)
     try:
-        dynamo.transact(
-            {"Put": dynamo.put(email_reservation, "attribute_not_exists(pk)")},
-            {"Put": dynamo.put(user_item(user), "attribute_not_exists(pk)")},
-            api_key_put,
-            *operations,
-        )
-    except Exception as error:
-        reasons = dynamo.cancellation_reasons(error)  # empty unless the transaction was cancelled
-        if reasons[:1] == ["ConditionalCheckFailed"]:
-            raise AlreadyExists("User") from error
-        if "ConditionalCheckFailed" in reasons:  # the only other condition a new account's writes can fail
-            raise RateLimitExceeded(retry_after_seconds=mail_cap.seconds_until_next_hour(mail_cap.now())) from error
-        raise
+        unit.commit(*stored.create_user(user), api_key_put, *writes)
+    except unit.Refused as refused:
+        if refused.failed(stored.EMAIL):
+            raise AlreadyExists("User") from refused
+        # The only other condition a new account's writes can fail: the recipient's hourly cap on code emails.
+        raise RateLimitExceeded(retry_after_seconds=mail_cap.seconds_until_next_hour(mail_cap.now())) from refused
 
 
 def _mail_or_undo(
@@ -173,7 +137,7 @@ def _mail_or_undo(
     except Exception as error:
         logger.exception("Email not sent", extra={"email_kind": kind})
         try:
-            _delete_items([*users.all_item_keys(user.id), (dynamo.email_pk(user.email), "EMAIL")])
+            stored.delete_items(stored.erasure_keys(user.id, user.email))
             if counted_at is not None:
                 _refund_code_email(user.email, counted_at)
             record("registration_undone", user_id=None, source_ip=source_ip, undone_user_id=user.id, email_kind=kind)
@@ -183,11 +147,8 @@ def _mail_or_undo(
 
 
 def _refund_code_email(email: str, counted_at: float) -> None:
-    try:
-        dynamo.transact(mail_cap.refund_code_email(email, counted_at))
-    except Exception as error:  # the hour's item expired or was never written: nothing to take back
-        if dynamo.error_code(error) != "TransactionCanceledException":
-            raise
+    with contextlib.suppress(unit.Refused):  # the hour's item expired or was never written: nothing to take back
+        unit.commit(mail_cap.refund_code_email(email, counted_at))
 
 
 # ------------------------------------------------------------------------------------------- Google
@@ -215,7 +176,7 @@ def google_sign_in(id_token: str, code: str | None, source_ip: str) -> tuple[Use
     ):
         # Linking needs Google to vouch for the address; another Google account never takes this one over.
         raise AuthenticationFailed()
-    operations: list[dict[str, Any]] = []
+    operations: list[unit.Write] = []
     used_recovery_code = False
     if user.is_2fa_enabled:
         operation, used_recovery_code = _second_factor_or_refuse(user, code, source_ip, google=True)
@@ -226,15 +187,15 @@ def google_sign_in(id_token: str, code: str | None, source_ip: str) -> tuple[Use
     changes: dict[str, Any] = {"google_user_id": identity.subject, "is_active": True}
     now = utc_now()
     try:
-        dynamo.transact(
+        unit.commit(
             *operations,
             session_put,
             _update_user(user.id, changes, now=now, add=_recovery_code_used(used_recovery_code)),
             audit_put("google_sign_in", user_id=user.id, source_ip=source_ip, new=False),
         )
-    except Exception as error:
-        if operations and dynamo.error_code(error) == "TransactionCanceledException":
-            raise TwoFactorRequired() from error  # the code was used by a concurrent sign-in
+    except unit.Refused as refused:
+        if operations:
+            raise TwoFactorRequired() from refused  # the code was used by a concurrent sign-in
         raise
     if used_recovery_code:
         changes["recovery_codes_left"] = user.recovery_codes_left - 1
@@ -286,14 +247,14 @@ def _take_unverified_account(user: User, identity: "GoogleIdentity", source_ip: 
     changes: dict[str, Any] = {"google_user_id": identity.subject}
     changes.update((field, name) for field, name in names.items() if name)
     removed = ("password_hash", *(field for field, name in names.items() if not name))
-    dynamo.transact(
+    unit.commit(
         _update_user(user.id, changes, remove=removed, now=now),
         credentials.new_api_key(user.id, now)[1],
         audit_put("google_took_unverified_account", user_id=user.id, source_ip=source_ip),
     )
     # Without a password no new session can start, so this finds every session there will be; the guesses at the
     # dropped password no longer count against any address either.
-    _delete_items(users.session_keys(user.id) + lockout.counter_keys(user.id))
+    stored.delete_items(credentials.session_keys(user.id) + lockout.counter_keys(user.id))
     cleared = {"password_hash": None}
     return _stored(user, now, **{**changes, **names, **cleared})
 
@@ -341,9 +302,7 @@ def login(authorization: str | None, code: str | None, source_ip: str) -> tuple[
         _count_failed_login(guard, source_ip)
         raise AuthenticationFailed()
 
-    # The lockout's conditions come first, so a cancelled transaction tells which refused.
-    operations: list[dict[str, Any]] = guard.success_operations()
-    guards = len(operations)
+    operations: list[unit.Write] = [*guard.success_writes()]
     used_recovery_code = False
     if user.is_2fa_enabled:
         operation, used_recovery_code = _second_factor_or_refuse(user, code, source_ip)
@@ -357,21 +316,19 @@ def login(authorization: str | None, code: str | None, source_ip: str) -> tuple[
         audit_put("login_succeeded", user_id=user.id, source_ip=source_ip, two_factor=user.is_2fa_enabled)
     )
     try:
-        dynamo.transact(*operations)
-    except Exception as error:
-        if dynamo.error_code(error) != "TransactionCanceledException":
-            raise
-        if "ConditionalCheckFailed" in dynamo.cancellation_reasons(error)[:guards]:
+        unit.commit(*operations)
+    except unit.Refused as refused:
+        if any(refused.failed(name) for name in lockout.REFUSED_BY):
             _refuse_locked(user, source_ip)  # locked meanwhile, by failures this login's read did not see
         if user.is_2fa_enabled:
-            raise TwoFactorRequired() from error  # the code was used by a concurrent login
+            raise TwoFactorRequired() from refused  # the code was used by a concurrent login
         raise
     count("LoginsSucceeded")
     return user, token
 
 
-def _second_factor(user: User, code: str | None) -> tuple[dict[str, Any], bool]:
-    """The transaction operation that uses the 2FA code of the user's method, and whether it was a recovery code;
+def _second_factor(user: User, code: str | None) -> tuple[unit.Write, bool]:
+    """The write that uses the 2FA code of the user's method, and whether it was a recovery code;
     401 when it is wrong (clara.otp, clara.totp)."""
     if user.two_factor_method == "totp":
         proof = totp.verify(user.id, code)
@@ -379,9 +336,7 @@ def _second_factor(user: User, code: str | None) -> tuple[dict[str, Any], bool]:
     return otp.check(user.id, "TWO_FACTOR_AUTH", code), False
 
 
-def _second_factor_or_refuse(
-    user: User, code: str | None, source_ip: str, **audited: Any
-) -> tuple[dict[str, Any], bool]:
+def _second_factor_or_refuse(user: User, code: str | None, source_ip: str, **audited: Any) -> tuple[unit.Write, bool]:
     """_second_factor for a sign-in (password or Google): a wrong code is a failed login, counted and audited, and
     answered 401 with the 2FA hint."""
     try:
@@ -416,18 +371,18 @@ def _count_failed_login(guard: LoginGuard, source_ip: str) -> None:
     window_open = guard.window_open
     for attempt in range(2):
         try:
-            dynamo.transact(*guard.failure_operations(window_open), *audits)
+            unit.commit(*guard.failure_writes(window_open), *audits)
             return
-        except Exception as error:
-            if attempt or dynamo.cancellation_reasons(error)[:1] != ["ConditionalCheckFailed"]:
+        except unit.Refused as refused:
+            if attempt or not refused.failed(lockout.REFUSED_BY[0]):
                 raise
             window_open = not window_open
 
 
 def logout(caller: Caller) -> None:
     user = caller.own_user()
-    dynamo.transact(
-        _delete(dynamo.user_pk(user.id), f"SESSION#{caller.session_id}"),
+    unit.commit(
+        credentials.end_session(user.id, caller.session_id or ""),
         audit_put("logout", user_id=user.id, source_ip=caller.source_ip),
     )
 
@@ -435,7 +390,7 @@ def logout(caller: Caller) -> None:
 # ------------------------------------------------------------------------------------------- codes
 
 
-def _user_by_email(email: str) -> users.UserRecords:
+def _user_by_email(email: str) -> UserRecords:
     records = users.find_by_email(email)
     if records is None:
         raise NotFound("User")
@@ -462,19 +417,14 @@ def send_otp(caller: Caller, email: str, otp_type: str) -> None:
     _same_user(caller, user)
     code, otp_put = otp.issue(user.id, user.email, otp_type, records.otps.get(otp_type))
     counted_at = mail_cap.now()
+    cap = mail_cap.count_code_email(user.email, counted_at)
     try:
-        dynamo.transact(
-            otp_put,
-            mail_cap.count_code_email(user.email, counted_at),
-            audit_put("otp_sent", user_id=user.id, source_ip=caller.source_ip, type=otp_type),
-        )
-    except Exception as error:
-        if dynamo.error_code(error) != "TransactionCanceledException":
-            raise
-        if dynamo.cancellation_reasons(error)[1:2] == ["ConditionalCheckFailed"]:  # the recipient's hourly cap
-            raise RateLimitExceeded(retry_after_seconds=mail_cap.seconds_until_next_hour(counted_at)) from error
+        unit.commit(otp_put, cap, audit_put("otp_sent", user_id=user.id, source_ip=caller.source_ip, type=otp_type))
+    except unit.Refused as refused:
+        if refused.failed(cap.name):  # the recipient's hourly cap
+            raise RateLimitExceeded(retry_after_seconds=mail_cap.seconds_until_next_hour(counted_at)) from refused
         # A concurrent request sent one.
-        raise RateLimitExceeded(retry_after_seconds=get_settings().otp_resend_seconds) from error
+        raise RateLimitExceeded(retry_after_seconds=get_settings().otp_resend_seconds) from refused
     try:
         Mailer().send_otp(user.email, user.first_name or "", otp_type, code)
     except Exception as error:
@@ -486,7 +436,7 @@ def send_otp(caller: Caller, email: str, otp_type: str) -> None:
 def _withdraw_code(user: User, otp_type: OtpType, code: str, counted_at: float, source_ip: str) -> None:
     """Delete a code whose email was not sent, and give back its count, so the client may ask again at once."""
     try:
-        dynamo.transact(
+        unit.commit(
             otp.withdraw(user.id, otp_type, code),
             mail_cap.refund_code_email(user.email, counted_at),
             audit_put("email_not_sent", user_id=user.id, source_ip=source_ip, type=otp_type),
@@ -495,17 +445,15 @@ def _withdraw_code(user: User, otp_type: OtpType, code: str, counted_at: float, 
         logger.exception("Unsent code not withdrawn", extra={"email_kind": f"otp {otp_type}"})
 
 
-def _use_code(user_id: str, otp_type: OtpType, code: str | None, caller: Caller, *effects: dict[str, Any]) -> None:
+def _use_code(user_id: str, otp_type: OtpType, code: str | None, caller: Caller, *effects: unit.Write) -> None:
     """Consume the code and apply `effects` in one transaction (401 when the code is wrong, used, expired or out
     of tries)."""
     consume = otp.check(user_id, otp_type, code)
     audit = audit_put("otp_used", user_id=user_id, source_ip=caller.source_ip, type=otp_type)
     try:
-        dynamo.transact(consume, *effects, audit)
-    except Exception as error:
-        if dynamo.error_code(error) == "TransactionCanceledException":
-            raise AuthenticationFailed() from error  # used by a concurrent request
-        raise
+        unit.commit(consume, *effects, audit)
+    except unit.Refused as refused:
+        raise AuthenticationFailed() from refused  # used by a concurrent request
 
 
 def activate(caller: Caller, email: str, code: str) -> User:
@@ -538,18 +486,9 @@ def change_password(caller: Caller, email: str, request: ChangePasswordRequest) 
         credentials.new_api_key(user.id, now)[1],
         audit_put("password_changed", user_id=user.id, source_ip=caller.source_ip, api_key_replaced=True),
     )
-    keep = f"SESSION#{caller.session_id}" if caller.session_id else None
     # The owner proved the mailbox: the guesses at the old password no longer lock any address out.
-    stale = [key for key in users.session_keys(user.id) if key[1] != keep] + lockout.counter_keys(user.id)
-    _delete_items(stale)
-
-
-def _delete_items(keys: list[tuple[str, str]]) -> None:
-    for start in range(0, len(keys), 25):
-        batch = keys[start : start + 25]
-        request = {dynamo.table(): [{"DeleteRequest": {"Key": dynamo.key(pk, sk)}} for pk, sk in batch]}
-        while request:
-            request = dynamo.client().batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+    stale = credentials.session_keys(user.id, keep=caller.session_id) + lockout.counter_keys(user.id)
+    stored.delete_items(stale)
 
 
 def set_two_factor(caller: Caller, user: User, code: str | None, enabled: bool) -> None:
@@ -581,7 +520,7 @@ def start_authenticator(caller: Caller, user: User) -> totp.Enrolment:
     if user.two_factor_method == "totp":
         raise AlreadyExists("Authenticator")
     enrolment, pending_put = totp.enrol(user.id, user.email)
-    dynamo.transact(pending_put, audit_put("2fa_totp_enrolment_started", user_id=user.id, source_ip=caller.source_ip))
+    unit.commit(pending_put, audit_put("2fa_totp_enrolment_started", user_id=user.id, source_ip=caller.source_ip))
     return enrolment
 
 
@@ -602,15 +541,13 @@ def confirm_authenticator(
     changes = {"is_2fa_enabled": True, "two_factor_method": "totp", "recovery_codes_left": len(codes)}
     now = utc_now()
     try:
-        dynamo.transact(
+        unit.commit(
             *operations,
             _update_user(user.id, changes, now=now),
             audit_put("2fa_enabled", user_id=user.id, source_ip=caller.source_ip, method="totp"),
         )
-    except Exception as error:
-        if dynamo.error_code(error) == "TransactionCanceledException":
-            raise TwoFactorRequired() from error  # confirmed by a concurrent request, or a newer enrolment
-        raise
+    except unit.Refused as refused:
+        raise TwoFactorRequired() from refused  # confirmed by a concurrent request, or a newer enrolment
     return _stored(user, now, **changes), codes
 
 
@@ -654,13 +591,11 @@ def _authenticator_proof(user: User, code: str | None) -> totp.Proof:
         raise TwoFactorRequired() from None
 
 
-def _transact_proven(*operations: dict[str, Any]) -> None:
+def _transact_proven(*writes: unit.Write) -> None:
     try:
-        dynamo.transact(*operations)
-    except Exception as error:
-        if dynamo.error_code(error) == "TransactionCanceledException":
-            raise TwoFactorRequired() from error  # the code was used by a concurrent request
-        raise
+        unit.commit(*writes)
+    except unit.Refused as refused:
+        raise TwoFactorRequired() from refused  # the code was used by a concurrent request
 
 
 # ------------------------------------------------------------------------------------------- profile, admin
@@ -674,7 +609,7 @@ def update_user(caller: Caller, user: User, request: UpdateUserRequest) -> User:
     if not changes:
         return user
     now = utc_now()
-    dynamo.transact(
+    unit.commit(
         _update_user(user.id, changes, now=now),
         audit_put("user_updated", user_id=user.id, source_ip=caller.source_ip, fields=sorted(changes)),
     )
@@ -684,7 +619,7 @@ def update_user(caller: Caller, user: User, request: UpdateUserRequest) -> User:
 def delete_user(caller: Caller, user: User) -> None:
     """Erase every item of the user (sessions, codes, key, ledger, tasks, its own audit), its uploaded files,
     and free its email."""
-    _delete_items([*users.all_item_keys(user.id), (dynamo.email_pk(user.email), "EMAIL")])
+    stored.delete_items(stored.erasure_keys(user.id, user.email))
     _delete_files_of(user.id)
     record("admin_user_deleted", user_id=None, source_ip=caller.source_ip, deleted_user_id=user.id)
 

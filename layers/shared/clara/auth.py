@@ -16,9 +16,7 @@ from clara import ratelimit, users
 from clara.errors import AuthenticationFailed, InactiveUser, NoAccess, NotFound
 from clara.secrets import secret
 from clara.tokens import read_token
-from clara.users import User
-
-API_KEY_SK = "API_KEY"
+from clara.users import User, UserRecords
 
 
 class Role(StrEnum):
@@ -74,8 +72,10 @@ def authenticate(event: APIGatewayProxyEvent, *allowed: Role, active: bool = Fal
         role = Role(claims.role)
         if role not in allowed:
             raise NoAccess()
-        credential_sk = f"SESSION#{claims.credential_id}" if role is Role.USER else API_KEY_SK
-        records = users.get_user_with(claims.user_id, credential_sk)
+        if role is Role.USER:
+            records = users.get_user_with(claims.user_id, session_id=claims.credential_id)
+        else:
+            records = users.get_user_with(claims.user_id, api_key=True)
         if records is None or not _credential_holds(records, role, claims.credential_id):
             # A revoked or rotated credential is counted against its sender, not the user it names, so it
             # cannot keep that user at 429.
@@ -100,13 +100,10 @@ def authenticate(event: APIGatewayProxyEvent, *allowed: Role, active: bool = Fal
     raise AuthenticationFailed()
 
 
-def _credential_holds(records: users.UserRecords, role: Role, credential_id: str) -> bool:
-    item = records.session if role is Role.USER else records.api_key
-    if item is None:
-        return False
+def _credential_holds(records: UserRecords, role: Role, credential_id: str) -> bool:
     if role is Role.USER:
-        return float(item.get("expires_at", 0)) > time.time()
-    return item.get("id") == credential_id
+        return records.session is not None and records.session.expires_at > time.time()
+    return records.api_key is not None and records.api_key.id == credential_id
 
 
 def user_in_path(caller: Caller, user_id: str) -> User:

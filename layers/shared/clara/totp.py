@@ -1,7 +1,7 @@
 """Authenticator-app 2FA: RFC 6238 TOTP codes (pyotp) and single-use recovery codes.
 
-Two items under the user: TOTP#PENDING, an enrolment waiting for its first code (expires after
-PENDING_MINUTES), and TOTP, the confirmed factor. Both hold the secret encrypted (AES-GCM, key derived with
+Two items under the user (clara.store.credentials): a pending enrolment waiting for its first code (expires
+after PENDING_MINUTES), and the confirmed factor. Both hold the secret encrypted (AES-GCM, key derived with
 HKDF from the token key, the user id as associated data), never in clear. The factor also holds the last
 time step used (a code is accepted once: later codes only), the recovery codes as HMACs (like clara.otp's
 codes) and its attempt counter.
@@ -18,19 +18,17 @@ import os
 import re
 import secrets as random
 import time
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import pyotp
 
-from clara import dynamo
 from clara.errors import AuthenticationFailed
 from clara.formats import LazyModel
+from clara.models import TotpFactor, TotpPending
 from clara.secrets import secret
 from clara.settings import get_settings
+from clara.store import credentials, unit
 
-FACTOR_SK = "TOTP"
-PENDING_SK = "TOTP#PENDING"
 ISSUER = "Clara"
 PENDING_MINUTES = 10
 RECOVERY_CODES = 10
@@ -84,23 +82,19 @@ def decrypt(user_id: str, stored: str) -> str:
 # ------------------------------------------------------------------------------------------- enrolment
 
 
-def enrol(user_id: str, email: str) -> tuple[Enrolment, dict[str, Any]]:
-    """A new pending enrolment (replacing any earlier one) and the transaction operation that stores it."""
+def enrol(user_id: str, email: str) -> tuple[Enrolment, unit.Write]:
+    """A new pending enrolment (replacing any earlier one) and the write that stores it."""
     import segno
 
     plain = pyotp.random_base32()
     uri = pyotp.TOTP(plain).provisioning_uri(name=email, issuer_name=ISSUER)
-    now = time.time()
-    item = {
-        "pk": dynamo.user_pk(user_id),
-        "sk": PENDING_SK,
-        "kind": "totp_pending",
-        "secret_ciphertext": encrypt(user_id, plain),
-        "expires_at": int(now + PENDING_MINUTES * 60),  # also the item's TTL
-        "attempts": 0,
-    }
+    pending = TotpPending(
+        user_id=user_id,
+        secret_ciphertext=encrypt(user_id, plain),
+        expires_at=int(time.time() + PENDING_MINUTES * 60),  # also the item's TTL
+    )
     qr_svg = segno.make(uri, error="m").svg_inline(scale=4)
-    return Enrolment(secret=plain, provisioning_uri=uri, qr_svg=qr_svg), {"Put": dynamo.put(item)}
+    return Enrolment(secret=plain, provisioning_uri=uri, qr_svg=qr_svg), credentials.put_totp_pending(pending)
 
 
 def new_recovery_codes(user_id: str) -> tuple[list[str], dict[str, bool]]:
@@ -118,57 +112,29 @@ def recovery_hash(user_id: str, code: str) -> str:
     return hmac.new(secret("jwt_secret_key").encode(), message, hashlib.sha256).hexdigest()
 
 
-def confirm(user_id: str, code: str | None) -> tuple[list[str], list[dict[str, Any]]]:
-    """Check a code of the pending enrolment: the new recovery codes and the operations that make the factor
-    (drop the pending item, store the factor; refused if one exists already). 401 otherwise."""
-    pending = _take_pending_attempt(user_id) if code and _TOTP_CODE.match(code) else None
+def confirm(user_id: str, code: str | None) -> tuple[list[str], list[unit.Write]]:
+    """Check a code of the pending enrolment: the new recovery codes and the writes that make the factor (drop
+    the pending item, unless a newer enrolment replaced it; store the factor, unless one exists already). 401
+    otherwise."""
+    settings = get_settings()
+    pending = (
+        credentials.take_totp_pending_attempt(user_id, time.time(), settings.otp_max_attempts)
+        if code and _TOTP_CODE.match(code)
+        else None
+    )
     if pending is None or code is None:
         raise AuthenticationFailed()
-    ciphertext = pending["secret_ciphertext"]
-    step = _matching_step(decrypt(user_id, ciphertext), code, time.time())
+    step = _matching_step(decrypt(user_id, pending.secret_ciphertext), code, time.time())
     if step is None:
         raise AuthenticationFailed()
     codes, hashes = new_recovery_codes(user_id)
-    factor = {
-        "pk": dynamo.user_pk(user_id),
-        "sk": FACTOR_SK,
-        "kind": "totp",
-        "secret_ciphertext": ciphertext,
-        "last_step": step,  # the confirming code is used
-        "recovery_codes": hashes,
-        "attempts": 0,
-        "attempt_window": 0,
-    }
-    return codes, [
-        {
-            "Delete": {
-                "TableName": dynamo.table(),
-                "Key": dynamo.key(dynamo.user_pk(user_id), PENDING_SK),
-                "ConditionExpression": "secret_ciphertext = :ciphertext",  # not a newer enrolment
-                "ExpressionAttributeValues": dynamo.values(ciphertext=ciphertext),
-            }
-        },
-        {"Put": dynamo.put(factor, "attribute_not_exists(pk)")},
-    ]
-
-
-def _take_pending_attempt(user_id: str) -> dynamo.Item | None:
-    """The live pending enrolment after counting one try; None when there is none, it expired or its tries are
-    spent."""
-    try:
-        response = dynamo.client().update_item(
-            TableName=dynamo.table(),
-            Key=dynamo.key(dynamo.user_pk(user_id), PENDING_SK),
-            UpdateExpression="ADD attempts :one",
-            ConditionExpression="attribute_exists(secret_ciphertext) AND expires_at > :now AND attempts < :max",
-            ExpressionAttributeValues=dynamo.values(one=1, now=time.time(), max=get_settings().otp_max_attempts),
-            ReturnValues="ALL_NEW",
-        )
-    except Exception as error:
-        if dynamo.error_code(error) == "ConditionalCheckFailedException":
-            return None
-        raise
-    return dynamo.deserialize(response["Attributes"])
+    factor = TotpFactor(
+        user_id=user_id,
+        secret_ciphertext=pending.secret_ciphertext,
+        last_step=step,  # the confirming code is used
+        recovery_codes=hashes,
+    )
+    return codes, list(credentials.confirm_totp(factor))
 
 
 # ------------------------------------------------------------------------------------------- verification
@@ -176,46 +142,31 @@ def _take_pending_attempt(user_id: str) -> dynamo.Item | None:
 
 @dataclass(frozen=True)
 class Proof:
-    """A correct code of the factor, and the condition that makes it single-use in the caller's transaction:
-    a TOTP code's time step is later than the last one used; a recovery code is still stored."""
+    """A correct code of the factor, which the caller's unit uses once: a TOTP code's time step (later than the
+    last one used), or a stored recovery code's hash. Each write is refused ("totp") if a concurrent request
+    used the code meanwhile."""
 
     user_id: str
-    recovery: bool
-    condition: str
-    values: dict[str, Any] = field(default_factory=dict)
-    names: dict[str, str] = field(default_factory=dict)
-    sets: tuple[str, ...] = ()  # what using the code changes on the factor
-    removes: tuple[str, ...] = ()
+    step: int | None = None
+    recovery_hash: str | None = None
 
-    def _operation(self, update: str | None = None, **values: Any) -> dict[str, Any]:
-        operation: dict[str, Any] = {
-            "TableName": dynamo.table(),
-            "Key": dynamo.key(dynamo.user_pk(self.user_id), FACTOR_SK),
-            "ConditionExpression": self.condition,
-        }
-        if update:
-            operation["UpdateExpression"] = update
-        if self.values or values:
-            operation["ExpressionAttributeValues"] = dynamo.values(**self.values, **values)
-        if self.names:
-            operation["ExpressionAttributeNames"] = self.names
-        return operation
+    @property
+    def recovery(self) -> bool:
+        return self.recovery_hash is not None
 
-    def use(self) -> dict[str, Any]:
-        """The operation that uses the code (and starts the attempt count again)."""
-        update = "SET " + ", ".join((*self.sets, "attempts = :zero"))
-        if self.removes:
-            update += " REMOVE " + ", ".join(self.removes)
-        return {"Update": self._operation(update, zero=0)}
+    def use(self) -> unit.Write:
+        """The write that uses the code (and starts the attempt count again)."""
+        return credentials.use_totp(self.user_id, step=self.step, recovery_hash=self.recovery_hash)
 
-    def remove_factor(self) -> dict[str, Any]:
-        """The operation that deletes the factor, on the same condition (2FA off, or back to emailed codes)."""
-        return {"Delete": self._operation()}
+    def remove_factor(self) -> unit.Write:
+        """The write that deletes the factor, on the same condition (2FA off, or back to emailed codes)."""
+        return credentials.remove_totp(self.user_id, step=self.step, recovery_hash=self.recovery_hash)
 
-    def replace_recovery_codes(self, hashes: dict[str, bool]) -> dict[str, Any]:
+    def replace_recovery_codes(self, hashes: dict[str, bool]) -> unit.Write:
         """Use a TOTP code and store new recovery codes in place of every old one."""
-        update = "SET " + ", ".join((*self.sets, "attempts = :zero", "recovery_codes = :codes"))
-        return {"Update": self._operation(update, zero=0, codes=hashes)}
+        return credentials.replace_recovery_codes(
+            self.user_id, hashes, step=self.step, recovery_hash=self.recovery_hash
+        )
 
 
 def verify(user_id: str, code: str | None) -> Proof:
@@ -225,20 +176,14 @@ def verify(user_id: str, code: str | None) -> Proof:
     if factor is None or code is None:
         raise AuthenticationFailed()
     if _TOTP_CODE.match(code):
-        step = _matching_step(decrypt(user_id, factor["secret_ciphertext"]), code, time.time())
-        if step is None or step <= int(factor["last_step"]):  # wrong, or replayed within its window
+        step = _matching_step(decrypt(user_id, factor.secret_ciphertext), code, time.time())
+        if step is None or step <= factor.last_step:  # wrong, or replayed within its window
             raise AuthenticationFailed()
-        return Proof(user_id, False, "last_step < :step", values={"step": step}, sets=("last_step = :step",))
+        return Proof(user_id, step=step)
     hashed = recovery_hash(user_id, code)
-    if hashed not in (factor.get("recovery_codes") or {}):
+    if hashed not in factor.recovery_codes:
         raise AuthenticationFailed()
-    return Proof(
-        user_id,
-        True,
-        "attribute_exists(recovery_codes.#code)",
-        names={"#code": hashed},
-        removes=("recovery_codes.#code",),
-    )
+    return Proof(user_id, recovery_hash=hashed)
 
 
 def _matching_step(plain: str, code: str, now: float) -> int | None:
@@ -251,34 +196,9 @@ def _matching_step(plain: str, code: str, now: float) -> int | None:
     return None
 
 
-def _take_attempt(user_id: str) -> dynamo.Item | None:
-    """The factor after counting one try in the current window; None when there is none or the window's tries
-    are spent. One conditional update either counts on in this window or starts the next one; when a concurrent
-    try started it meanwhile, counting on is tried once more, so no try goes uncounted."""
+def _take_attempt(user_id: str) -> TotpFactor | None:
+    """The factor after counting one try in the current OTP_EXPIRY_IN_MINUTES window; None when there is none or
+    the window's tries are spent."""
     settings = get_settings()
-    now = time.time()
-    window = int(now // (settings.otp_expiry_in_minutes * 60))
-    key = dynamo.key(dynamo.user_pk(user_id), FACTOR_SK)
-    updates = [
-        ("ADD attempts :one", "attempt_window = :window AND attempts < :max"),
-        ("SET attempts = :one, attempt_window = :window", "attribute_exists(pk) AND attempt_window <> :window"),
-        ("ADD attempts :one", "attempt_window = :window AND attempts < :max"),
-    ]
-    for update, condition in updates:
-        try:
-            response = dynamo.client().update_item(
-                TableName=dynamo.table(),
-                Key=key,
-                UpdateExpression=update,
-                ConditionExpression=condition,
-                ExpressionAttributeValues=dynamo.values(one=1, window=window, max=settings.otp_max_attempts)
-                if ":max" in condition
-                else dynamo.values(one=1, window=window),
-                ReturnValues="ALL_NEW",
-            )
-        except Exception as error:
-            if dynamo.error_code(error) != "ConditionalCheckFailedException":
-                raise
-            continue
-        return dynamo.deserialize(response["Attributes"])
-    return None
+    window = int(time.time() // (settings.otp_expiry_in_minutes * 60))
+    return credentials.take_totp_attempt(user_id, window, settings.otp_max_attempts)

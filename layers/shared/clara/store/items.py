@@ -2,13 +2,17 @@
 
 pk = USER#<user id>      sk = USER | SESSION#<id> | OTP#<type> | API_KEY | TRANSACTION#<id> | TASK#<id>
                               | TOTP | TOTP#PENDING | AUDIT#<time>#<id> | LOGIN#ADDRESS#<ip> | LOGIN#HOUR#<hour>
+gsi1: EMAIL#<email> / USER | OTP#<type> | LOGIN#...  (what a login reads in one query)
+gsi2: USERS / <created at>#<id>                        (every user, newest first)
 pk = EMAIL#<email>       sk = EMAIL                (reserves an address: uniqueness by condition)
 pk = AUDIT#<day>         sk = AUDIT#<time>#<id>    (events of no user)
 pk = RATE#<subject>      sk = <second>             (rate-limit counters, expired by TTL)
 pk = MAILCAP#<email>     sk = <hour>               (code emails per hour, expired by TTL)
 """
 
-from pynamodb.attributes import BooleanAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
+from typing import Any
+
+from pynamodb.attributes import BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
 
 from clara.store.table import DecimalAttribute, DocumentAttribute, IsoDateTimeAttribute, TableItem
 
@@ -47,6 +51,14 @@ class UserItem(TableItem, discriminator="user"):
     def key(user_id: str) -> tuple[str, str]:
         return user_pk(user_id), USER_SK
 
+    @staticmethod
+    def by_email_key(email: str) -> tuple[str, str]:
+        return email_pk(email), USER_SK
+
+    @staticmethod
+    def listing() -> str:
+        return "USERS"
+
 
 class EmailItem(TableItem, discriminator="email"):
     """An address taken by a user: written with the user, on the condition that it does not exist yet."""
@@ -73,6 +85,81 @@ class SessionItem(TableItem, discriminator="session"):
     @staticmethod
     def sk_prefix() -> str:
         return "SESSION#"
+
+
+class OtpItem(TableItem, discriminator="otp"):
+    """A one-time code (its HMAC), one per (user, type); gsi1 brings it with the user to the login. Expired by
+    TTL."""
+
+    user_id = UnicodeAttribute()
+    type = UnicodeAttribute()
+    code_hash = UnicodeAttribute()
+    expires_at = NumberAttribute()
+    sent_at = NumberAttribute()
+    attempts = NumberAttribute(null=True)
+
+    @staticmethod
+    def key(user_id: str, otp_type: str) -> tuple[str, str]:
+        return user_pk(user_id), f"OTP#{otp_type}"
+
+    @staticmethod
+    def by_email_key(email: str, otp_type: str) -> tuple[str, str]:
+        return email_pk(email), f"OTP#{otp_type}"
+
+
+class TotpPendingItem(TableItem, discriminator="totp_pending"):
+    """An authenticator-app enrolment waiting for its first code (the secret encrypted). Expired by TTL."""
+
+    secret_ciphertext = UnicodeAttribute()
+    expires_at = NumberAttribute()
+    attempts = NumberAttribute(null=True)
+
+    @staticmethod
+    def key(user_id: str) -> tuple[str, str]:
+        return user_pk(user_id), "TOTP#PENDING"
+
+
+class TotpItem(TableItem, discriminator="totp"):
+    """The confirmed authenticator app: the secret (encrypted), the last time step used, the recovery codes'
+    HMACs (a map of hash to true, so one is used by removing its entry) and the attempt window's count."""
+
+    secret_ciphertext = UnicodeAttribute()
+    last_step = NumberAttribute()
+    recovery_codes: MapAttribute[str, Any] = MapAttribute(null=True)
+    attempts = NumberAttribute(null=True)
+    attempt_window = NumberAttribute(null=True)
+
+    @staticmethod
+    def key(user_id: str) -> tuple[str, str]:
+        return user_pk(user_id), "TOTP"
+
+
+class LoginCounter(TableItem):
+    """Failed logins of a user: from one client address (within a window), or in one clock hour. No `kind`: only
+    ever written by upserts. gsi1 brings them with the user to the login. Expired by TTL."""
+
+    attempts = NumberAttribute(null=True)
+    window_end = NumberAttribute(null=True)
+    expires_at = NumberAttribute(null=True)
+
+    PREFIX = "LOGIN#"
+    ADDRESS = "LOGIN#ADDRESS#"
+    HOUR = "LOGIN#HOUR#"
+
+    @staticmethod
+    def by_address(user_id: str, address: str) -> tuple[str, str]:
+        return user_pk(user_id), f"{LoginCounter.ADDRESS}{address}"
+
+    @staticmethod
+    def by_hour(user_id: str, hour: int) -> tuple[str, str]:
+        return user_pk(user_id), f"{LoginCounter.HOUR}{hour}"
+
+
+def typed(raw: dict[str, Any]) -> TableItem:
+    """A raw item (DynamoDB's attribute map) as its class: by `kind`, or for a login counter by its key."""
+    if "kind" not in raw and raw.get("sk", {}).get("S", "").startswith(LoginCounter.PREFIX):
+        return LoginCounter.from_raw_data(raw)
+    return TableItem.from_raw_data(raw)
 
 
 class ApiKeyItem(TableItem, discriminator="api_key"):

@@ -7,15 +7,19 @@ tests count round trips on that one client. The table's name is read from the se
 import.
 """
 
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from itertools import islice
+from typing import Any, TypeVar
 
 from pynamodb.attributes import Attribute, DiscriminatorAttribute, UnicodeAttribute
 from pynamodb.connection import TableConnection
 from pynamodb.constants import MAP, NUMBER
+from pynamodb.expressions.condition import Condition
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
+from pynamodb.pagination import ResultIterator
 
 from clara.aws import aws_client
 from clara.formats import decimal_text
@@ -145,9 +149,47 @@ class TableItem(Model):
     by_email = ByEmail()
     newest_first = NewestFirst()
 
+    def stored_values(self) -> dict[str, Any]:
+        """The attributes the item has (those it lacks are left out, not None)."""
+        return {name: value for name, value in self.attribute_values.items() if value is not None}
+
     @classmethod
     def _get_connection(cls) -> TableConnection:
         connection = super()._get_connection()
         # The function's one client (see the module's docstring); set on each use, since tests replace it.
         connection.connection._client = client()
         return connection
+
+
+_Item = TypeVar("_Item", bound=TableItem)
+
+
+def newest_first(item_class: type[_Item], listing: str, limit: int, offset: int) -> list[_Item]:
+    """One page of a gsi2 listing, newest first, `offset` exact. DynamoDB cannot skip, so the query reads
+    offset + limit items (in pages of at most 1000)."""
+    wanted = offset + limit
+    items: Iterable[Any] = item_class.newest_first.query(
+        listing, scan_index_forward=False, limit=wanted, page_size=min(wanted, 1000)
+    )
+    return list(islice(items, offset, wanted))
+
+
+def query_every_kind(
+    hash_key: str,
+    map_fn: Callable[[dict[str, Any]], Any],
+    *,
+    range_key_condition: Condition | None = None,
+    index_name: str | None = None,
+    consistent_read: bool = False,
+    attributes_to_get: Iterable[str] | None = None,
+) -> Iterator[Any]:
+    """Every item of a Query, following pages, each given to `map_fn` raw. A Query of a class filters on its
+    kinds (PynamoDB adds `kind IN (...)`); this one does not, so items with no kind (counters) come too."""
+    connection = TableItem._get_connection()
+    arguments = {
+        "range_key_condition": range_key_condition,
+        "index_name": index_name,
+        "consistent_read": consistent_read,
+        "attributes_to_get": list(attributes_to_get) if attributes_to_get is not None else None,
+    }
+    return ResultIterator(connection.query, (hash_key,), arguments, map_fn=map_fn)

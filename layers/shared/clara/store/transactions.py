@@ -6,12 +6,11 @@ and an absolute balance set by the admin starts from the balance it was computed
 """
 
 from decimal import Decimal
-from itertools import islice
 
 from clara.models import Transaction
 from clara.store import unit
 from clara.store.items import TransactionItem, UserItem
-from clara.store.table import TableItem
+from clara.store.table import newest_first
 
 # Names of the two writes of a ledger change, as Refused.reasons gives them.
 BALANCE = "balance"
@@ -43,14 +42,6 @@ def list_transactions(user_id: str, limit: int, offset: int) -> list[Transaction
     return [
         _transaction(item) for item in newest_first(TransactionItem, TransactionItem.listing(user_id), limit, offset)
     ]
-
-
-def newest_first(item_class: type[TableItem], listing: str, limit: int, offset: int) -> list:
-    """One page of a gsi2 listing, newest first, `offset` exact. DynamoDB cannot skip, so the query reads
-    offset + limit items (in pages of at most 1000)."""
-    wanted = offset + limit
-    items = item_class.newest_first.query(listing, scan_index_forward=False, limit=wanted, page_size=min(wanted, 1000))
-    return list(islice(items, offset, wanted))
 
 
 def change_balance(
