@@ -15,11 +15,11 @@ from botocore.exceptions import ClientError, ReadTimeoutError
 from moto.core.botocore_stubber import MockRawResponse
 
 import clara.analysis as analysis
-import clara.dynamo as dynamo
+import clara.aws
 from clara.aws import aws_client, overloaded, unexpected_error
 from clara.errors import InsufficientCredits, ServiceBusy, SomethingWentWrong
 from clara.settings import get_settings
-from clara.store import unit
+from clara.store import table, unit
 from tests.integration import test_analysis
 from tests.integration.test_analysis import COST, Clara
 from tests.support import media
@@ -57,7 +57,7 @@ class Injector:
         self.hooks: list[tuple[Any, str, Any]] = []
 
     def fail(self, service: str, operation: str, fault: Callable[..., Any], times: int | None = None) -> None:
-        client = dynamo.client() if service == "dynamodb" else aws_client(service)
+        client = table.client() if service == "dynamodb" else aws_client(service)
         event = f"before-send.{client.meta.service_model.service_id.hyphenize()}.{operation}"
 
         def hook(request: Any, **kwargs: Any) -> Any:
@@ -109,7 +109,7 @@ def test_every_client_has_bounded_timeouts_and_standard_retries(stack, monkeypat
     finally:
         get_settings.cache_clear()
         aws_client.cache_clear()
-        dynamo.client.cache_clear()
+        clara.aws.aws_client.cache_clear()
 
 
 def test_secrets_are_read_through_the_configured_client(stack, monkeypatch):

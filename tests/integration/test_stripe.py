@@ -10,12 +10,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import boto3
 import pytest
+from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 from werkzeug.serving import make_server
 
-from clara import billing, dynamo, ledger
+from clara import billing, ledger
 from clara.settings import get_settings
+from clara.store import table, users
 from clara.tokens import issue_api_key_token
 from local_runtime.environment import function_environment
 from local_runtime.events import LambdaContext, function_url_event
@@ -362,13 +365,19 @@ def event_of(
 
 
 def credits_of(user: Account) -> float:
-    return ledger_user(user.id)["credits"]
+    stored = users.get_user(user.id)
+    assert stored is not None
+    return stored.credits
 
 
-def ledger_user(user_id: str) -> dict[str, Any]:
-    item = dynamo.get(dynamo.user_pk(user_id), "USER")
-    assert item is not None
-    return item
+def items_of(user_id: str) -> list[dict[str, Any]]:
+    """Every item stored under the user, as the table holds it."""
+    found = (
+        boto3.resource("dynamodb")
+        .Table(get_settings().table_name)
+        .query(KeyConditionExpression=Key("pk").eq(f"USER#{user_id}"), ConsistentRead=True)
+    )
+    return found["Items"]
 
 
 def credit_transactions(user_id: str) -> list[ledger.Transaction]:
@@ -401,9 +410,7 @@ def test_ten_deliveries_credit_once(webhook, user):
     assert outcomes == ["credited"] + ["already_credited"] * 9
     assert credits_of(user) == 500
     assert len(credit_transactions(user.id)) == 1
-    items = dynamo.query(
-        KeyConditionExpression="pk = :pk", ExpressionAttributeValues=dynamo.values(pk=f"USER#{user.id}")
-    )
+    items = items_of(user.id)
     bought = [item for item in items if item.get("event") == "credits_bought"]
     assert [item["details"] for item in bought] == [{"checkout_session": "cs_test_a1", "credits": 500, "fiat": 5}]
 
@@ -529,7 +536,7 @@ def test_a_throttled_dynamodb_answers_503_so_stripe_retries(webhook, user, monke
         raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "TransactWriteItems")
 
     with monkeypatch.context() as patch:
-        patch.setattr(dynamo.client(), "transact_write_items", throttled)
+        patch.setattr(table.client(), "transact_write_items", throttled)
         busy = webhook(payload, sign(payload, WEBHOOK_SECRET))
 
     assert (busy["statusCode"], busy["headers"]["Retry-After"]) == (503, "2")
@@ -548,7 +555,7 @@ def test_any_other_dynamodb_failure_raises_so_stripe_retries(webhook, user, monk
         raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "TransactWriteItems")
 
     with monkeypatch.context() as patch:
-        patch.setattr(dynamo.client(), "transact_write_items", refused)
+        patch.setattr(table.client(), "transact_write_items", refused)
         with pytest.raises(ClientError):
             webhook(payload, sign(payload, WEBHOOK_SECRET))
 
@@ -568,7 +575,7 @@ def test_the_placeholder_webhook_secret_is_an_error_not_an_open_door(webhook, us
 
 def test_a_webhook_credit_is_one_dynamodb_transaction(webhook, user):
     calls: list[str] = []
-    events = dynamo.client().meta.events
+    events = table.client().meta.events
     events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name), unique_id="webhook-calls")
     payload = stripe_event(user.id, session_id="cs_test_round_trips")
     try:

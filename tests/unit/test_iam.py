@@ -166,39 +166,15 @@ ITEM_OPERATIONS: dict[str, str] = {
 }
 STORE = LAYER / "clara" / "store"
 # TransactWriteItems is authorised per item operation, by the operation keys the transactions are built from.
-TRANSACT_CALLS = {"transact_write_items", "transact"}  # boto3's, and clara.dynamo.transact
+TRANSACT_CALLS = {"transact_write_items"}  # boto3's (clara.store.unit.commit is found as unit.commit)
 TRANSACT_OPERATIONS = {
     "Put": "dynamodb:PutItem",
     "Update": "dynamodb:UpdateItem",
     "Delete": "dynamodb:DeleteItem",
     "ConditionCheck": "dynamodb:ConditionCheckItem",
 }
-# PynamoDB's calls on items and indexes, read in clara.store only (elsewhere these names mean other things).
-STORE = LAYER / "clara" / "store"
-STORE_OPERATIONS = {
-    "get": "dynamodb:GetItem",  # on an item class: ApiKeyItem.get(...)
-    "save": "dynamodb:PutItem",
-    "batch_get": "dynamodb:BatchGetItem",
-    "count": "dynamodb:Query",
-    "update": "dynamodb:UpdateItem",  # with actions=: an item's update, not a dict's
-    "delete": "dynamodb:DeleteItem",
-    "batch_write": "dynamodb:BatchWriteItem",
-}
 # The writes of a clara.store.unit (unit.put(...)), each the transaction operation it becomes; unit.commit sends them.
 UNIT_WRITES = {"put": "Put", "update": "Update", "delete": "Delete", "check": "ConditionCheck"}
-
-
-def store_indexes() -> dict[str, str]:
-    """The attribute of each index on the table's items (by_email) and the index's name (gsi1)."""
-    from pynamodb.indexes import GlobalSecondaryIndex
-
-    from clara.store.table import TableItem
-
-    return {
-        name: index.Meta.index_name
-        for name, index in vars(TableItem).items()
-        if isinstance(index, GlobalSecondaryIndex)
-    }
 
 
 # A system tool named in the code is authorised apart from the model that calls it.
@@ -391,9 +367,7 @@ def code_facts(function: str) -> tuple[frozenset[str], frozenset[str], frozenset
     secrets: set[str] = set()
     transacts = False
     transact_keys: set[str] = set()
-    index_attributes = store_indexes()
     for path in import_closure(function).values():
-        in_store = STORE in path.parents
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Attribute) and node.attr in index_attributes():
                 indexes.add(index_attributes()[node.attr])  # item_class.by_email.query(...): PynamoDB's index
@@ -422,13 +396,6 @@ def code_facts(function: str) -> tuple[frozenset[str], frozenset[str], frozenset
                     transacts = True
                 elif name in UNIT_WRITES:
                     transact_keys.add(UNIT_WRITES[name])
-            if in_store and name in STORE_OPERATIONS:
-                item_class_get = name != "get" or (isinstance(receiver, ast.Name) and receiver.id.endswith("Item"))
-                item_update = name != "update" or any(keyword.arg == "actions" for keyword in node.keywords)
-                if item_class_get and item_update:
-                    actions.add(STORE_OPERATIONS[name])
-            if in_store and isinstance(receiver, ast.Attribute) and receiver.attr in index_attributes:
-                indexes.add(index_attributes[receiver.attr])
             if name in SECRET_READERS:
                 secrets.update(str(arg) for arg in literal_args)
             indexes.update(

@@ -7,8 +7,9 @@ from collections.abc import Callable
 
 import pytest
 
-from clara import aws, dynamo, google_identity, snapstart
+from clara import aws, google_identity, snapstart
 from clara.settings import get_settings
+from clara.store import table
 
 
 def test_random_is_reseeded_after_a_restore() -> None:
@@ -24,11 +25,11 @@ def test_random_is_reseeded_after_a_restore() -> None:
 
 def test_clients_settings_and_key_sets_are_created_again_after_a_restore(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    before = (aws.aws_client("sqs"), dynamo.client(), get_settings(), google_identity.jwks_client("https://k.example"))
+    before = (aws.aws_client("sqs"), table.client(), get_settings(), google_identity.jwks_client("https://k.example"))
 
     snapstart.reset_after_restore()
 
-    after = (aws.aws_client("sqs"), dynamo.client(), get_settings(), google_identity.jwks_client("https://k.example"))
+    after = (aws.aws_client("sqs"), table.client(), get_settings(), google_identity.jwks_client("https://k.example"))
     assert all(old is not new for old, new in zip(before, after, strict=True))
     google_identity.jwks_client.cache_clear()
 

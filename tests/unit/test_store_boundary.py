@@ -23,10 +23,6 @@ KEY = re.compile(
     r"\b(USER|USERS|EMAIL|SESSION|OTP|TOTP|API_KEY|TRANSACTIONS?|TASKS?|OPEN_TASKS|AUDIT|LOGIN|RATE|MAILCAP)#"
 )
 TABLE_NAMES = re.compile(r"^(gsi[12](pk|sk)?|pk|sk)$")
-# Modules still on the hand-written clara.dynamo, being moved (issue 14). This list only shrinks.
-NOT_YET_MOVED = {
-    "layers/shared/clara/dynamo.py",
-}
 
 
 def strings(tree: ast.AST) -> Iterator[tuple[int, str]]:
@@ -51,18 +47,8 @@ def breaches(path: Path, root: Path = ROOT) -> Iterator[str]:
         if isinstance(node, ast.Import | ast.ImportFrom):
             modules = [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module or ""]
             for module in modules:
-                if (
-                    module.split(".")[0] == "pynamodb"
-                    or module == "clara.dynamo"
-                    or module.startswith("boto3.dynamodb")
-                ):
+                if module.split(".")[0] == "pynamodb" or module.startswith("boto3.dynamodb"):
                     yield f"{where}:{node.lineno} imports {module}"
-            if (
-                isinstance(node, ast.ImportFrom)
-                and node.module == "clara"
-                and any(alias.name == "dynamo" for alias in node.names)
-            ):
-                yield f"{where}:{node.lineno} imports clara.dynamo"
     for line, text in sorted(strings(tree)):
         if text == "dynamodb":
             yield f"{where}:{line} makes a DynamoDB client"
@@ -77,7 +63,6 @@ def test_the_check_sees_what_it_is_meant_to(tmp_path: Path) -> None:
     sample.write_text(
         '"""A docstring may say USER#<id>."""\n'
         "from pynamodb.models import Model\n"
-        "from clara import dynamo\n"
         "client = aws_client('dynamodb')\n"
         "key = f'SESSION#{session_id}'\n"
         "index = 'gsi2'\n"
@@ -86,7 +71,6 @@ def test_the_check_sees_what_it_is_meant_to(tmp_path: Path) -> None:
 
     assert [entry.split(" ", 1)[1] for entry in found] == [
         "imports pynamodb.models",
-        "imports clara.dynamo",
         "makes a DynamoDB client",
         "writes a key of the table: 'SESSION#'",
         "names the table's key or index 'gsi2'",
@@ -95,8 +79,4 @@ def test_the_check_sees_what_it_is_meant_to(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("path", CODE, ids=lambda path: str(path.relative_to(ROOT)))
 def test_only_the_store_knows_the_table(path: Path) -> None:
-    found = list(breaches(path))
-    if str(path.relative_to(ROOT)) in NOT_YET_MOVED:
-        assert found, "moved onto clara.store: take it off NOT_YET_MOVED"
-    else:
-        assert found == []
+    assert list(breaches(path)) == []

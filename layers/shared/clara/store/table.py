@@ -91,7 +91,8 @@ def _exact(value: Any) -> Any:
 def _plain(value: Any) -> Any:
     """A whole number back as an int; a fraction stays an exact Decimal (the models convert their floats)."""
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() and value.as_tuple().exponent >= 0 else value
+        exponent = value.as_tuple().exponent  # "1000" is whole; "1.0" was written as a fraction and stays one
+        return int(value) if isinstance(exponent, int) and exponent >= 0 else value
     if isinstance(value, dict):
         return {name: _plain(inner) for name, inner in value.items()}
     if isinstance(value, list):
