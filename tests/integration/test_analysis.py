@@ -17,11 +17,11 @@ import clara.analysis as analysis
 import clara.dynamo as dynamo
 from clara.analyzers import AnalysisResult, AnalyzerInfo, PermanentAnalysisError
 from clara.settings import get_settings
+from harness import media
+from harness.accounts import API, PRIVATE, PUBLIC, Account, Accounts, bearer, item
+from harness.inprocess import FUNCTIONS, TEMPLATE, TEST_ENVIRONMENT
 from local_runtime.environment import function_environment
 from local_runtime.events import LambdaContext, sqs_event
-from tests.integration.conftest import FUNCTIONS, TEMPLATE, TEST_ENVIRONMENT
-from tests.support import media
-from tests.support.accounts import API, PRIVATE, PUBLIC, Account, Accounts, bearer, item
 
 CREATED = "Analysis task created successfully."
 SUPPORTED = "Supported attachments fetched successfully."

@@ -19,10 +19,10 @@ import clara.dynamo as dynamo
 from clara.aws import aws_client, overloaded, unexpected_error
 from clara.errors import InsufficientCredits, ServiceBusy, SomethingWentWrong
 from clara.settings import get_settings
+from harness import media
+from harness.accounts import API
 from tests.integration import test_analysis
 from tests.integration.test_analysis import COST, Clara
-from tests.support import media
-from tests.support.accounts import API
 
 clara = test_analysis.clara
 
