@@ -1,7 +1,8 @@
 """`python -m bench`: the figures of docs/budgets.md, each beside its budget, in one table.
 
 The layer's package is importable as `clara` here, as it is in Lambda (/opt/python) and under pytest
-(pyproject.toml's pythonpath), so the in-process measurements can load the real handlers and the tests' helpers.
+(pyproject.toml's pythonpath), so the in-process measurements can load the real handlers; the repository's root
+holds `harness`, the drivers the tests share with the benchmark.
 """
 
 import sys

@@ -1,6 +1,6 @@
 """The in-process stack of the warm and round-trip measurements: each function's real lambda_handler with AWS
-emulated by moto, built as tests/integration/conftest.py builds it (template.yaml's resources, the environment
-the template gives each function, the tests' keys and bcrypt cost), from that module's own pieces.
+emulated by moto, built from the pieces the tests' fixtures are built from (harness/inprocess.py: template.yaml's
+resources, the environment the template gives each function, the tests' keys and bcrypt cost).
 
 What differs from the tests' call_api fixture: a request is prepared (environment, event) apart from its
 invocation, so a timer can wrap the handler alone, and the function's settings are re-read only when its
@@ -22,19 +22,19 @@ from moto import mock_aws
 
 import clara.aws
 from clara.settings import get_settings
+from harness.inprocess import (
+    AWS_ENVIRONMENT,
+    FUNCTIONS,
+    TEMPLATE,
+    TEST_ENVIRONMENT,
+    ApiResponse,
+    Stack,
+    api_response,
+    routed_event,
+)
 from local_runtime.environment import function_environment
 from local_runtime.events import LambdaContext
 from local_runtime.resources import create_resources
-from tests.integration.conftest import FUNCTIONS, TEMPLATE, TEST_ENVIRONMENT, ApiResponse, Stack, routed_event
-
-# What the tests' `stack` fixture sets (a pytest fixture cannot be called outside a test, hence this copy).
-AWS_ENVIRONMENT = {
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "POWERTOOLS_TRACE_DISABLED": "true",
-    "POWERTOOLS_METRICS_DISABLED": "true",
-}
 
 
 class Meter:
@@ -107,11 +107,8 @@ class Harness:
         return self.invocation(function_id, event, env)
 
     def call_api(self, method: str, path: str, **arguments: Any) -> ApiResponse:
-        """The tests' call_api, so their helpers (tests.support.accounts) can set up users here."""
-        result = self.request(method, path, **arguments)()
-        headers = {name: values[-1] for name, values in (result.get("multiValueHeaders") or {}).items()}
-        headers.update(result.get("headers") or {})
-        return ApiResponse(result["statusCode"], headers, result.get("body") or "")
+        """The tests' call_api, so their helpers (harness/accounts.py) can set up users here."""
+        return api_response(self.request(method, path, **arguments)())
 
 
 @contextmanager

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.inprocess import Harness, Invocation, emulated_stack
+from harness import media
+from harness.accounts import API, PRIVATE, PUBLIC, Account, Accounts, basic, bearer, headers
+from harness.inprocess import TEMPLATE
+from harness.stripe_events import WEBHOOK_SECRET, stripe_event
 from local_runtime.events import function_url_event, sqs_event
 from local_runtime.resources import get_att
 from local_runtime.stripe_standin import sign
-from tests.integration.conftest import TEMPLATE
-from tests.integration.test_stripe import WEBHOOK_SECRET, stripe_event
-from tests.support import media
-from tests.support.accounts import API, PRIVATE, PUBLIC, Account, Accounts, basic, bearer, headers
 
 CLAIM = "The Eiffel Tower was completed in 1889 in Paris."
 PAGE = 20  # the listings' default page size

@@ -7,10 +7,9 @@ import time
 from pathlib import Path
 
 from bench.table import NO_BUDGET, NOT_MEASURED, Row
-from tests.e2e.accounts_helpers import PRIVATE_KEY, RUNTIME_ENV, Api, Mailbox, active_account, expect
-from tests.e2e.conftest import PROJECT_TEMPLATE, running_runtime
-from tests.e2e.test_analysis_flow import COST, analyse, tasks
-from tests.support import media
+from harness import media
+from harness.client import COST, PRIVATE_KEY, RUNTIME_ENV, Api, Mailbox, active_account, analyse, expect, tasks
+from harness.runtime import PROJECT_TEMPLATE, running_runtime
 
 COUNT = 20
 TIMEOUT = 60.0  # seconds after the last submission

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.e2e.accounts_helpers import (
+from harness.client import (
     ACTIVATED,
     AUTH_FAILED,
     EMPTY_BODY,
@@ -47,7 +47,7 @@ from tests.e2e.accounts_helpers import (
     send_otp,
     text_of,
 )
-from tests.e2e.conftest import Runtime
+from harness.runtime import Runtime
 
 pytestmark = pytest.mark.e2e
 

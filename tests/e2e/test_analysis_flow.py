@@ -7,9 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-import requests
 
-from tests.e2e.accounts_helpers import (
+from harness import media
+from harness.client import (
+    COST,
     INVALID_SCHEMA,
     PRIVATE_KEY,
     RUNTIME_ENV,
@@ -17,14 +18,15 @@ from tests.e2e.accounts_helpers import (
     Api,
     Mailbox,
     active_account,
+    analyse,
     bearer,
     expect,
+    tasks,
+    wait_for,
 )
-from tests.support import media
 
 pytestmark = pytest.mark.e2e
 
-COST = 20
 CREATED = "Analysis task created successfully."
 TASK_FETCHED = "Task fetched successfully."
 NO_CREDITS = "You do not have enough credits to perform this action."
@@ -46,17 +48,6 @@ def user(api: Api, mailbox: Mailbox) -> Callable[[float], Account]:
     return make
 
 
-def analyse(api: Api, account: Account, text: str | None, files: list[tuple[str, bytes]]) -> requests.Response:
-    """POST the form as a browser would: `text`, and each file under a field named after the file."""
-    return api.session.post(
-        f"{api.root}/users/{account.id}/agent/analysis",
-        headers={"Authorization": bearer(account.token)},
-        data={"text": text} if text is not None else None,
-        files=[(name, (name, content, "application/octet-stream")) for name, content in files] or None,
-        timeout=60,
-    )
-
-
 def balance(api: Api, account: Account) -> float:
     return expect(api.call("GET", f"/users/{account.id}", auth=bearer(account.token)), 200)["credits"]
 
@@ -67,20 +58,6 @@ def task_transactions(api: Api, account: Account) -> list[dict[str, Any]]:
         api.call("GET", f"/users/{account.id}/transactions", auth=bearer(account.token), params={"limit": "100"}), 200
     )
     return [t for t in found if not t["description"].startswith("Admin")]
-
-
-def tasks(api: Api, account: Account) -> list[dict[str, Any]]:
-    listed = api.call("GET", f"/users/{account.id}/tasks", auth=bearer(account.token), params={"limit": "100"})
-    return expect(listed, 200)
-
-
-def wait_for(api: Api, account: Account, task_id: str, timeout: float = 10.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        task = expect(api.call("GET", f"/users/{account.id}/tasks/{task_id}", auth=bearer(account.token)), 200)
-        if task["status"] in ("COMPLETED", "FAILED") or time.monotonic() > deadline:
-            return task
-        time.sleep(0.1)
 
 
 def assert_not_charged(api: Api, account: Account, credits: float) -> None:

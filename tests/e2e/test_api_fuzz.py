@@ -26,8 +26,7 @@ from schemathesis.specs.openapi.checks import (
     unsupported_method,
 )
 
-from local_runtime.openapi import DOCUMENT
-from tests.e2e.accounts_helpers import (
+from harness.client import (
     PRIVATE_KEY,
     Api,
     Mailbox,
@@ -36,7 +35,8 @@ from tests.e2e.accounts_helpers import (
     expect,
     login,
 )
-from tests.e2e.conftest import Runtime
+from harness.runtime import Runtime
+from local_runtime.openapi import DOCUMENT
 
 pytestmark = pytest.mark.e2e
 

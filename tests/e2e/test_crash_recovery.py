@@ -18,12 +18,25 @@ import boto3
 import pytest
 import requests
 
+from harness import media
+from harness.client import (
+    COST,
+    PRIVATE_KEY,
+    RUNTIME_ENV,
+    Account,
+    Api,
+    Mailbox,
+    active_account,
+    analyse,
+    bearer,
+    expect,
+    tasks,
+    wait_for,
+)
+from harness.runtime import ROOT, _free_port
 from local_runtime.faults import install_faults
 from local_runtime.mailbox import MailboxPoller
-from tests.e2e.accounts_helpers import PRIVATE_KEY, RUNTIME_ENV, Account, Api, Mailbox, active_account, bearer, expect
-from tests.e2e.conftest import ROOT, StartRuntime, _free_port
-from tests.e2e.test_analysis_flow import COST, analyse, tasks, wait_for
-from tests.support import media
+from tests.e2e.conftest import StartRuntime
 
 
 @dataclass

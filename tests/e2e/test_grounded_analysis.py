@@ -6,10 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.accounts_helpers import PRIVATE_KEY, RUNTIME_ENV, Api, Mailbox, active_account, bearer, expect
-from tests.e2e.test_analysis_flow import wait_for
-from tests.support import media
-from tests.support.fake_bedrock import FABRICATED, FakeBedrock, cited_urls, fake_bedrock
+from harness import media
+from harness.client import PRIVATE_KEY, RUNTIME_ENV, Api, Mailbox, active_account, bearer, expect, wait_for
+from harness.fake_bedrock import FABRICATED, FakeBedrock, cited_urls, fake_bedrock
 
 pytestmark = pytest.mark.e2e
 

@@ -16,10 +16,10 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 from mcp.types import CallToolResult, TextContent
 
-from tests.e2e.accounts_helpers import PRIVATE_KEY, Account, Api, Mailbox, active_account, bearer, expect
-from tests.e2e.conftest import Runtime
-from tests.support import media
-from tests.support.mcp import TOOLS
+from harness import media
+from harness.client import PRIVATE_KEY, Account, Api, Mailbox, active_account, bearer, expect
+from harness.mcp import TOOLS
+from harness.runtime import Runtime
 
 pytestmark = pytest.mark.e2e
 

@@ -4,7 +4,7 @@ signed webhook it delivers to the webhook function's Function URL, and the credi
 import pytest
 import requests
 
-from tests.e2e.accounts_helpers import (
+from harness.client import (
     LOGGED_IN,
     RUNTIME_ENV,
     Api,

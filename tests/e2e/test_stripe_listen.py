@@ -8,8 +8,8 @@ import time
 import pytest
 import requests
 
+from harness.client import RUNTIME_ENV
 from local_runtime.stripe_standin import DEVELOPMENT_WEBHOOK_SECRET, sign
-from tests.e2e.accounts_helpers import RUNTIME_ENV
 
 pytestmark = pytest.mark.e2e
 

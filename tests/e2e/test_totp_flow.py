@@ -7,7 +7,7 @@ import time
 import pyotp
 import pytest
 
-from tests.e2e.accounts_helpers import (
+from harness.client import (
     AUTH_FAILED,
     FETCHED,
     LOGGED_IN,

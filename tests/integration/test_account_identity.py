@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.support.accounts import (
+from harness.accounts import (
     API,
     INVALID,
     PASSWORD,

@@ -9,7 +9,7 @@ import time
 import jwt
 import pytest
 
-from tests.support.accounts import (
+from harness.accounts import (
     API,
     EMPTY_BODY,
     INVALID,

@@ -18,11 +18,11 @@ import clara.aws
 from clara.analyzers import AnalysisResult, AnalyzerInfo, PermanentAnalysisError
 from clara.settings import get_settings
 from clara.store import table
+from harness import media
+from harness.accounts import API, PRIVATE, PUBLIC, Account, Accounts, bearer, item
+from harness.inprocess import FUNCTIONS, TEMPLATE, TEST_ENVIRONMENT
 from local_runtime.environment import function_environment
 from local_runtime.events import LambdaContext, sqs_event
-from tests.integration.conftest import FUNCTIONS, TEMPLATE, TEST_ENVIRONMENT
-from tests.support import media
-from tests.support.accounts import API, PRIVATE, PUBLIC, Account, Accounts, bearer, item
 
 CREATED = "Analysis task created successfully."
 SUPPORTED = "Supported attachments fetched successfully."

@@ -17,13 +17,13 @@ import clara.sweeper as sweeper
 from clara.settings import get_settings
 from clara.store import unit
 from clara.tasks import Task, get_task
+from harness import media
+from harness.accounts import set_attributes, table
+from harness.inprocess import FUNCTIONS, TEMPLATE, TEST_ENVIRONMENT
 from local_runtime.environment import function_environment
 from local_runtime.events import LambdaContext, scheduled_event, sqs_event
 from tests.integration import test_analysis
-from tests.integration.conftest import FUNCTIONS, TEMPLATE, TEST_ENVIRONMENT
 from tests.integration.test_analysis import COST, Clara, delivered
-from tests.support import media
-from tests.support.accounts import set_attributes, table
 
 # The analysis tests' fixtures: a client's and an operator's view of the stack, and a fake analyzer.
 clara = test_analysis.clara

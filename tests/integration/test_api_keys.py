@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.support.accounts import PRIVATE, signed_in_user
+from harness.accounts import PRIVATE, signed_in_user
 
 
 def view_key(call_api, user, headers=None):

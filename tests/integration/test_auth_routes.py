@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.support.accounts import (
+from harness.accounts import (
     ADMIN_FIELDS,
     ALREADY_EXISTS,
     API,

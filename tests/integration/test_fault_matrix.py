@@ -30,13 +30,13 @@ from moto.core.botocore_stubber import MockRawResponse
 
 import clara.aws
 from clara.aws import aws_client
+from harness import media
+from harness.accounts import API, PRIVATE, PUBLIC, Account, basic, bearer, body, headers, item, latest_code
+from harness.inprocess import TEMPLATE, ApiResponse
 from local_runtime.openapi import build_document
 from tests.integration import test_analysis, test_stripe
-from tests.integration.conftest import TEMPLATE, ApiResponse
 from tests.integration.test_analysis import Clara
 from tests.integration.test_mcp import McpClient
-from tests.support import media
-from tests.support.accounts import API, PRIVATE, PUBLIC, Account, basic, bearer, body, headers, item, latest_code
 from tests.unit.test_google_identity import CLIENT_ID, claims, jwks_server, sign, signing_key
 
 pytestmark = pytest.mark.filterwarnings("ignore")

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.support.accounts import (
+from harness.accounts import (
     API,
     EMPTY_BODY,
     INACTIVE,

@@ -16,7 +16,7 @@ import pytest
 import clara.accounts
 import clara.users
 from clara.auth import Caller, Role
-from tests.support.accounts import (
+from harness.accounts import (
     API,
     PUBLIC,
     RATE_LIMITED,

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from clara import ledger
-from tests.support.accounts import PRIVATE, headers, signed_in_user
+from harness.accounts import PRIVATE, headers, signed_in_user
 
 
 def admin_transaction(call_api, user_id: str, credits: float | str, kind: str = "CREDIT", key: str | None = None):

@@ -13,10 +13,8 @@ import pytest
 from mcp.types.version import HANDSHAKE_PROTOCOL_VERSIONS, LATEST_HANDSHAKE_VERSION
 from werkzeug.serving import make_server
 
-from local_runtime.stripe_standin import StripeStandIn
-from tests.integration.conftest import ApiResponse
-from tests.support import media
-from tests.support.accounts import (
+from harness import media
+from harness.accounts import (
     API,
     INACTIVE,
     INVALID,
@@ -31,7 +29,9 @@ from tests.support.accounts import (
     error,
     freeze_rate_clock,
 )
-from tests.support.mcp import TOOLS
+from harness.inprocess import ApiResponse
+from harness.mcp import TOOLS
+from local_runtime.stripe_standin import StripeStandIn
 
 MCP = f"{API}/mcp"
 HOST = "abc123defg.execute-api.us-east-1.amazonaws.com"  # API Gateway always forwards the Host it was called on

@@ -20,10 +20,10 @@ from clara.aws import aws_client, overloaded, unexpected_error
 from clara.errors import InsufficientCredits, ServiceBusy, SomethingWentWrong
 from clara.settings import get_settings
 from clara.store import table, unit
+from harness import media
+from harness.accounts import API
 from tests.integration import test_analysis
 from tests.integration.test_analysis import COST, Clara
-from tests.support import media
-from tests.support.accounts import API
 
 clara = test_analysis.clara
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 import clara.store.table
-from tests.support.accounts import API, PASSWORD, PRIVATE, PUBLIC, Accounts, basic, body, headers, shift_otp_clock
+from harness.accounts import API, PASSWORD, PRIVATE, PUBLIC, Accounts, basic, body, headers, shift_otp_clock
 
 
 class Calls:

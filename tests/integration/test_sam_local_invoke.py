@@ -26,6 +26,8 @@ from samcli.lib.providers.sam_function_provider import SamFunctionProvider
 from samcli.lib.providers.sam_stack_provider import SamLocalStackProvider
 
 from clara.settings import get_settings
+from harness.accounts import basic, latest_code
+from harness.inprocess import FUNCTIONS, ROOT, TEMPLATE, Stack, routed_event
 from local_runtime.events import LambdaContext
 from local_runtime.invoke import DEVELOPMENT_OVERRIDES, invoke_environment, on_this_machine
 from local_runtime.resources import store_secret_values
@@ -43,9 +45,7 @@ from local_runtime.sample_events import (
 )
 from local_runtime.server import DEFAULT_PRIVATE_API_KEY, DEFAULT_PUBLIC_API_KEY
 from local_runtime.stripe_standin import DEVELOPMENT_WEBHOOK_SECRET
-from tests.support.accounts import basic, latest_code
 
-from .conftest import FUNCTIONS, ROOT, TEMPLATE, Stack, routed_event
 from .test_sample_events import EVENTS, function_for
 
 ENV_VARS_FILE = ROOT / "events" / "env.json"

@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 
 from clara.settings import get_settings
+from harness.inprocess import FUNCTIONS, ROOT, TEMPLATE, Stack
 from local_runtime.environment import function_environment
 from local_runtime.events import LambdaContext, api_gateway_event
-
-from .conftest import FUNCTIONS, ROOT, TEMPLATE, Stack
 
 # events/env.json is the --env-vars file of `sam local invoke`, not an event.
 EVENTS = sorted(path for path in (ROOT / "events").glob("*.json") if path.name != "env.json")

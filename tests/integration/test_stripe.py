@@ -20,12 +20,12 @@ from clara import billing, ledger
 from clara.settings import get_settings
 from clara.store import table, users
 from clara.tokens import issue_api_key_token
+from harness.accounts import PRIVATE, PUBLIC, Account, bearer, headers, signed_in_user
+from harness.inprocess import FUNCTIONS, TEMPLATE, TEST_ENVIRONMENT, Stack
+from harness.stripe_events import WEBHOOK_SECRET, event_of, stripe_event
 from local_runtime.environment import function_environment
 from local_runtime.events import LambdaContext, function_url_event
 from local_runtime.stripe_standin import StripeStandIn, sign
-from tests.support.accounts import PRIVATE, PUBLIC, Account, bearer, headers, signed_in_user
-
-from .conftest import FUNCTIONS, TEMPLATE, TEST_ENVIRONMENT, Stack
 
 RATE_MESSAGE = (
     "Credits rate fetched successfully. Upper limit and lower limit are in fiat. Rate is in credits per dollar. "
@@ -34,7 +34,6 @@ RATE_MESSAGE = (
 NO_RATE = "No credits rate found for the given amount."
 INACTIVE = "Please activate your account to access the requested resource."
 INVALID = "One or more required parameters are either not given or have invalid schema."
-WEBHOOK_SECRET = "whsec_integration_tests"
 CLIENT_URL = "https://app.example.com"
 
 
@@ -327,41 +326,6 @@ def webhook(stack: Stack, monkeypatch: pytest.MonkeyPatch):
         return handler(event, LambdaContext("StripeWebhookFunction", 15))
 
     return deliver
-
-
-def stripe_event(
-    user_id: str,
-    session_id: str = "cs_test_a1",
-    kind: str = "checkout.session.completed",
-    payment_status: str = "paid",
-    credits: str = "500",
-    fiat: str = "5",
-    rate: str | None = None,
-) -> bytes:
-    return json.dumps(event_of(user_id, session_id, kind, payment_status, credits, fiat, rate)).encode()
-
-
-def event_of(
-    user_id: str,
-    session_id: str = "cs_test_a1",
-    kind: str = "checkout.session.completed",
-    payment_status: str = "paid",
-    credits: str = "500",
-    fiat: str = "5",
-    rate: str | None = None,
-) -> dict[str, Any]:
-    metadata = {"user_id": user_id, "credits": credits, "fiat": fiat, **({"rate": rate} if rate else {})}
-    session = {
-        "id": session_id,
-        "object": "checkout.session",
-        "mode": "payment",
-        "payment_status": payment_status,
-        "amount_total": int(fiat) * 100,
-        "currency": "usd",
-        "client_reference_id": user_id,
-        "metadata": metadata,
-    }
-    return {"id": f"evt_{session_id}_{kind}", "object": "event", "type": kind, "data": {"object": session}}
 
 
 def credits_of(user: Account) -> float:

@@ -13,8 +13,7 @@ import pytest
 
 import clara.accounts
 import clara.totp
-from tests.integration.test_guards import outcome, race
-from tests.support.accounts import (
+from harness.accounts import (
     ALREADY_EXISTS,
     API,
     INVALID,
@@ -29,7 +28,8 @@ from tests.support.accounts import (
     item,
     user_item,
 )
-from tests.support.accounts import body as json_body
+from harness.accounts import body as json_body
+from tests.integration.test_guards import outcome, race
 
 TWO_FA = {"is_2fa_enabled": True}
 STEP = 30

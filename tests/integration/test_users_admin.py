@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.support.accounts import (
+from harness.accounts import (
     ADMIN_FIELDS,
     API,
     EMPTY_BODY,

@@ -5,7 +5,7 @@ import pytest
 from clara.attachments import check_upload, size_caps, supported_attachments_view, supported_extensions
 from clara.errors import InvalidSchema
 from clara.settings import get_settings
-from tests.support import media
+from harness import media
 
 KINDS = {
     ".png": "image",

@@ -33,7 +33,7 @@ from clara.fetcher import (
     read_links,
 )
 from clara.settings import Settings, get_settings
-from tests.support import media
+from harness import media
 
 PUBLIC_IP = "93.184.216.34"
 NON_PUBLIC_NOTE = "The link leads to a non-public address, which Clara does not read."

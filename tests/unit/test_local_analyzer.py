@@ -9,8 +9,8 @@ from pypdf import PdfReader
 from clara.analyzers import AnalysisResult, AttachmentInput
 from clara.analyzers.local import LocalAnalyzer, checkable_claims, image_size, inspect_attachment, media_duration
 from clara.settings import get_settings
-from tests.support import media
-from tests.support.fake_bedrock import fake_bedrock
+from harness import media
+from harness.fake_bedrock import fake_bedrock
 
 
 def attachment(name: str, media_type: str, kind: str, content: bytes) -> AttachmentInput:

@@ -4,7 +4,7 @@ import pytest
 
 from clara.errors import InvalidSchema
 from clara.multipart import Part, boundary_of, read_parts
-from tests.support import media
+from harness import media
 
 BOUNDARY = "----clara-boundary-7MA4YWxkTrZu0gW"
 CONTENT_TYPE = f"multipart/form-data; boundary={BOUNDARY}"

@@ -1,5 +1,6 @@
-"""HTTP helpers for the account end-to-end tests: a client that checks the envelope of every response, the
-runtime's mailbox (codes from the .eml files), and the few account steps every test repeats."""
+"""HTTP helpers against the local runtime (harness/runtime.py): a client that checks the envelope of every
+response, the runtime's mailbox (codes from the .eml files), and the few account and analysis steps every
+end-to-end test (and the benchmark's throughput figure) repeats."""
 
 import base64
 import email
@@ -15,10 +16,10 @@ from typing import Any
 import requests
 
 # The contract's messages and user fields, as the in-process tests assert them (re-exported for the e2e tests).
-from tests.support.accounts import EMPTY_BODY as EMPTY_BODY
-from tests.support.accounts import INVALID, UNAUTHENTICATED, USER_FIELDS
-from tests.support.accounts import NO_ACCESS as NO_ACCESS
-from tests.support.accounts import RATE_LIMITED as RATE_LIMITED
+from harness.accounts import EMPTY_BODY as EMPTY_BODY
+from harness.accounts import INVALID, UNAUTHENTICATED, USER_FIELDS
+from harness.accounts import NO_ACCESS as NO_ACCESS
+from harness.accounts import RATE_LIMITED as RATE_LIMITED
 
 PUBLIC_KEY = "e2e-public"
 PRIVATE_KEY = "e2e-private"
@@ -219,3 +220,33 @@ def login(api: Api, email_address: str, password: str, code: str | None = None) 
 
 def fetch(api: Api, account: Account, token: str | None = None) -> requests.Response:
     return api.call("GET", f"/users/{account.id}", auth=bearer(token or account.token))
+
+
+# ------------------------------------------------------------------------------------------- analysis
+
+COST = 20  # credits per analysis
+
+
+def analyse(api: Api, account: Account, text: str | None, files: list[tuple[str, bytes]]) -> requests.Response:
+    """POST the form as a browser would: `text`, and each file under a field named after the file."""
+    return api.session.post(
+        f"{api.root}/users/{account.id}/agent/analysis",
+        headers={"Authorization": bearer(account.token)},
+        data={"text": text} if text is not None else None,
+        files=[(name, (name, content, "application/octet-stream")) for name, content in files] or None,
+        timeout=60,
+    )
+
+
+def tasks(api: Api, account: Account) -> list[dict[str, Any]]:
+    listed = api.call("GET", f"/users/{account.id}/tasks", auth=bearer(account.token), params={"limit": "100"})
+    return expect(listed, 200)
+
+
+def wait_for(api: Api, account: Account, task_id: str, timeout: float = 10.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        task = expect(api.call("GET", f"/users/{account.id}/tasks/{task_id}", auth=bearer(account.token)), 200)
+        if task["status"] in ("COMPLETED", "FAILED") or time.monotonic() > deadline:
+            return task
+        time.sleep(0.1)

@@ -209,7 +209,7 @@ def multipart(
         out += f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode() + content + b"\r\n"
     for file in files:
         name, content = file[0], file[1]
-        filename = file[2] if len(file) == 3 else name  # type: ignore[misc]
+        filename = file[2] if len(file) == 3 else name
         extension = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
         media_type = MEDIA_TYPES.get(extension, "application/octet-stream")
         out += (
