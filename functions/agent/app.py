@@ -10,6 +10,7 @@ from clara.attachments import supported_attachments_view
 from clara.auth import Role, authenticate, user_in_path
 from clara.envelope import success
 from clara.errors import InactiveUser, InsufficientCredits, InvalidSchema, NotFound, PayloadTooLarge
+from clara.multipart import read_analysis_form
 from clara.openapi import Success, documented
 from clara.tasks import TaskView, task_view
 
@@ -53,7 +54,7 @@ def supported_attachments(user_id: str) -> Response[Any]:
 )
 def analyse(user_id: str) -> Response[Any]:
     user = user_in_path(authenticate(app.current_event, *CALLERS, active=True), user_id)
-    text, uploads = analysis.read_analysis_request(app.current_event)
+    text, uploads = read_analysis_form(app.current_event)
     task = analysis.submit(user, text, uploads)
     return success(task_view(task), "Analysis task created successfully.", 201)
 

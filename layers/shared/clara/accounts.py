@@ -16,8 +16,8 @@ from urllib.parse import urlencode
 
 from clara import lockout, mail_cap, otp, totp, users
 from clara.audit import AuditEvent, audit_put, record
-from clara.auth import Caller
 from clara.aws import aws_client
+from clara.caller import Caller
 from clara.errors import (
     AlreadyExists,
     AuthenticationFailed,

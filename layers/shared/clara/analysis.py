@@ -2,21 +2,16 @@
 the debit and the task, one SQS message); the worker runs it once, PENDING -> PROCESSING -> COMPLETED|FAILED, by
 conditional writes, and a task that fails for good is refunded exactly once (a CREDIT keyed by the task id)."""
 
-import base64
-import binascii
 import json
 import time
 from typing import Any
 
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
-
 from clara import ledger
 from clara.analyzers import AttachmentInput, PermanentAnalysisError, analyzer_for_settings
-from clara.attachments import Upload, check_upload
+from clara.attachments import Upload
 from clara.aws import aws_client
 from clara.errors import ClaraError, InsufficientCredits, InvalidSchema, SomethingWentWrong
 from clara.formats import new_id, utc_now
-from clara.multipart import read_parts
 from clara.observability import count, logger
 from clara.settings import get_settings
 from clara.store import tasks as store
@@ -38,35 +33,9 @@ def _sqs() -> Any:
 # ------------------------------------------------------------------------------------------- the request
 
 
-def read_analysis_request(event: APIGatewayProxyEvent) -> tuple[str, list[Upload]]:
-    """The `text` field and the files of a multipart/form-data body; 400 Invalid Schema for anything wrong."""
-    settings = get_settings()
-    try:
-        body = (
-            base64.b64decode(event.body or "", validate=True)
-            if event.is_base64_encoded
-            else (event.body or "").encode()
-        )
-    except (binascii.Error, ValueError) as error:
-        raise InvalidSchema() from error
-    text: str | None = None
-    uploads: list[Upload] = []
-    for part in read_parts(body, event.headers.get("Content-Type"), max_parts=settings.max_attachments + 1):
-        if part.filename is None and part.name == "text" and text is None:
-            try:
-                text = part.content.decode("utf-8")
-            except UnicodeDecodeError as error:
-                raise InvalidSchema() from error
-        elif part.filename is not None:
-            uploads.append(check_upload(part.name, part.content))  # the field name is the file name
-        else:
-            raise InvalidSchema()
-    return checked_request(text or "", uploads)
-
-
 def checked_request(text: str, uploads: list[Upload]) -> tuple[str, list[Upload]]:
-    """The rules of one analysis request, whatever carried it (multipart here, base64 JSON over MCP): at most
-    MAX_ATTACHMENTS files with distinct names, a text of at most MAX_TEXT_CHARACTERS once stripped, not both
+    """The rules of one analysis request, whatever carried it (a multipart form, read by clara.multipart, or base64
+    JSON over MCP): at most MAX_ATTACHMENTS files with distinct names, a text of at most MAX_TEXT_CHARACTERS once stripped, not both
     empty. 400 Invalid Schema otherwise."""
     settings = get_settings()
     text = text.strip()

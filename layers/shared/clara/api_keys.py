@@ -2,7 +2,7 @@
 same token until Reset replaces the key, and the old token fails at once (auth checks the stored id)."""
 
 from clara.audit import audit_put
-from clara.auth import Caller
+from clara.caller import Caller
 from clara.errors import NotFound
 from clara.formats import HttpDate, LazyModel, utc_now
 from clara.models import ApiKey

@@ -7,40 +7,17 @@ the client address when it does not. The private key reads nothing.
 
 import hmac
 import time
-from dataclasses import dataclass
-from enum import StrEnum
 
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from clara import ratelimit, users
+from clara.caller import Caller, Role
 from clara.errors import AuthenticationFailed, InactiveUser, NoAccess, NotFound
 from clara.secrets import secret
 from clara.tokens import read_token
 from clara.users import User, UserRecords
 
-
-class Role(StrEnum):
-    PUBLIC = "public"  # the raw public API key, shared by every front end
-    PRIVATE = "private"  # the raw private API key: the admin, may act on any user
-    USER = "user"  # Bearer user token
-    API_KEY = "api_key"  # Bearer API key token
-
-
-@dataclass(frozen=True)
-class Caller:
-    role: Role
-    source_ip: str
-    user: User | None = None
-    session_id: str | None = None
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role is Role.PRIVATE
-
-    def own_user(self) -> User:
-        if self.user is None:
-            raise NoAccess()
-        return self.user
+__all__ = ["Caller", "Role", "authenticate", "rate_limit_by_address", "source_ip", "user_in_path"]
 
 
 def source_ip(event: APIGatewayProxyEvent) -> str:

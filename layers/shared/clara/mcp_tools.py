@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field, StringConstraints, ValidationError
 from clara import analysis, billing, ledger, tasks
 from clara.api import page_of
 from clara.attachments import Upload, check_upload, supported_attachments_view
-from clara.auth import Caller
+from clara.caller import Caller
 from clara.errors import InvalidSchema, NotFound
 from clara.formats import LazyModel, json_ready
 from clara.settings import get_settings

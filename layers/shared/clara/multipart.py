@@ -1,9 +1,17 @@
-"""A strict multipart/form-data reader for the analysis upload (RFC 7578), over the raw bytes of the body."""
+"""A strict multipart/form-data reader for the analysis upload (RFC 7578), over the raw bytes of the body, and the
+analysis form it carries."""
 
+import base64
+import binascii
 from dataclasses import dataclass
 from email.message import Message
 
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+
+from clara.analysis import checked_request
+from clara.attachments import Upload, check_upload
 from clara.errors import InvalidSchema
+from clara.settings import get_settings
 
 
 @dataclass(frozen=True)
@@ -61,3 +69,29 @@ def _part(head: bytes, content: bytes) -> Part:
     if not isinstance(name, str) or not name or (filename is not None and not isinstance(filename, str)):
         raise InvalidSchema()
     return Part(name, filename, content)
+
+
+def read_analysis_form(event: APIGatewayProxyEvent) -> tuple[str, list[Upload]]:
+    """The `text` field and the files of a multipart/form-data body; 400 Invalid Schema for anything wrong."""
+    settings = get_settings()
+    try:
+        body = (
+            base64.b64decode(event.body or "", validate=True)
+            if event.is_base64_encoded
+            else (event.body or "").encode()
+        )
+    except (binascii.Error, ValueError) as error:
+        raise InvalidSchema() from error
+    text: str | None = None
+    uploads: list[Upload] = []
+    for part in read_parts(body, event.headers.get("Content-Type"), max_parts=settings.max_attachments + 1):
+        if part.filename is None and part.name == "text" and text is None:
+            try:
+                text = part.content.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise InvalidSchema() from error
+        elif part.filename is not None:
+            uploads.append(check_upload(part.name, part.content))  # the field name is the file name
+        else:
+            raise InvalidSchema()
+    return checked_request(text or "", uploads)
