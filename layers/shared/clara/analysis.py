@@ -35,8 +35,8 @@ def _sqs() -> Any:
 
 def checked_request(text: str, uploads: list[Upload]) -> tuple[str, list[Upload]]:
     """The rules of one analysis request, whatever carried it (a multipart form, read by clara.multipart, or base64
-    JSON over MCP): at most MAX_ATTACHMENTS files with distinct names, a text of at most MAX_TEXT_CHARACTERS once stripped, not both
-    empty. 400 Invalid Schema otherwise."""
+    JSON over MCP): at most MAX_ATTACHMENTS files with distinct names, a text of at most MAX_TEXT_CHARACTERS once
+    stripped, not both empty. 400 Invalid Schema otherwise."""
     settings = get_settings()
     text = text.strip()
     names = [upload.name for upload in uploads]
