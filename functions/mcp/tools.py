@@ -1,10 +1,11 @@
 """What the MCP server's tools do: the REST routes' own logic, for the user behind the token, as JSON-ready data.
 
 Each function returns what the matching REST route puts under the envelope's `data`, and raises the contract's
-errors (ClaraError) where the route raises them; functions/mcp turns those into MCP tool errors carrying the
-same message. The caller is already authenticated (functions/mcp does it before the MCP SDK sees the request),
-and every id a tool takes is looked up under the caller's own user, so another user's id is "not found" as on
-the REST routes. The MCP SDK is not imported here: only the MCP function pays for its import.
+errors (ClaraError) where the route raises them; the MCP function turns those into MCP tool errors carrying the
+same message (app.py, beside this module: the tools are the MCP function's own, not the shared layer's). The
+caller is already authenticated (app.py does it before the MCP SDK sees the request), and every id a tool takes
+is looked up under the caller's own user, so another user's id is "not found" as on the REST routes. The MCP SDK
+is not imported here: app.py registers these functions as its tools.
 """
 
 import base64
