@@ -38,6 +38,7 @@ from pydantic import Field, ValidationError
 from starlette.types import Receive, Scope, Send
 
 from clara import __version__
+from clara.api import DEFAULT_LIMIT, MAX_LIMIT
 from clara.auth import Caller, Role, authenticate
 from clara.aws import unexpected_error
 from clara.cors import add_cors_headers, allowed_origin, preflight
@@ -188,7 +189,7 @@ def tool(annotations: ToolAnnotations) -> Callable[[Tool], Tool]:
     return register
 
 
-Limit = Annotated[int, Field(ge=1, le=tools.MAX_LIMIT, description="How many to return: 1 to 100.")]
+Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description=f"How many to return: 1 to {MAX_LIMIT}.")]
 Offset = Annotated[int, Field(ge=0, description="How many of the newest to skip, for the next page.")]
 
 
@@ -200,7 +201,7 @@ def user_view() -> CallToolResult:
 
 
 @tool(READ_ONLY)
-def transaction_view_all(limit: Limit = tools.DEFAULT_LIMIT, offset: Offset = 0) -> CallToolResult:
+def transaction_view_all(limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> CallToolResult:
     """The user's credit transactions, newest first, a page at a time: each has id, type (CREDIT for a purchase
     or refund, DEBIT for an analysis), description, value_in_credits, value_in_fiat (dollars) and dates."""
     return _result(tools.transaction_view_all(_caller(), limit, offset))
@@ -215,7 +216,7 @@ def transaction_view(
 
 
 @tool(READ_ONLY)
-def task_view_all(limit: Limit = tools.DEFAULT_LIMIT, offset: Offset = 0) -> CallToolResult:
+def task_view_all(limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> CallToolResult:
     """The user's analysis tasks, newest first, a page at a time, each with its status and, once COMPLETED,
     its result."""
     return _result(tools.task_view_all(_caller(), limit, offset))

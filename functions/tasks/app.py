@@ -9,7 +9,7 @@ from clara.auth import Role, authenticate, user_in_path
 from clara.envelope import success
 from clara.errors import InactiveUser, NotFound
 from clara.openapi import Success, documented
-from clara.tasks import TaskView, get_task, list_tasks
+from clara.tasks import TaskView, list_tasks, task_of
 
 app = create_app()
 CALLERS = (Role.USER, Role.API_KEY, Role.PRIVATE)
@@ -44,10 +44,7 @@ def view_all(user_id: str) -> Response[Any]:
 )
 def view(user_id: str, task_id: str) -> Response[Any]:
     user = user_in_path(authenticate(app.current_event, *CALLERS, active=True), user_id)
-    task = get_task(user.id, task_id)
-    if task is None:  # another user's task is not under this user
-        raise NotFound("Task")
-    return success(task.view(), "Task fetched successfully.")
+    return success(task_of(user.id, task_id).view(), "Task fetched successfully.")
 
 
 lambda_handler = lambda_handler_for(app)

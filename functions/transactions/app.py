@@ -49,10 +49,7 @@ def list_transactions(user_id: str) -> Response[Any]:
 def view_transaction(user_id: str, transaction_id: str) -> Response[Any]:
     caller = authenticate(app.current_event, *READERS, active=True)
     user = user_in_path(caller, user_id)
-    transaction = ledger.get_transaction(user.id, transaction_id)
-    if transaction is None:  # another user's transaction is not found under this user either
-        raise NotFound("Transaction")
-    return success(transaction.view(), "Transaction fetched successfully.")
+    return success(ledger.transaction_of(user.id, transaction_id).view(), "Transaction fetched successfully.")
 
 
 @app.post(
