@@ -78,6 +78,14 @@ def get_transaction(user_id: str, transaction_id: str) -> Transaction | None:
     return Transaction.model_validate(item) if item else None
 
 
+def transaction_of(user_id: str, transaction_id: str) -> Transaction:
+    """The user's transaction, for the REST route and the MCP tool alike: another user's is not found here."""
+    transaction = get_transaction(user_id, transaction_id)
+    if transaction is None:
+        raise NotFound("Transaction")
+    return transaction
+
+
 def record(
     user_id: str,
     transaction_id: str,

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from clara import dynamo
 from clara.analyzers import AnalysisResult
+from clara.errors import NotFound
 from clara.formats import HttpDate, LazyModel, utc_now
 
 TaskStatus = Literal["PENDING", "PROCESSING", "COMPLETED", "FAILED"]
@@ -116,6 +117,14 @@ def task_put(task: Task) -> dict[str, Any]:
 def get_task(user_id: str, task_id: str) -> Task | None:
     item = dynamo.get(dynamo.user_pk(user_id), task_sk(task_id))
     return Task.model_validate(item) if item else None
+
+
+def task_of(user_id: str, task_id: str) -> Task:
+    """The user's task, for the REST route and the MCP tool alike: another user's is not found under this one."""
+    task = get_task(user_id, task_id)
+    if task is None:
+        raise NotFound("Task")
+    return task
 
 
 def list_tasks(user_id: str, limit: int, offset: int) -> list[Task]:
