@@ -8,7 +8,6 @@ from clara import analysis
 from clara.api import create_app, lambda_handler_for
 from clara.attachments import supported_attachments_view
 from clara.auth import Role, authenticate, user_in_path
-from clara.envelope import success
 from clara.errors import InactiveUser, InsufficientCredits, InvalidSchema, NotFound, PayloadTooLarge
 from clara.multipart import read_analysis_form
 from clara.openapi import Success, documented
@@ -28,25 +27,31 @@ ANALYSIS_FORM = {
 }
 
 
+ATTACHMENTS_FETCHED = Success(200, dict[str, list[str]], "Supported attachments fetched successfully.")
+
+
 @app.get(
     "/users/<user_id>/agent/supported_attachments",
     **documented(
         "File extensions the analysis accepts, by media type",
-        Success(200, dict[str, list[str]], "Supported attachments fetched successfully."),
+        ATTACHMENTS_FETCHED,
         auth=CALLERS,
         errors=(NotFound("User"),),
     ),
 )
 def supported_attachments(user_id: str) -> Response[Any]:
     user_in_path(authenticate(app.current_event, *CALLERS), user_id)
-    return success(supported_attachments_view(), "Supported attachments fetched successfully.")
+    return ATTACHMENTS_FETCHED.answer(supported_attachments_view())
+
+
+ANALYSIS_CREATED = Success(201, TaskView, "Analysis task created successfully.")
 
 
 @app.post(
     "/users/<user_id>/agent/analysis",
     **documented(
         "Request an analysis of a text and files: a paid task, queued for the agent",
-        Success(201, TaskView, "Analysis task created successfully."),
+        ANALYSIS_CREATED,
         auth=CALLERS,
         body=ANALYSIS_FORM,
         errors=(InvalidSchema, InactiveUser, InsufficientCredits, NotFound("User"), PayloadTooLarge),
@@ -56,7 +61,7 @@ def analyse(user_id: str) -> Response[Any]:
     user = user_in_path(authenticate(app.current_event, *CALLERS, active=True), user_id)
     text, uploads = read_analysis_form(app.current_event)
     task = analysis.submit(user, text, uploads)
-    return success(task_view(task), "Analysis task created successfully.", 201)
+    return ANALYSIS_CREATED.answer(task_view(task))
 
 
 lambda_handler = lambda_handler_for(app)

@@ -7,7 +7,6 @@ from aws_lambda_powertools.event_handler import Response
 from clara.api import create_app, lambda_handler_for
 from clara.api_keys import ApiKeyView, get_api_key, reset_api_key, view
 from clara.auth import Role, authenticate, user_in_path
-from clara.envelope import success
 from clara.errors import NotFound
 from clara.openapi import Success, documented
 
@@ -16,31 +15,37 @@ app = create_app()
 USER = (Role.USER,)
 
 
+API_KEY_FETCHED = Success(200, ApiKeyView, "API key fetched successfully.")
+
+
 @app.get(
     "/users/<user_id>/api_key",
     **documented(
         "The user's API key token",
-        Success(200, ApiKeyView, "API key fetched successfully."),
+        API_KEY_FETCHED,
         auth=USER,
         errors=(NotFound("API key"),),
     ),
 )
 def view_api_key(user_id: str) -> Response[Any]:
     caller = authenticate(app.current_event, *USER)
-    return success(view(get_api_key(user_in_path(caller, user_id))), "API key fetched successfully.")
+    return API_KEY_FETCHED.answer(view(get_api_key(user_in_path(caller, user_id))))
+
+
+API_KEY_RESET = Success(201, ApiKeyView, "API key reset successfully.")
 
 
 @app.post(
     "/users/<user_id>/api_key",
     **documented(
         "Replace the user's API key; the old token stops working at once",
-        Success(201, ApiKeyView, "API key reset successfully."),
+        API_KEY_RESET,
         auth=USER,
     ),
 )
 def reset(user_id: str) -> Response[Any]:
     caller = authenticate(app.current_event, *USER)
-    return success(view(reset_api_key(caller, user_in_path(caller, user_id))), "API key reset successfully.", 201)
+    return API_KEY_RESET.answer(view(reset_api_key(caller, user_in_path(caller, user_id))))
 
 
 lambda_handler = lambda_handler_for(app)

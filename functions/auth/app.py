@@ -8,7 +8,6 @@ from aws_lambda_powertools.event_handler import Response
 from clara import accounts
 from clara.api import create_app, lambda_handler_for, optional_body, read_body
 from clara.auth import Role, authenticate, rate_limit_by_address, source_ip, user_in_path
-from clara.envelope import no_content, success
 from clara.errors import (
     AlreadyExists,
     AuthenticationFailed,
@@ -39,11 +38,14 @@ USER = (Role.USER,)
 USER_OR_KEYS = (Role.USER, Role.PUBLIC, Role.PRIVATE)
 
 
+REGISTERED = Success(201, UserWithToken | AdminUserWithToken, "User registered successfully.")
+
+
 @app.post(
     "/auth/register",
     **documented(
         "Register an account (inactive until its emailed code activates it)",
-        Success(201, UserWithToken | AdminUserWithToken, "User registered successfully."),
+        REGISTERED,
         auth=KEYS,
         body=RegisterRequest,
         errors=(AlreadyExists("User"), ServiceBusy),
@@ -53,14 +55,20 @@ def register() -> Response[Any]:
     caller = authenticate(app.current_event, *KEYS)
     user, token = accounts.register(read_body(app.current_event, RegisterRequest), caller)
     view = AdminUserWithToken if caller.is_admin else UserWithToken
-    return success(view(**user.model_dump(), token=token), "User registered successfully.", 201)
+    return REGISTERED.answer(view(**user.model_dump(), token=token))
+
+
+LOGGED_IN = Success(200, UserWithToken, "User logged in successfully.")
+# Google sign-in registers the account on first use and logs in after: the messages of those routes, both 201.
+REGISTERED_BY_GOOGLE = Success(201, UserWithToken, REGISTERED.message)
+LOGGED_IN_BY_GOOGLE = Success(201, UserWithToken, LOGGED_IN.message)
 
 
 @app.post(
     "/auth/google",
     **documented(
         "Sign in with a Google id_token (registers the account on first use; `code` too when 2FA is on)",
-        Success(201, UserWithToken, "User registered successfully. | User logged in successfully."),
+        (REGISTERED_BY_GOOGLE, LOGGED_IN_BY_GOOGLE),
         body=GoogleSignInRequest,
         errors=(AuthenticationFailed, RateLimitExceeded, ServiceBusy),
     ),
@@ -69,15 +77,15 @@ def google_sign_in() -> Response[Any]:
     rate_limit_by_address(app.current_event)
     request = read_body(app.current_event, GoogleSignInRequest)
     user, token, created = accounts.google_sign_in(request.id_token, request.code, source_ip(app.current_event))
-    message = "User registered successfully." if created else "User logged in successfully."
-    return success(UserWithToken(**user.model_dump(), token=token), message, 201)
+    outcome = REGISTERED_BY_GOOGLE if created else LOGGED_IN_BY_GOOGLE
+    return outcome.answer(UserWithToken(**user.model_dump(), token=token))
 
 
 @app.post(
     "/auth/session",
     **documented(
         "Log in with email and password (and the 2FA code when 2FA is on)",
-        Success(200, UserWithToken, "User logged in successfully."),
+        LOGGED_IN,
         basic_auth=True,
         body=LoginRequest,
         body_required=False,
@@ -88,7 +96,7 @@ def login() -> Response[Any]:
     request = optional_body(app.current_event, LoginRequest)
     authorization = app.current_event.headers.get("Authorization")
     user, token = accounts.login(authorization, request.code if request else None, source_ip(app.current_event))
-    return success(UserWithToken(**user.model_dump(), token=token), "User logged in successfully.")
+    return LOGGED_IN.answer(UserWithToken(**user.model_dump(), token=token))
 
 
 @app.delete(
@@ -97,14 +105,17 @@ def login() -> Response[Any]:
 )
 def logout() -> Response[Any]:
     accounts.logout(authenticate(app.current_event, *USER))
-    return no_content()
+    return NO_CONTENT.answer()
+
+
+PASSWORD_CHANGED = Success(200, None, "User password changed successfully.")
 
 
 @app.patch(
     "/users/<user_email>/password",
     **documented(
         "Change the password with a CHANGE_PASSWORD code; every other session ends and the API key is replaced",
-        Success(200, None, "User password changed successfully."),
+        PASSWORD_CHANGED,
         auth=USER_OR_KEYS,
         body=ChangePasswordRequest,
         errors=(NotFound("User"),),
@@ -115,14 +126,17 @@ def change_password(user_email: str) -> Response[Any]:
     email = email_in_path(user_email)
     accounts.ensure_may_act_on_email(caller, email)
     accounts.change_password(caller, email, read_body(app.current_event, ChangePasswordRequest))
-    return success(None, "User password changed successfully.")
+    return PASSWORD_CHANGED.answer()
+
+
+OTP_SENT = Success(201, None, "OTP sent successfully.")
 
 
 @app.post(
     "/users/<user_email>/otp/<otp_type>",
     **documented(
         "Email a one-time code (otp_type: ACTIVATION, CHANGE_PASSWORD or TWO_FACTOR_AUTH)",
-        Success(201, None, "OTP sent successfully."),
+        OTP_SENT,
         auth=KEYS,
         errors=(InvalidSchema, NotFound("User"), ServiceBusy),
     ),
@@ -130,14 +144,17 @@ def change_password(user_email: str) -> Response[Any]:
 def send_otp(user_email: str, otp_type: str) -> Response[Any]:
     caller = authenticate(app.current_event, *KEYS)
     accounts.send_otp(caller, email_in_path(user_email), otp_type)
-    return success(None, "OTP sent successfully.", 201)
+    return OTP_SENT.answer()
+
+
+ACTIVATED = Success(200, UserView | AdminUserView, "User activated successfully.")
 
 
 @app.post(
     "/users/<user_email>/activate",
     **documented(
         "Activate the account with its ACTIVATION code",
-        Success(200, UserView | AdminUserView, "User activated successfully."),
+        ACTIVATED,
         auth=KEYS,
         body=CodeRequest,
         errors=(NotFound("User"),),
@@ -147,14 +164,17 @@ def activate(user_email: str) -> Response[Any]:
     caller = authenticate(app.current_event, *KEYS)
     email = email_in_path(user_email)
     user = accounts.activate(caller, email, read_body(app.current_event, CodeRequest).code)
-    return success(user.admin_view() if caller.is_admin else user.view(), "User activated successfully.")
+    return ACTIVATED.answer(user.admin_view() if caller.is_admin else user.view())
+
+
+TWO_FACTOR_ENABLED = Success(200, None, "User 2FA enabled successfully.")
 
 
 @app.post(
     "/users/<user_id>/2fa",
     **documented(
         "Turn 2FA on with a TWO_FACTOR_AUTH code",
-        Success(200, None, "User 2FA enabled successfully."),
+        TWO_FACTOR_ENABLED,
         auth=USER,
         body=CodeRequest,
         errors=(InactiveUser,),
@@ -164,7 +184,7 @@ def enable_two_factor(user_id: str) -> Response[Any]:
     caller = authenticate(app.current_event, *USER, active=True)
     user = user_in_path(caller, user_id)
     accounts.set_two_factor(caller, user, read_body(app.current_event, CodeRequest).code, enabled=True)
-    return success(None, "User 2FA enabled successfully.")
+    return TWO_FACTOR_ENABLED.answer()
 
 
 @app.delete(
@@ -181,14 +201,17 @@ def disable_two_factor(user_id: str) -> Response[Any]:
     caller = authenticate(app.current_event, *USER, active=True)
     user = user_in_path(caller, user_id)
     accounts.set_two_factor(caller, user, read_body(app.current_event, TwoFactorCodeRequest).code, enabled=False)
-    return no_content()
+    return NO_CONTENT.answer()
+
+
+ENROLMENT_STARTED = Success(201, Enrolment, "Authenticator enrolment started successfully.")
 
 
 @app.post(
     "/users/<user_id>/2fa/totp",
     **documented(
         "Start adding an authenticator app: its secret, otpauth:// URI and QR code (pending for 10 minutes)",
-        Success(201, Enrolment, "Authenticator enrolment started successfully."),
+        ENROLMENT_STARTED,
         auth=USER,
         errors=(InactiveUser, AlreadyExists("Authenticator")),
     ),
@@ -196,7 +219,11 @@ def disable_two_factor(user_id: str) -> Response[Any]:
 def start_authenticator(user_id: str) -> Response[Any]:
     caller = authenticate(app.current_event, *USER, active=True)
     enrolment = accounts.start_authenticator(caller, user_in_path(caller, user_id))
-    return success(enrolment, "Authenticator enrolment started successfully.", 201)
+    return ENROLMENT_STARTED.answer(enrolment)
+
+
+# The same message as turning emailed 2FA on: 2FA is on, now with the authenticator app and its recovery codes.
+AUTHENTICATOR_CONFIRMED = Success(200, RecoveryCodes, TWO_FACTOR_ENABLED.message)
 
 
 @app.post(
@@ -204,7 +231,7 @@ def start_authenticator(user_id: str) -> Response[Any]:
     **documented(
         "Turn 2FA on with the authenticator app, by its current code (and an emailed code when emailed 2FA is "
         "on): 10 recovery codes, shown this once",
-        Success(200, RecoveryCodes, "User 2FA enabled successfully."),
+        AUTHENTICATOR_CONFIRMED,
         auth=USER,
         body=ConfirmAuthenticatorRequest,
         errors=(InactiveUser,),
@@ -215,7 +242,7 @@ def confirm_authenticator(user_id: str) -> Response[Any]:
     user = user_in_path(caller, user_id)
     request = read_body(app.current_event, ConfirmAuthenticatorRequest)
     _, codes = accounts.confirm_authenticator(caller, user, request.code, request.email_code)
-    return success(RecoveryCodes(recovery_codes=codes), "User 2FA enabled successfully.")
+    return AUTHENTICATOR_CONFIRMED.answer(RecoveryCodes(recovery_codes=codes))
 
 
 @app.delete(
@@ -233,14 +260,17 @@ def switch_to_emailed_codes(user_id: str) -> Response[Any]:
     caller = authenticate(app.current_event, *USER, active=True)
     user = user_in_path(caller, user_id)
     accounts.switch_to_emailed_codes(caller, user, read_body(app.current_event, TwoFactorCodeRequest).code)
-    return no_content()
+    return NO_CONTENT.answer()
+
+
+RECOVERY_CODES_GENERATED = Success(201, RecoveryCodes, "Recovery codes generated successfully.")
 
 
 @app.post(
     "/users/<user_id>/2fa/recovery-codes",
     **documented(
         "New recovery codes in place of the old ones, for a current code of the authenticator app",
-        Success(201, RecoveryCodes, "Recovery codes generated successfully."),
+        RECOVERY_CODES_GENERATED,
         auth=USER,
         body=CodeRequest,
         errors=(InactiveUser,),
@@ -250,7 +280,7 @@ def regenerate_recovery_codes(user_id: str) -> Response[Any]:
     caller = authenticate(app.current_event, *USER, active=True)
     user = user_in_path(caller, user_id)
     _, codes = accounts.regenerate_recovery_codes(caller, user, read_body(app.current_event, CodeRequest).code)
-    return success(RecoveryCodes(recovery_codes=codes), "Recovery codes generated successfully.", 201)
+    return RECOVERY_CODES_GENERATED.answer(RecoveryCodes(recovery_codes=codes))
 
 
 lambda_handler = lambda_handler_for(app)

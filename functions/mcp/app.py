@@ -4,8 +4,9 @@ The transport is the official MCP SDK's, stateless with JSON responses, since an
 Lambda instance; the SDK negotiates the protocol version. Every request is authenticated here first, exactly
 as the REST routes authenticate (`Authorization: Bearer <user or API key token>`, the same rate limit, active
 users only), and an optional `User-Id` header must name that user; a refusal is the contract's envelope with
-its status, before the SDK sees the request. The tools then run the REST routes' own logic (clara.mcp_tools)
-for that user, and a contract error comes back as an MCP tool error (isError) carrying the contract's message.
+its status, before the SDK sees the request. The tools then run the REST routes' own logic (tools.py, beside
+this module) for that user, and a contract error comes back as an MCP tool error (isError) carrying the
+contract's message.
 """
 
 import json
@@ -15,7 +16,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
-import lambda_asgi  # a sibling module: the local runtime can import it only while this module loads
+import lambda_asgi  # sibling modules: the local runtime can import them only while this module loads
+import tools
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
@@ -35,7 +37,8 @@ from mcp.types import (
 from pydantic import Field, ValidationError
 from starlette.types import Receive, Scope, Send
 
-from clara import __version__, mcp_tools
+from clara import __version__
+from clara.api import DEFAULT_LIMIT, MAX_LIMIT
 from clara.auth import Caller, Role, authenticate
 from clara.aws import unexpected_error
 from clara.cors import add_cors_headers, allowed_origin, preflight
@@ -49,7 +52,6 @@ from clara.errors import (
     RateLimitExceeded,
 )
 from clara.formats import json_text
-from clara.mcp_tools import AttachmentFile
 from clara.observability import logger, metrics, tracer
 from clara.settings import API_PREFIX, Settings
 
@@ -158,7 +160,7 @@ class ClaraMCPServer(MCPServer[Any]):
 
 
 # The tools' schemas show the default limits; nothing is read from the environment at import (the configured
-# limits are enforced per call by clara.mcp_tools, through the settings).
+# limits are enforced per call by tools.py, through the settings).
 MAX_TEXT = Settings.model_fields["max_text_characters"].default
 MAX_FILES = Settings.model_fields["max_attachments"].default
 
@@ -187,7 +189,7 @@ def tool(annotations: ToolAnnotations) -> Callable[[Tool], Tool]:
     return register
 
 
-Limit = Annotated[int, Field(ge=1, le=mcp_tools.MAX_LIMIT, description="How many to return: 1 to 100.")]
+Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description=f"How many to return: 1 to {MAX_LIMIT}.")]
 Offset = Annotated[int, Field(ge=0, description="How many of the newest to skip, for the next page.")]
 
 
@@ -195,14 +197,14 @@ Offset = Annotated[int, Field(ge=0, description="How many of the newest to skip,
 def user_view() -> CallToolResult:
     """The signed-in user: id, email, first and last name, credit balance (`credits`), and whether the account
     is active, has two-factor authentication and prefers dark mode."""
-    return _result(mcp_tools.user_view(_caller()))
+    return _result(tools.user_view(_caller()))
 
 
 @tool(READ_ONLY)
-def transaction_view_all(limit: Limit = mcp_tools.DEFAULT_LIMIT, offset: Offset = 0) -> CallToolResult:
+def transaction_view_all(limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> CallToolResult:
     """The user's credit transactions, newest first, a page at a time: each has id, type (CREDIT for a purchase
     or refund, DEBIT for an analysis), description, value_in_credits, value_in_fiat (dollars) and dates."""
-    return _result(mcp_tools.transaction_view_all(_caller(), limit, offset))
+    return _result(tools.transaction_view_all(_caller(), limit, offset))
 
 
 @tool(READ_ONLY)
@@ -210,14 +212,14 @@ def transaction_view(
     transaction_id: Annotated[str, Field(description="The transaction's id, e.g. transaction_<32 hex digits>.")],
 ) -> CallToolResult:
     """One of the user's credit transactions by its id."""
-    return _result(mcp_tools.transaction_view(_caller(), transaction_id))
+    return _result(tools.transaction_view(_caller(), transaction_id))
 
 
 @tool(READ_ONLY)
-def task_view_all(limit: Limit = mcp_tools.DEFAULT_LIMIT, offset: Offset = 0) -> CallToolResult:
+def task_view_all(limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> CallToolResult:
     """The user's analysis tasks, newest first, a page at a time, each with its status and, once COMPLETED,
     its result."""
-    return _result(mcp_tools.task_view_all(_caller(), limit, offset))
+    return _result(tools.task_view_all(_caller(), limit, offset))
 
 
 @tool(READ_ONLY)
@@ -226,13 +228,13 @@ def task_view(
 ) -> CallToolResult:
     """One analysis task of the user: status PENDING or PROCESSING (call again in a few seconds), COMPLETED
     (the verdict and its explanation are in `result`) or FAILED (`error` says why; the credits were refunded)."""
-    return _result(mcp_tools.task_view(_caller(), task_id))
+    return _result(tools.task_view(_caller(), task_id))
 
 
 @tool(READ_ONLY)
 def agent_supported_attachments() -> CallToolResult:
     """The file extensions agent_analysis accepts, by kind (image, video, audio, pdf)."""
-    return _result(mcp_tools.agent_supported_attachments())
+    return _result(tools.agent_supported_attachments())
 
 
 @tool(ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=False))
@@ -241,7 +243,7 @@ def agent_analysis(
         str, Field(description=f"The claim or passage to fact-check (up to {MAX_TEXT:,} characters).")
     ] = "",
     files: Annotated[
-        Sequence[AttachmentFile],
+        Sequence[tools.AttachmentFile],
         Field(
             max_length=MAX_FILES,
             description=f"Up to {MAX_FILES} files (image, video, audio, PDF) with distinct names, base64-encoded.",
@@ -251,14 +253,14 @@ def agent_analysis(
     """Fact-check a claim: text, files, or both. Charges the analysis cost in credits and returns the new task
     (status PENDING) at once; poll task_view with its id until the status is COMPLETED or FAILED. Fails with
     "You do not have enough credits ..." when the balance is too low (stripe_buy sells credits)."""
-    return _result(mcp_tools.agent_analysis(_caller(), text, files))
+    return _result(tools.agent_analysis(_caller(), text, files))
 
 
 @tool(READ_ONLY)
 def stripe_rate() -> CallToolResult:
     """The prices of credits: bands of purchase amounts in whole dollars (lower_limit to upper_limit) and the
     credits each dollar buys in that band (rate)."""
-    return _result(mcp_tools.stripe_rate())
+    return _result(tools.stripe_rate())
 
 
 @tool(ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=True))
@@ -271,7 +273,7 @@ def stripe_buy(
     """Start buying credits: a Stripe Checkout page (`url`) for a person to pay at, with the credits it will
     add (value_in_credits). Nothing is charged or credited until that payment completes."""
     request = _current.get()
-    return _result(mcp_tools.stripe_buy(request.caller, amount, return_path, request.request_id))
+    return _result(tools.stripe_buy(request.caller, amount, return_path, request.request_id))
 
 
 # ------------------------------------------------------------------------------------------- the handler

@@ -8,7 +8,6 @@ from aws_lambda_powertools.event_handler import Response
 
 from clara import __version__
 from clara.api import create_app, lambda_handler_for
-from clara.envelope import success
 from clara.errors import RouteNotFound
 from clara.formats import LazyModel
 from clara.openapi import Success, documented
@@ -26,21 +25,31 @@ class VersionView(LazyModel):
     version: str
 
 
-@app.get("/health", **documented("Liveness", Success(200, HealthView, "Health check successful.")))
+HEALTHY = Success(200, HealthView, "Health check successful.")
+
+
+@app.get("/health", **documented("Liveness", HEALTHY))
 def health() -> Response[Any]:
-    return success(HealthView(service=SERVICE_NAME, status="healthy"), "Health check successful.")
+    return HEALTHY.answer(HealthView(service=SERVICE_NAME, status="healthy"))
 
 
-@app.get("/version", **documented("The deployed version", Success(200, VersionView, "Version check successful.")))
+VERSION_FETCHED = Success(200, VersionView, "Version check successful.")
+
+
+@app.get("/version", **documented("The deployed version", VERSION_FETCHED))
 def version() -> Response[Any]:
-    return success(VersionView(version=get_settings().version or __version__), "Version check successful.")
+    return VERSION_FETCHED.answer(VersionView(version=get_settings().version or __version__))
+
+
+# Not envelopes: the document, the page and its assets are answered as they are, with the declared status.
+DOCUMENT = Success(200, None, "The OpenAPI document")
 
 
 @app.get(
     "/openapi.json",
     **documented(
         "This document (when the ApiDocs parameter enables it)",
-        Success(200, None, "The OpenAPI document"),
+        DOCUMENT,
         ok_content={"application/json": {"schema": {"type": "object"}}},
         errors=(RouteNotFound,),
     ),
@@ -48,28 +57,34 @@ def version() -> Response[Any]:
 def openapi_document() -> Response[Any]:
     _docs_enabled()
     # Its servers under the prefix this request came with (/prod on the execute-api endpoint): see api_docs.
-    return Response(200, "application/json", api_docs.document(api_docs.served_prefix(app.current_event)))
+    return Response(DOCUMENT.status, "application/json", api_docs.document(api_docs.served_prefix(app.current_event)))
+
+
+DOCS_PAGE = Success(200, None, "The Swagger UI page")
 
 
 @app.get(
     "/docs",
     **documented(
         "Swagger UI on this document (when the ApiDocs parameter enables it)",
-        Success(200, None, "The Swagger UI page"),
+        DOCS_PAGE,
         ok_content={"text/html": {"schema": {"type": "string"}}},
         errors=(RouteNotFound,),
     ),
 )
 def docs_page() -> Response[Any]:
     _docs_enabled()
-    return Response(200, "text/html; charset=utf-8", api_docs.PAGE)
+    return Response(DOCS_PAGE.status, "text/html; charset=utf-8", api_docs.PAGE)
+
+
+DOCS_ASSET = Success(200, None, "The asset")
 
 
 @app.get(
     "/docs/<asset>",
     **documented(
         "Swagger UI's script and stylesheet, for the page (same switch)",
-        Success(200, None, "The asset"),
+        DOCS_ASSET,
         ok_content={media: {"schema": {"type": "string"}} for media in ("text/javascript", "text/css")},
         errors=(RouteNotFound,),
     ),
@@ -80,7 +95,7 @@ def docs_asset(asset: api_docs.Asset) -> Response[Any]:
     if found is None:
         raise RouteNotFound()
     text, content_type = found
-    return Response(200, content_type, text, headers={"Cache-Control": api_docs.ASSET_CACHE_CONTROL})
+    return Response(DOCS_ASSET.status, content_type, text, headers={"Cache-Control": api_docs.ASSET_CACHE_CONTROL})
 
 
 def _docs_enabled() -> None:

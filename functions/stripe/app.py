@@ -7,40 +7,43 @@ from aws_lambda_powertools.event_handler import Response
 from clara import billing
 from clara.api import create_app, lambda_handler_for, read_body
 from clara.auth import Role, authenticate
-from clara.envelope import success
 from clara.errors import CreditsRateNotFound, InactiveUser
 from clara.openapi import Success, documented
 
 app = create_app()
 
-RATE_MESSAGE = (
-    "Credits rate fetched successfully. Upper limit and lower limit are in fiat. Rate is in credits per dollar. "
-    "Any amount beyond the limits will not be credited."
-)
-
-
 BUYERS = (Role.USER, Role.API_KEY)
+
+RATE_FETCHED = Success(
+    200,
+    list[billing.RateBand],
+    "Credits rate fetched successfully. Upper limit and lower limit are in fiat. Rate is in credits per dollar. "
+    "Any amount beyond the limits will not be credited.",
+)
 
 
 @app.get(
     "/stripe/rate",
     **documented(
         "The credit rate bands",
-        Success(200, list[billing.RateBand], RATE_MESSAGE),
+        RATE_FETCHED,
         auth=BUYERS,
         errors=(InactiveUser,),
     ),
 )
 def rate() -> Response[Any]:
     authenticate(app.current_event, *BUYERS, active=True)
-    return success(billing.rates_view(), RATE_MESSAGE)
+    return RATE_FETCHED.answer(billing.rates_view())
+
+
+PORTAL_CREATED = Success(201, billing.PortalView, "Customer portal session created successfully.")
 
 
 @app.post(
     "/stripe/portal",
     **documented(
         "A Stripe Customer Portal session for the user",
-        Success(201, billing.PortalView, "Customer portal session created successfully."),
+        PORTAL_CREATED,
         auth=BUYERS,
         errors=(InactiveUser,),
     ),
@@ -48,14 +51,17 @@ def rate() -> Response[Any]:
 def portal() -> Response[Any]:
     caller = authenticate(app.current_event, *BUYERS, active=True)
     url = billing.portal_url(caller.own_user(), app.current_event.request_context.request_id)
-    return success(billing.PortalView(url=url), "Customer portal session created successfully.", 201)
+    return PORTAL_CREATED.answer(billing.PortalView(url=url))
+
+
+CHECKOUT_CREATED = Success(201, billing.CheckoutView, "Checkout session created successfully.")
 
 
 @app.post(
     "/stripe/buy",
     **documented(
         "A Stripe Checkout Session that buys credits for `amount` dollars",
-        Success(201, billing.CheckoutView, "Checkout session created successfully."),
+        CHECKOUT_CREATED,
         auth=BUYERS,
         body=billing.BuyRequest,
         errors=(InactiveUser, CreditsRateNotFound),
@@ -65,7 +71,7 @@ def buy() -> Response[Any]:
     caller = authenticate(app.current_event, *BUYERS, active=True)
     request = read_body(app.current_event, billing.BuyRequest)
     session = billing.checkout(caller.own_user(), request, app.current_event.request_context.request_id)
-    return success(session, "Checkout session created successfully.", 201)
+    return CHECKOUT_CREATED.answer(session)
 
 
 lambda_handler = lambda_handler_for(app)

@@ -6,20 +6,22 @@ from aws_lambda_powertools.event_handler import Response
 
 from clara.api import Page, create_app, lambda_handler_for, read_page
 from clara.auth import Role, authenticate, user_in_path
-from clara.envelope import success
 from clara.errors import InactiveUser, NotFound
 from clara.openapi import Success, documented
-from clara.tasks import TaskView, get_task, list_tasks, task_view
+from clara.tasks import TaskView, list_tasks, task_of, task_view
 
 app = create_app()
 CALLERS = (Role.USER, Role.API_KEY, Role.PRIVATE)
+
+
+TASKS_FETCHED = Success(200, list[TaskView], "Tasks fetched successfully.")
 
 
 @app.get(
     "/users/<user_id>/tasks",
     **documented(
         "The user's analysis tasks, newest first",
-        Success(200, list[TaskView], "Tasks fetched successfully."),
+        TASKS_FETCHED,
         auth=CALLERS,
         query=Page,
         errors=(InactiveUser, NotFound("User")),
@@ -28,26 +30,24 @@ CALLERS = (Role.USER, Role.API_KEY, Role.PRIVATE)
 def view_all(user_id: str) -> Response[Any]:
     user = user_in_path(authenticate(app.current_event, *CALLERS, active=True), user_id)
     page = read_page(app.current_event)
-    return success(
-        [task_view(task) for task in list_tasks(user.id, page.limit, page.offset)], "Tasks fetched successfully."
-    )
+    return TASKS_FETCHED.answer([task_view(task) for task in list_tasks(user.id, page.limit, page.offset)])
+
+
+TASK_FETCHED = Success(200, TaskView, "Task fetched successfully.")
 
 
 @app.get(
     "/users/<user_id>/tasks/<task_id>",
     **documented(
         "One analysis task, with its result once COMPLETED",
-        Success(200, TaskView, "Task fetched successfully."),
+        TASK_FETCHED,
         auth=CALLERS,
         errors=(InactiveUser, NotFound("User"), NotFound("Task")),
     ),
 )
 def view(user_id: str, task_id: str) -> Response[Any]:
     user = user_in_path(authenticate(app.current_event, *CALLERS, active=True), user_id)
-    task = get_task(user.id, task_id)
-    if task is None:  # another user's task is not under this user
-        raise NotFound("Task")
-    return success(task_view(task), "Task fetched successfully.")
+    return TASK_FETCHED.answer(task_view(task_of(user.id, task_id)))
 
 
 lambda_handler = lambda_handler_for(app)

@@ -7,7 +7,6 @@ from aws_lambda_powertools.event_handler import Response
 from clara import ledger
 from clara.api import Page, create_app, lambda_handler_for, read_body, read_page
 from clara.auth import Role, authenticate, user_in_path
-from clara.envelope import success
 from clara.errors import IdempotencyKeyReused, InactiveUser, InsufficientCredits, NotFound
 from clara.ledger import TransactionView
 from clara.openapi import Success, documented
@@ -19,11 +18,14 @@ READERS = (Role.USER, Role.API_KEY, Role.PRIVATE)
 ADMIN = (Role.PRIVATE,)
 
 
+TRANSACTIONS_FETCHED = Success(200, list[TransactionView], "Transactions fetched successfully.")
+
+
 @app.get(
     "/users/<user_id>/transactions",
     **documented(
         "The user's transactions, newest first",
-        Success(200, list[TransactionView], "Transactions fetched successfully."),
+        TRANSACTIONS_FETCHED,
         auth=READERS,
         query=Page,
         errors=(InactiveUser, NotFound("User")),
@@ -34,14 +36,17 @@ def list_transactions(user_id: str) -> Response[Any]:
     user = user_in_path(caller, user_id)
     page = read_page(app.current_event)
     found = ledger.list_transactions(user.id, page.limit, page.offset)
-    return success([transaction.view() for transaction in found], "Transactions fetched successfully.")
+    return TRANSACTIONS_FETCHED.answer([transaction.view() for transaction in found])
+
+
+TRANSACTION_FETCHED = Success(200, TransactionView, "Transaction fetched successfully.")
 
 
 @app.get(
     "/users/<user_id>/transactions/<transaction_id>",
     **documented(
         "One transaction of the user",
-        Success(200, TransactionView, "Transaction fetched successfully."),
+        TRANSACTION_FETCHED,
         auth=READERS,
         errors=(InactiveUser, NotFound("User"), NotFound("Transaction")),
     ),
@@ -49,10 +54,10 @@ def list_transactions(user_id: str) -> Response[Any]:
 def view_transaction(user_id: str, transaction_id: str) -> Response[Any]:
     caller = authenticate(app.current_event, *READERS, active=True)
     user = user_in_path(caller, user_id)
-    transaction = ledger.get_transaction(user.id, transaction_id)
-    if transaction is None:  # another user's transaction is not found under this user either
-        raise NotFound("Transaction")
-    return success(transaction.view(), "Transaction fetched successfully.")
+    return TRANSACTION_FETCHED.answer(ledger.transaction_of(user.id, transaction_id).view())
+
+
+TRANSACTION_CREATED = Success(201, TransactionView, "Transaction created successfully.")
 
 
 @app.post(
@@ -60,7 +65,7 @@ def view_transaction(user_id: str, transaction_id: str) -> Response[Any]:
     **documented(
         "Record a transaction (private key); a repeated Idempotency-Key with the same body records it once, with "
         "another body it is a 409",
-        Success(201, TransactionView, "Transaction created successfully."),
+        TRANSACTION_CREATED,
         auth=ADMIN,
         body=NewTransactionRequest,
         errors=(NotFound("User"), InsufficientCredits, IdempotencyKeyReused),
@@ -73,7 +78,7 @@ def add_transaction(user_id: str) -> Response[Any]:
     # A retried request with the same Idempotency-Key records the transaction once (409 for another body).
     idempotency_key = app.current_event.headers.get("Idempotency-Key")
     transaction = ledger.admin_transaction(user, request, idempotency_key, source_ip=caller.source_ip)
-    return success(transaction.view(), "Transaction created successfully.", 201)
+    return TRANSACTION_CREATED.answer(transaction.view())
 
 
 lambda_handler = lambda_handler_for(app)

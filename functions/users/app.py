@@ -7,7 +7,6 @@ from aws_lambda_powertools.event_handler import Response
 from clara import accounts, ledger, users
 from clara.api import Page, create_app, lambda_handler_for, read_body, read_page
 from clara.auth import Role, authenticate, user_in_path
-from clara.envelope import no_content, success
 from clara.errors import NotFound
 from clara.openapi import NO_CONTENT, Success, documented
 from clara.schemas import SetCreditsRequest, UpdateUserRequest
@@ -20,11 +19,14 @@ READERS = (Role.USER, Role.API_KEY, Role.PRIVATE)
 EDITORS = (Role.USER, Role.PRIVATE)
 
 
+USERS_FETCHED = Success(200, list[AdminUserView], "Users fetched successfully.")
+
+
 @app.get(
     "/users",
     **documented(
         "Every user, newest first (private key)",
-        Success(200, list[AdminUserView], "Users fetched successfully."),
+        USERS_FETCHED,
         auth=ADMIN,
         query=Page,
     ),
@@ -33,14 +35,17 @@ def list_users() -> Response[Any]:
     authenticate(app.current_event, *ADMIN)
     page = read_page(app.current_event)
     found = users.list_users(page.limit, page.offset)
-    return success([user.admin_view() for user in found], "Users fetched successfully.")
+    return USERS_FETCHED.answer([user.admin_view() for user in found])
+
+
+USER_FETCHED = Success(200, UserView | AdminUserView, "User fetched successfully.")
 
 
 @app.get(
     "/users/<user_id>",
     **documented(
         "The user",
-        Success(200, UserView | AdminUserView, "User fetched successfully."),
+        USER_FETCHED,
         auth=READERS,
         errors=(NotFound("User"),),
     ),
@@ -48,14 +53,17 @@ def list_users() -> Response[Any]:
 def view_user(user_id: str) -> Response[Any]:
     caller = authenticate(app.current_event, *READERS)
     user = user_in_path(caller, user_id)
-    return success(user.admin_view() if caller.is_admin else user.view(), "User fetched successfully.")
+    return USER_FETCHED.answer(user.admin_view() if caller.is_admin else user.view())
+
+
+USER_UPDATED = Success(200, UserView | AdminUserView, "User updated successfully.")
 
 
 @app.patch(
     "/users/<user_id>",
     **documented(
         "Update the user's names or dark mode",
-        Success(200, UserView | AdminUserView, "User updated successfully."),
+        USER_UPDATED,
         auth=EDITORS,
         body=UpdateUserRequest,
         errors=(NotFound("User"),),
@@ -65,7 +73,7 @@ def update_user(user_id: str) -> Response[Any]:
     caller = authenticate(app.current_event, *EDITORS)
     user = user_in_path(caller, user_id)
     updated = accounts.update_user(caller, user, read_body(app.current_event, UpdateUserRequest))
-    return success(updated.admin_view() if caller.is_admin else updated.view(), "User updated successfully.")
+    return USER_UPDATED.answer(updated.admin_view() if caller.is_admin else updated.view())
 
 
 @app.delete(
@@ -80,14 +88,17 @@ def update_user(user_id: str) -> Response[Any]:
 def delete_user(user_id: str) -> Response[Any]:
     caller = authenticate(app.current_event, *ADMIN)
     accounts.delete_user(caller, user_in_path(caller, user_id))
-    return no_content()
+    return NO_CONTENT.answer()
+
+
+CREDITS_SET = Success(200, AdminUserView, "User credits updated successfully.")
 
 
 @app.put(
     "/users/<user_id>/credits",
     **documented(
         "Set the user's balance; the ledger records the difference (private key)",
-        Success(200, AdminUserView, "User credits updated successfully."),
+        CREDITS_SET,
         auth=ADMIN,
         body=SetCreditsRequest,
         errors=(NotFound("User"),),
@@ -98,7 +109,7 @@ def set_credits(user_id: str) -> Response[Any]:
     user = user_in_path(caller, user_id)
     request = read_body(app.current_event, SetCreditsRequest)
     updated = ledger.set_balance(user, request.credits, source_ip=caller.source_ip)
-    return success(updated.admin_view(), "User credits updated successfully.")
+    return CREDITS_SET.answer(updated.admin_view())
 
 
 lambda_handler = lambda_handler_for(app)

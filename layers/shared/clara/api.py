@@ -118,19 +118,29 @@ def optional_body(event: APIGatewayProxyEvent, model: type[Model]) -> Model | No
         raise InvalidSchema() from error
 
 
+# The bounds of every listing, the REST routes' query strings and the MCP tools' arguments alike.
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+
 class Page(LazyModel):
     """docs/contract.md, Pagination: `limit` 1..100 (default 20) and `offset` >= 0 (default 0), honoured exactly."""
 
-    limit: int = Field(default=20, ge=1, le=100)
+    limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
     offset: int = Field(default=0, ge=0)
+
+
+def parsed(model: type[Model], values: dict[str, Any]) -> Model:
+    """`values` (query strings or MCP tool arguments) as `model`; 400 Invalid Schema when they do not fit."""
+    try:
+        return model.model_validate(values)
+    except ValidationError as error:
+        raise InvalidSchema() from error
 
 
 def page_of(values: dict[str, Any]) -> Page:
     """The page `values` ask for (query strings or tool arguments); 400 Invalid Schema when out of range."""
-    try:
-        return Page.model_validate(values)
-    except ValidationError as error:
-        raise InvalidSchema() from error
+    return parsed(Page, values)
 
 
 def read_page(event: APIGatewayProxyEvent) -> Page:

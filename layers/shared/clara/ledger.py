@@ -33,6 +33,14 @@ def transaction_id_for(source: str) -> str:
     return f"transaction_{uuid.uuid5(_ID_NAMESPACE, source).hex}"
 
 
+def transaction_of(user_id: str, transaction_id: str) -> Transaction:
+    """The user's transaction, for the REST route and the MCP tool alike: another user's is not found here."""
+    transaction = get_transaction(user_id, transaction_id)
+    if transaction is None:
+        raise NotFound("Transaction")
+    return transaction
+
+
 def record(
     user_id: str,
     transaction_id: str,

@@ -6,6 +6,10 @@ keyword arguments of Powertools' route decorators: the responses as envelope mod
 schemas), the security, and the request body or query model as a reference that the document builder
 (local_runtime/openapi.py) resolves when it merges every function's schema into one document.
 
+Each route states its success once, as a module constant of its function (`TASK_FETCHED = Success(200, TaskView,
+"Task fetched successfully.")`): `documented()` reads it for the document and the handler answers with it
+(`TASK_FETCHED.answer(view)`), so the declared status and message are the ones sent (tests/unit/test_route_answers.py).
+
 Nothing here builds a schema at import: declaring a route costs a dict and, per envelope type, one generic
 model class (about 0.3 ms).
 """
@@ -13,8 +17,10 @@ model class (about 0.3 ms).
 from collections.abc import Iterable
 from typing import Any, Generic, Literal, NamedTuple, TypeVar
 
+from aws_lambda_powertools.event_handler import Response
 from pydantic import BaseModel
 
+from clara.envelope import no_content, success
 from clara.errors import (
     AuthenticationFailed,
     ClaraError,
@@ -59,6 +65,12 @@ class Success(NamedTuple):
     data: Any
     message: str
 
+    def answer(self, data: Any = None) -> Response[Any]:
+        """The envelope of `data` with this status and message; a 204 carries no body at all."""
+        if self.status == 204:
+            return no_content()
+        return success(data, self.message, self.status)
+
 
 NO_CONTENT = Success(204, None, "No content.")
 
@@ -74,7 +86,7 @@ ErrorLike = ClaraError | type[ClaraError]
 
 def documented(
     summary: str,
-    ok: Success,
+    ok: Success | tuple[Success, ...],
     *,
     auth: Iterable[str] = (),
     basic_auth: bool = False,
@@ -89,6 +101,7 @@ def documented(
     `errors` lists what the route's own logic raises; the errors every credential, body or query can cause are
     added here, once: 401 and 429 with any credential, 403 for a credential the route does not take, 400 for a
     body or query, and 500. `ok_content` replaces the envelope for the few answers that are not JSON envelopes.
+    `ok` may be a few answers of one status and data type that differ by message (one route, two outcomes).
     """
     roles = tuple(auth)
     answers: list[ErrorLike] = list(errors)
@@ -110,7 +123,7 @@ def documented(
     answers.append(SomethingWentWrong)
     return {
         "summary": summary,
-        "responses": {ok.status: _success(ok, ok_content), **_errors(answers)},
+        "responses": {_status(ok): _success(ok, ok_content), **_errors(answers)},
         "security": security or None,
         "openapi_extensions": extensions,
     }
@@ -123,13 +136,22 @@ def _request_body(body: type[BaseModel] | dict[str, Any], required: bool) -> dic
     return {"required": required, "content": {JSON: {"schema": {"$ref": SCHEMAS + body.__name__}}}}
 
 
-def _success(ok: Success, content: dict[str, Any] | None) -> dict[str, Any]:
-    if ok.status == 204:
+def _status(ok: Success | tuple[Success, ...]) -> int:
+    return ok.status if isinstance(ok, Success) else ok[0].status
+
+
+def _success(ok: Success | tuple[Success, ...], content: dict[str, Any] | None) -> dict[str, Any]:
+    outcomes = (ok,) if isinstance(ok, Success) else ok
+    first = outcomes[0]
+    if any((outcome.status, outcome.data) != (first.status, first.data) for outcome in outcomes):
+        raise ValueError("one route's answers differ by message only")
+    if first.status == 204:
         return {"description": "No content: the body is empty."}
+    description = " | ".join(outcome.message for outcome in outcomes)
     if content is not None:
-        return {"description": ok.message, "content": content}
-    envelope = Envelope[ok.data]  # type: ignore[name-defined]  # a generic parametrised at runtime
-    return {"description": ok.message, "content": {JSON: {"model": envelope}}}
+        return {"description": description, "content": content}
+    envelope = Envelope[first.data]  # type: ignore[name-defined]  # a generic parametrised at runtime
+    return {"description": description, "content": {JSON: {"model": envelope}}}
 
 
 def _errors(answers: Iterable[ErrorLike]) -> dict[int, dict[str, Any]]:

@@ -6,6 +6,7 @@ The task itself (Task, its attachments and states) is a plain model of clara.mod
 from pydantic import BaseModel
 
 from clara.analyzers import AnalysisResult
+from clara.errors import NotFound
 from clara.formats import HttpDate, LazyModel
 from clara.models import StoredAttachment, Task, TaskStatus
 from clara.store import tasks as store
@@ -18,6 +19,7 @@ __all__ = [
     "TaskView",
     "get_task",
     "list_tasks",
+    "task_of",
     "task_view",
 ]
 get_task = store.get_task
@@ -54,3 +56,11 @@ def task_view(task: Task) -> TaskView:
         created_at=task.created_at,
         updated_at=task.updated_at,
     )
+
+
+def task_of(user_id: str, task_id: str) -> Task:
+    """The user's task, for the REST route and the MCP tool alike: another user's is not found under this one."""
+    task = get_task(user_id, task_id)
+    if task is None:
+        raise NotFound("Task")
+    return task

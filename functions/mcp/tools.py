@@ -1,10 +1,11 @@
 """What the MCP server's tools do: the REST routes' own logic, for the user behind the token, as JSON-ready data.
 
 Each function returns what the matching REST route puts under the envelope's `data`, and raises the contract's
-errors (ClaraError) where the route raises them; functions/mcp turns those into MCP tool errors carrying the
-same message. The caller is already authenticated (functions/mcp does it before the MCP SDK sees the request),
-and every id a tool takes is looked up under the caller's own user, so another user's id is "not found" as on
-the REST routes. The MCP SDK is not imported here: only the MCP function pays for its import.
+errors (ClaraError) where the route raises them; the MCP function turns those into MCP tool errors carrying the
+same message (app.py, beside this module: the tools are the MCP function's own, not the shared layer's). The
+caller is already authenticated (app.py does it before the MCP SDK sees the request), and every id a tool takes
+is looked up under the caller's own user, so another user's id is "not found" as on the REST routes. The MCP SDK
+is not imported here: app.py registers these functions as its tools.
 """
 
 import base64
@@ -12,18 +13,15 @@ import binascii
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, Field, StringConstraints
 
 from clara import analysis, billing, ledger, tasks
-from clara.api import page_of
+from clara.api import DEFAULT_LIMIT, page_of, parsed
 from clara.attachments import Upload, check_upload, supported_attachments_view
 from clara.caller import Caller
-from clara.errors import InvalidSchema, NotFound
+from clara.errors import InvalidSchema
 from clara.formats import LazyModel, json_ready
 from clara.settings import get_settings
-
-DEFAULT_LIMIT = 20
-MAX_LIMIT = 100
 
 # Only shapes here: the size caps, supported extensions and magic bytes are check_upload's, as on REST.
 FileName = Annotated[str, StringConstraints(min_length=1, max_length=255)]
@@ -60,10 +58,7 @@ def transaction_view_all(caller: Caller, limit: int = DEFAULT_LIMIT, offset: int
 
 def transaction_view(caller: Caller, transaction_id: str) -> dict[str, Any]:
     """GET /users/{id}/transactions/{transaction_id}; another user's transaction is not found."""
-    transaction = ledger.get_transaction(caller.own_user().id, transaction_id)
-    if transaction is None:
-        raise NotFound("Transaction")
-    return _json(transaction.view())
+    return _json(ledger.transaction_of(caller.own_user().id, transaction_id).view())
 
 
 # ------------------------------------------------------------------------------------------- tasks
@@ -77,10 +72,7 @@ def task_view_all(caller: Caller, limit: int = DEFAULT_LIMIT, offset: int = 0) -
 
 def task_view(caller: Caller, task_id: str) -> dict[str, Any]:
     """GET /users/{id}/tasks/{task_id}; another user's task is not found."""
-    task = tasks.get_task(caller.own_user().id, task_id)
-    if task is None:
-        raise NotFound("Task")
-    return _json(tasks.task_view(task))
+    return _json(tasks.task_view(tasks.task_of(caller.own_user().id, task_id)))
 
 
 # ------------------------------------------------------------------------------------------- agent
@@ -128,8 +120,5 @@ def stripe_rate() -> list[dict[str, Any]]:
 def stripe_buy(caller: Caller, amount: int, return_path: str, request_id: str) -> dict[str, Any]:
     """POST /stripe/buy: a Stripe Checkout Session for `amount` dollars of credits (credited once paid)."""
     user = caller.own_user()
-    try:
-        request = billing.BuyRequest.model_validate({"amount": amount, "return_path": return_path})
-    except ValidationError as error:
-        raise InvalidSchema() from error
+    request = parsed(billing.BuyRequest, {"amount": amount, "return_path": return_path})
     return _json(billing.checkout(user, request, request_id))
