@@ -4,11 +4,11 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from clara.api import create_app, lambda_handler_for
-from clara.api_keys import ApiKeyView, get_api_key, reset_api_key, view
-from clara.auth import Role, authenticate, user_in_path
-from clara.errors import NotFound
-from clara.openapi import Success, documented
+from clara.contract.errors import NotFound
+from clara.domain.api_keys import ApiKeyView, get_api_key, reset_api_key, view
+from clara.http.app import create_app, lambda_handler_for
+from clara.http.auth import Role, authenticate, user_in_path
+from clara.http.openapi import Success, documented
 
 app = create_app()
 # Who may call each route: documented on the route and checked by authenticate, from one tuple.

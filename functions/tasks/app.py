@@ -4,11 +4,11 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from clara.api import Page, create_app, lambda_handler_for, read_page
-from clara.auth import Role, authenticate, user_in_path
-from clara.errors import InactiveUser, NotFound
-from clara.openapi import Success, documented
-from clara.tasks import TaskView, list_tasks, task_of, task_view
+from clara.contract.errors import InactiveUser, NotFound
+from clara.domain.tasks import TaskView, list_tasks, task_of, task_view
+from clara.http.app import Page, create_app, lambda_handler_for, read_page
+from clara.http.auth import Role, authenticate, user_in_path
+from clara.http.openapi import Success, documented
 
 app = create_app()
 CALLERS = (Role.USER, Role.API_KEY, Role.PRIVATE)

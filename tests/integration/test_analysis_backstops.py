@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-import clara.analysis as analysis
-import clara.sweeper as sweeper
+import clara.domain.analysis as analysis
+import clara.domain.sweeper as sweeper
+from clara.domain.tasks import Task, get_task
 from clara.settings import get_settings
 from clara.store import unit
-from clara.tasks import Task, get_task
 from harness import media
 from harness.accounts import set_attributes, table
 from harness.inprocess import FUNCTIONS, TEMPLATE, TEST_ENVIRONMENT
@@ -80,7 +80,7 @@ def submit_and_crash_before_queueing(clara: Clara, account: Any) -> dict[str, An
         patch.setattr(analysis, "_sqs", lambda: CrashingSqs())
         with pytest.raises(Crash):
             clara.analyse(account)
-    [task] = clara.tasks(account).json["data"]
+    [task] = clara.domain.tasks(account).json["data"]
     return task
 
 

@@ -28,7 +28,6 @@ from botocore.exceptions import ReadTimeoutError
 from botocore.retries.standard import ExponentialBackoff
 from moto.core.botocore_stubber import MockRawResponse
 
-import clara.aws
 from clara.aws import aws_client
 from harness import media
 from harness.accounts import API, PRIVATE, PUBLIC, Account, basic, bearer, body, headers, item, latest_code
@@ -129,14 +128,14 @@ class Routes:
         return self.request("POST", url, basic(account.email, account.password))
 
     def logout(self, account: Account, url: str) -> Request:
-        return self.request("DELETE", url, bearer(self.clara.accounts.login_token(account)))
+        return self.request("DELETE", url, bearer(self.clara.domain.accounts.login_token(account)))
 
     def change_password(self, account: Account, url: str) -> Request:
         code = self.send_code(account.email, "CHANGE_PASSWORD")
         return self.request("PATCH", url, PUBLIC, {"password": "a brand new password", "code": code})
 
     def activate(self, account: Account, url: str) -> Request:
-        inactive = self.clara.accounts.register(f"{uuid.uuid4().hex}@example.com")
+        inactive = self.clara.domain.accounts.register(f"{uuid.uuid4().hex}@example.com")
         code = latest_code(inactive.email)
         return self.request("POST", url.replace(account.email, inactive.email), PUBLIC, {"code": code})
 
@@ -312,7 +311,6 @@ def test_every_fault_at_every_call_of_the_route_leaves_a_consistent_answer_and_s
     monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")  # the stand-ins for Stripe and Google's signing keys
     aws_client.cache_clear()  # clients made now, so Calls hooks the ones the functions use
-    clara.aws.aws_client.cache_clear()
     routes = Routes(clara, standin, jwks_server, signing_key)
     started = time.monotonic()
     request = routes.setup(operation, clara.user())

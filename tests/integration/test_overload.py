@@ -14,10 +14,9 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError, ReadTimeoutError
 from moto.core.botocore_stubber import MockRawResponse
 
-import clara.analysis as analysis
-import clara.aws
+import clara.domain.analysis as analysis
 from clara.aws import aws_client, overloaded, unexpected_error
-from clara.errors import InsufficientCredits, ServiceBusy, SomethingWentWrong
+from clara.contract.errors import InsufficientCredits, ServiceBusy, SomethingWentWrong
 from clara.settings import get_settings
 from clara.store import table, unit
 from harness import media
@@ -109,7 +108,7 @@ def test_every_client_has_bounded_timeouts_and_standard_retries(stack, monkeypat
     finally:
         get_settings.cache_clear()
         aws_client.cache_clear()
-        clara.aws.aws_client.cache_clear()
+        aws_client.cache_clear()
 
 
 def test_secrets_are_read_through_the_configured_client(stack, monkeypatch):
@@ -128,7 +127,7 @@ def test_secrets_are_read_through_the_configured_client(stack, monkeypatch):
 
 
 def test_bedrock_keeps_its_own_longer_read_timeout(stack):
-    from clara.analyzers.bedrock import _default_bedrock
+    from clara.integrations.analyzers.bedrock import _default_bedrock
 
     config = _default_bedrock(90, 3).meta.config
     assert config.read_timeout == 90 and config.retries["total_max_attempts"] == 1
@@ -236,7 +235,7 @@ def test_a_throttled_queue_refunds_the_task_and_answers_503(clara: Clara, inject
 
     assert (response.status, response.json) == (503, BUSY)
     inject.clear()
-    [task] = clara.tasks(account).json["data"]
+    [task] = clara.domain.tasks(account).json["data"]
     assert task["status"] == "FAILED"
     assert clara.balance(account) == 100
     assert sorted(t["type"] for t in clara.task_transactions(account)) == ["CREDIT", "DEBIT"]

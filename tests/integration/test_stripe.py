@@ -16,10 +16,10 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 from werkzeug.serving import make_server
 
-from clara import billing, ledger
+from clara.domain import billing, ledger
+from clara.domain.tokens import issue_api_key_token
 from clara.settings import get_settings
 from clara.store import table, users
-from clara.tokens import issue_api_key_token
 from harness.accounts import PRIVATE, PUBLIC, Account, bearer, headers, signed_in_user
 from harness.inprocess import FUNCTIONS, TEMPLATE, TEST_ENVIRONMENT, Stack
 from harness.stripe_events import WEBHOOK_SECRET, event_of, stripe_event
@@ -214,7 +214,7 @@ def test_a_return_path_of_512_characters_is_accepted(stripe_api, user):
 
 
 def test_a_retried_request_reuses_its_checkout_session(stripe_api, user, standin):
-    from clara import billing, users
+    from clara.domain import billing, users
 
     stripe_api("GET", "rate", user.token)  # the function's environment, with the stand-in's base
     found = users.get_user(user.id)
@@ -279,7 +279,7 @@ def test_portal_returns_to_stripe_return_url_when_set(stripe_api, user, standin)
 
 
 def test_concurrent_first_purchases_share_one_customer(stripe_api, user, standin, stack):
-    from clara import billing, users
+    from clara.domain import billing, users
 
     stripe_api("GET", "rate", user.token)  # sets the function's environment (the stand-in's base) for the threads
     found = users.get_user(user.id)

@@ -33,8 +33,8 @@ ROOT = Path(__file__).resolve().parents[2]
 LAYER = ROOT / "layers" / "shared"
 
 # What each function's routes need, reviewed by hand (see the comments of its Policies in template.yaml).
-AUTHENTICATION = {"dynamodb:UpdateItem", "dynamodb:BatchGetItem", "dynamodb:GetItem"}  # clara.auth, user_in_path
-API_SECRETS = {"JwtSecret", "PublicApiKeySecret", "PrivateApiKeySecret"}  # clara.auth, clara.tokens
+AUTHENTICATION = {"dynamodb:UpdateItem", "dynamodb:BatchGetItem", "dynamodb:GetItem"}  # clara.http.auth, user_in_path
+API_SECRETS = {"JwtSecret", "PublicApiKeySecret", "PrivateApiKeySecret"}  # clara.http.auth, clara.domain.tokens
 EXPECTED_ACTIONS: dict[str, set[str]] = {
     "MiscFunction": set(),
     "StripeFunction": {*AUTHENTICATION, "secretsmanager:GetSecretValue"},
@@ -84,7 +84,7 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
     "AuthFunction": {
         *AUTHENTICATION,
         "dynamodb:BatchWriteItem",
-        "dynamodb:ConditionCheckItem",  # the login's check of the account's hourly failures (clara.lockout)
+        "dynamodb:ConditionCheckItem",  # the login's check of the account's hourly failures (clara.domain.lockout)
         "dynamodb:DeleteItem",
         "dynamodb:PutItem",
         "dynamodb:Query",
@@ -269,7 +269,7 @@ def _imported_names(tree: ast.AST, module: str, is_package: bool) -> Iterator[st
                 package = module.split(".") if is_package else module.split(".")[:-1]
                 package = package[: len(package) - (node.level - 1)]
                 base = ".".join([*package, base] if base else package)
-            # `from clara import analysis` loads clara and, if it is a module, clara.analysis
+            # `from clara import analysis` loads clara and, if it is a module, clara.domain.analysis
             names = [base, *(f"{base}.{alias.name}" for alias in node.names)]
         else:
             continue
@@ -427,7 +427,7 @@ def test_the_analysis_finds_what_the_code_calls() -> None:
     assert "secretsmanager:GetSecretValue" not in worker_actions and not worker_secrets
     auth_actions, auth_indexes, auth_secrets = code_facts("AuthFunction")
     assert {"dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "ses:SendEmail"} <= auth_actions
-    assert "clara.google_identity" in import_closure("AuthFunction")  # imported inside a function
+    assert "clara.integrations.google_identity" in import_closure("AuthFunction")  # imported inside a function
     assert auth_indexes >= {"gsi1", "gsi2"} and {"jwt_secret_key", "private_api_key"} <= auth_secrets
     assert "dynamodb:ConditionCheckItem" in auth_actions  # a transaction operation, not a client call
     assert code_facts("MiscFunction") == (frozenset(), frozenset(), frozenset())

@@ -1,5 +1,5 @@
 """Counters kept by atomic updates: the per-second rate limit, the hourly cap on code emails and the login
-failures (clara.lockout). Each counter item expires by TTL once its period is over."""
+failures (clara.domain.lockout). Each counter item expires by TTL once its period is over."""
 
 from pynamodb.expressions.update import Action
 

@@ -60,13 +60,10 @@ def _plain(request: dict[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in request.items() if value is not None}
 
 
-def commit(*writes: Write | Mapping[str, Any], token: str | None = None) -> None:
+def commit(*writes: Write, token: str | None = None) -> None:
     """Write all or nothing. `token` (ClientRequestToken) makes a retry of the same unit within ten minutes a
-    no-op that succeeds. Raises Refused when a condition fails.
-
-    A plain mapping is a request in TransactWriteItems' own form, from code not yet moved onto the store."""
-    named = [write if isinstance(write, Write) else Write(f"#{index}", write) for index, write in enumerate(writes)]
-    arguments: dict[str, Any] = {"TransactItems": [dict(write.request) for write in named]}
+    no-op that succeeds. Raises Refused when a condition fails."""
+    arguments: dict[str, Any] = {"TransactItems": [dict(write.request) for write in writes]}
     if token:
         arguments["ClientRequestToken"] = token
     dynamodb = client()
@@ -76,4 +73,4 @@ def commit(*writes: Write | Mapping[str, Any], token: str | None = None) -> None
         codes = [reason.get("Code", "None") for reason in error.response.get("CancellationReasons", [])]
         if CONDITION_FAILED not in codes:
             raise  # contention or throttling: not an answer, a reason to try again later
-        raise Refused({write.name: code for write, code in zip(named, codes, strict=False)}) from error
+        raise Refused({write.name: code for write, code in zip(writes, codes, strict=False)}) from error

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from clara.models import LoginCount, LoginCounters, Otp, Session, User, UserRecords
+from clara.domain.models import LoginCount, LoginCounters, Otp, Session, User, UserRecords
 from clara.settings import get_settings
 from clara.store import unit
 from clara.store.credentials import api_key_from_item
