@@ -244,7 +244,7 @@ def assert_nothing_charged_or_left(clara: Clara, account: Account, balance: floa
     assert clara.task_transactions(account) == []
     assert clara.stored_keys() == []
     assert clara.messages_in_queue() == 0
-    listed = clara.domain.tasks(account)
+    listed = clara.tasks(account)
     assert listed.status == 200 and listed.json["data"] == []
 
 
@@ -268,7 +268,7 @@ def test_supported_attachments_are_listed_by_media_type(clara, credential):
     account = clara.user(credits=0)
     authorization = {
         "user token": account.auth,
-        "API key token": bearer(clara.domain.accounts.api_key_token(account)),
+        "API key token": bearer(clara.accounts.api_key_token(account)),
         "private key": PRIVATE,
     }[credential]
 
@@ -362,7 +362,7 @@ def test_five_files_of_every_kind_are_accepted(clara):
 @pytest.mark.parametrize("credential", ["API key token", "private key"])
 def test_an_api_key_token_and_the_private_key_may_submit_too(clara, credential):
     account = clara.user(credits=100)
-    authorization = bearer(clara.domain.accounts.api_key_token(account)) if credential == "API key token" else PRIVATE
+    authorization = bearer(clara.accounts.api_key_token(account)) if credential == "API key token" else PRIVATE
 
     response = clara.analyse(account, authorization=authorization)
 
@@ -491,7 +491,7 @@ def test_analysis_needs_a_credential(clara):
 
 
 def test_an_inactive_user_may_not_submit(clara):
-    account = clara.domain.accounts.register()  # never activated
+    account = clara.accounts.register()  # never activated
 
     response = clara.analyse(account)
 
@@ -532,8 +532,8 @@ def test_tasks_are_listed_newest_first_and_paged(clara):
     account = clara.user(credits=100)
     ids = [clara.submit(account, text=f"Claim number {index} is made here.")["id"] for index in range(3)]
 
-    everything = clara.domain.tasks(account)
-    second_page = clara.domain.tasks(account, limit="1", offset="1")
+    everything = clara.tasks(account)
+    second_page = clara.tasks(account, limit="1", offset="1")
 
     assert everything.status == 200
     assert (everything.json["message"], everything.json["status"]) == (TASKS_FETCHED, "success")
@@ -545,7 +545,7 @@ def test_tasks_are_listed_newest_first_and_paged(clara):
 def test_no_tasks_is_an_empty_list(clara):
     account = clara.user(credits=0)
 
-    response = clara.domain.tasks(account)
+    response = clara.tasks(account)
 
     assert response.status == 200 and response.json == {"data": [], "message": TASKS_FETCHED, "status": "success"}
 
@@ -554,7 +554,7 @@ def test_no_tasks_is_an_empty_list(clara):
 def test_a_bad_page_is_400(clara, query):
     account = clara.user(credits=0)
 
-    response = clara.domain.tasks(account, **query)
+    response = clara.tasks(account, **query)
 
     assert (response.status, response.json) == (400, error(INVALID))
 
@@ -574,7 +574,7 @@ def test_one_task_is_fetched_with_the_same_view(clara):
 def test_tasks_may_be_read_with_an_api_key_token_and_the_private_key(clara):
     account = clara.user(credits=100)
     created = clara.submit(account)
-    api_key = bearer(clara.domain.accounts.api_key_token(account))
+    api_key = bearer(clara.accounts.api_key_token(account))
 
     for authorization in (api_key, PRIVATE):
         listed = clara.call_api("GET", f"{API}/users/{account.id}/tasks", headers={"Authorization": authorization})
@@ -596,7 +596,7 @@ def test_another_users_task_does_not_exist_for_you(clara):
 
     assert (response.status, response.json) == (404, error(TASK_NOT_FOUND))
     assert (unknown.status, unknown.json) == (404, error(TASK_NOT_FOUND))
-    assert clara.domain.tasks(ada).json["data"] == []
+    assert clara.tasks(ada).json["data"] == []
 
 
 def test_another_users_tasks_are_forbidden(clara):
@@ -612,7 +612,7 @@ def test_another_users_tasks_are_forbidden(clara):
 
 def test_tasks_need_a_credential_and_an_active_user(clara):
     account = clara.user(credits=0)
-    inactive = clara.domain.accounts.register()
+    inactive = clara.accounts.register()
 
     anonymous = clara.call_api("GET", f"{API}/users/{account.id}/tasks")
     public = clara.call_api("GET", f"{API}/users/{account.id}/tasks", headers={"Authorization": PUBLIC})
@@ -877,7 +877,7 @@ def test_a_task_that_cannot_be_queued_is_failed_and_refunded(clara, monkeypatch)
     response = clara.analyse(account, files=[("photo.png", media.png())])
 
     assert (response.status, response.json) == (500, error(WENT_WRONG))
-    [task] = clara.domain.tasks(account).json["data"]
+    [task] = clara.tasks(account).json["data"]
     assert task["status"] == "FAILED" and task["result"] is None
     assert isinstance(task["error"], str) and task["error"]
     assert clara.balance(account) == 100

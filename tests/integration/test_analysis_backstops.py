@@ -80,7 +80,7 @@ def submit_and_crash_before_queueing(clara: Clara, account: Any) -> dict[str, An
         patch.setattr(analysis, "_sqs", lambda: CrashingSqs())
         with pytest.raises(Crash):
             clara.analyse(account)
-    [task] = clara.domain.tasks(account).json["data"]
+    [task] = clara.tasks(account).json["data"]
     return task
 
 

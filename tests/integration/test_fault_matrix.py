@@ -128,14 +128,14 @@ class Routes:
         return self.request("POST", url, basic(account.email, account.password))
 
     def logout(self, account: Account, url: str) -> Request:
-        return self.request("DELETE", url, bearer(self.clara.domain.accounts.login_token(account)))
+        return self.request("DELETE", url, bearer(self.clara.accounts.login_token(account)))
 
     def change_password(self, account: Account, url: str) -> Request:
         code = self.send_code(account.email, "CHANGE_PASSWORD")
         return self.request("PATCH", url, PUBLIC, {"password": "a brand new password", "code": code})
 
     def activate(self, account: Account, url: str) -> Request:
-        inactive = self.clara.domain.accounts.register(f"{uuid.uuid4().hex}@example.com")
+        inactive = self.clara.accounts.register(f"{uuid.uuid4().hex}@example.com")
         code = latest_code(inactive.email)
         return self.request("POST", url.replace(account.email, inactive.email), PUBLIC, {"code": code})
 

@@ -235,7 +235,7 @@ def test_a_throttled_queue_refunds_the_task_and_answers_503(clara: Clara, inject
 
     assert (response.status, response.json) == (503, BUSY)
     inject.clear()
-    [task] = clara.domain.tasks(account).json["data"]
+    [task] = clara.tasks(account).json["data"]
     assert task["status"] == "FAILED"
     assert clara.balance(account) == 100
     assert sorted(t["type"] for t in clara.task_transactions(account)) == ["CREDIT", "DEBIT"]
