@@ -257,13 +257,13 @@ def shift_otp_clock(monkeypatch: Any, seconds: float) -> None:
 
 
 def shift_login_clock(monkeypatch: Any, seconds: float) -> None:
-    """clara.domain.accounts (lockout windows) sees the time `seconds` later."""
+    """clara.domain.accounts.sign_in (lockout windows) sees the time `seconds` later."""
     from datetime import timedelta
 
-    import clara.domain.accounts
+    import clara.domain.accounts.sign_in
     from clara.formats import utc_now
 
-    monkeypatch.setattr(clara.domain.accounts, "utc_now", lambda: utc_now() + timedelta(seconds=seconds))
+    monkeypatch.setattr(clara.domain.accounts.sign_in, "utc_now", lambda: utc_now() + timedelta(seconds=seconds))
 
 
 def freeze_rate_clock(monkeypatch: Any, at: float) -> None:

@@ -138,7 +138,7 @@ def test_the_updated_profile_matches_a_later_read_even_across_a_second(call_api,
     account = accounts.register()
     start = datetime(2026, 1, 1, tzinfo=UTC)
     ticks = itertools.count()
-    monkeypatch.setattr("clara.domain.accounts.utc_now", lambda: start + timedelta(seconds=next(ticks)))
+    monkeypatch.setattr("clara.domain.accounts.profile.utc_now", lambda: start + timedelta(seconds=next(ticks)))
 
     updated = call_api(
         "PATCH", f"{API}/users/{account.id}", headers=headers(account.auth), body=body({"is_dark_mode": True})

@@ -1,4 +1,4 @@
-"""The shared layer's rooms and who may import whom (docs/architecture.md, The shared layer): read from the code.
+"""The shared layer's rooms and who may import whom (docs/architecture.md, Shared layer): read from the code.
 
     contract/       the API's promises: errors and request bodies
     http/           API Gateway's side: events, credentials, bodies, the envelope, OpenAPI
