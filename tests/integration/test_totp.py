@@ -324,9 +324,7 @@ def test_20_concurrent_wrong_codes_then_the_right_one_do_not_log_in(
     guesses = [f"{(int(right) + n) % 10**6:06d}" for n in range(1, 21)]
 
     def log_in(code: str) -> Callable[[], str]:
-        return outcome(
-            lambda: clara.domain.accounts.login(basic(account.email, account.password), code, "203.0.113.7")
-        )
+        return outcome(lambda: clara.domain.accounts.login(basic(account.email, account.password), code, "203.0.113.7"))
 
     wrong, last = race(monkeypatch, [log_in(guess) for guess in guesses], log_in(right))
 
