@@ -25,7 +25,7 @@ from bench.table import NO_BUDGET, Row, verdict  # noqa: E402
 FLOOR = "floor (resolver + boto3 read)"
 BUDGET = 1.3  # docs/budgets.md, Cold start: a handler's import costs at most 1.3x the floor
 # Every function but misc reads DynamoDB on its first request; the floor builds its client at import.
-CREATE_DYNAMODB_CLIENT = "import clara.dynamo; clara.dynamo.client()"
+CREATE_DYNAMODB_CLIENT = "import clara.store.table; clara.store.table.client()"
 
 
 def handlers() -> dict[str, tuple[str, str]]:

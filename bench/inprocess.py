@@ -21,7 +21,6 @@ from botocore.client import BaseClient
 from moto import mock_aws
 
 import clara.aws
-import clara.dynamo
 from clara.settings import get_settings
 from harness.inprocess import (
     AWS_ENVIRONMENT,
@@ -127,9 +126,7 @@ def emulated_stack() -> Iterator[Harness]:
         patch.setattr(bcrypt, "checkpw", checks.wrap(bcrypt.checkpw, lambda *_: "checkpw"))
         with mock_aws():
             clara.aws.aws_client.cache_clear()  # clients of this moto instance
-            clara.dynamo.client.cache_clear()
             session = boto3.Session(region_name="us-east-1")
             yield Harness(Stack(session, create_resources(TEMPLATE, session, endpoint_url=None)), patch, aws, checks)
             clara.aws.aws_client.cache_clear()
-            clara.dynamo.client.cache_clear()
         get_settings.cache_clear()

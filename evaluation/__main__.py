@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from clara.analyzers import Analyzer, Usage, analyzer_for_settings
+from clara.integrations.analyzers import Analyzer, Usage, analyzer_for_settings
 from clara.settings import get_settings
 from evaluation import cost
 from evaluation.dataset import CLAIMS_PATH, LabelledClaim, load_claims

@@ -107,7 +107,7 @@ def user_item(stack: Any, user_id: str) -> dict[str, Any] | None:
 
 
 def login_counter(stack: Any, user_id: str, address: str = "127.0.0.1") -> dict[str, Any] | None:
-    """The failed-login counter of (user, client address) (clara.lockout)."""
+    """The failed-login counter of (user, client address) (clara.domain.lockout)."""
     return item(stack, f"USER#{user_id}", f"LOGIN#ADDRESS#{address}")
 
 
@@ -228,7 +228,7 @@ class Accounts:
         assert response.status == 200, response.text
 
     def api_key_token(self, account: Account) -> str:
-        from clara.tokens import issue_api_key_token
+        from clara.domain.tokens import issue_api_key_token
 
         key = item(self.stack, f"USER#{account.id}", "API_KEY")
         assert key is not None
@@ -247,29 +247,29 @@ def signed_in_user(call_api: Any, email: str = "ada@example.com", password: str 
 
 
 def shift_otp_clock(monkeypatch: Any, seconds: float) -> None:
-    """clara.otp sees the time `seconds` later (the rest of the process keeps the real clock)."""
+    """clara.domain.otp sees the time `seconds` later (the rest of the process keeps the real clock)."""
     import time
     from types import SimpleNamespace
 
-    import clara.otp
+    import clara.domain.otp
 
-    monkeypatch.setattr(clara.otp, "time", SimpleNamespace(time=lambda: time.time() + seconds))
+    monkeypatch.setattr(clara.domain.otp, "time", SimpleNamespace(time=lambda: time.time() + seconds))
 
 
 def shift_login_clock(monkeypatch: Any, seconds: float) -> None:
-    """clara.accounts (lockout windows) sees the time `seconds` later."""
+    """clara.domain.accounts.sign_in (lockout windows) sees the time `seconds` later."""
     from datetime import timedelta
 
-    import clara.accounts
+    import clara.domain.accounts.sign_in
     from clara.formats import utc_now
 
-    monkeypatch.setattr(clara.accounts, "utc_now", lambda: utc_now() + timedelta(seconds=seconds))
+    monkeypatch.setattr(clara.domain.accounts.sign_in, "utc_now", lambda: utc_now() + timedelta(seconds=seconds))
 
 
 def freeze_rate_clock(monkeypatch: Any, at: float) -> None:
-    """Every request counted by clara.ratelimit falls in the same second."""
+    """Every request counted by clara.domain.ratelimit falls in the same second."""
     from types import SimpleNamespace
 
-    import clara.ratelimit
+    import clara.domain.ratelimit
 
-    monkeypatch.setattr(clara.ratelimit, "time", SimpleNamespace(time=lambda: at))
+    monkeypatch.setattr(clara.domain.ratelimit, "time", SimpleNamespace(time=lambda: at))

@@ -1,4 +1,4 @@
-"""The API's one OpenAPI document, generated from the routes' own declarations (clara.openapi.documented).
+"""The API's one OpenAPI document, generated from the routes' own declarations (clara.http.openapi.documented).
 
 Each function's Powertools resolver generates the schema of its own routes; this merges them into one document,
 tags each operation with its function, and resolves what Powertools cannot see in a handler's signature (the
@@ -42,7 +42,7 @@ SCHEMAS = "#/components/schemas/"
 def build_document(template: Template) -> dict[str, Any]:
     add_layers_to_path(template)
     from clara import __version__
-    from clara.openapi import QUERY_EXTENSION, REQUEST_MODELS
+    from clara.http.openapi import QUERY_EXTENSION, REQUEST_MODELS
     from clara.settings import API_PREFIX
 
     paths: dict[str, dict[str, Any]] = {}

@@ -43,7 +43,7 @@ SAMPLE_EMAIL = "ada@example.com"
 SAMPLE_PASSWORD = "analytical-engine"  # noqa: S105 (the sample user's, in the committed events)
 SAMPLE_USER_TOKEN = "calzo_user_eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.e30.invalid"  # noqa: S105
 SAMPLE_API_KEY_TOKEN = "clara_api_replace-with-the-token-of-GET-users-id-api_key"  # noqa: S105
-ALREADY_REGISTERED = "User with the given identifier already exists."  # clara.errors.AlreadyExists, a 400
+ALREADY_REGISTERED = "User with the given identifier already exists."  # clara.contract.errors.AlreadyExists, a 400
 # Enough for a few analyses (20 credits each by default).
 MIN_CREDITS = 100
 

@@ -4,13 +4,14 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from clara import analysis
-from clara.api import create_app, lambda_handler_for
-from clara.attachments import supported_attachments_view
-from clara.auth import Role, authenticate, user_in_path
-from clara.errors import InactiveUser, InsufficientCredits, InvalidSchema, NotFound, PayloadTooLarge
-from clara.openapi import Success, documented
-from clara.tasks import TaskView
+from clara.contract.errors import InactiveUser, InsufficientCredits, InvalidSchema, NotFound, PayloadTooLarge
+from clara.domain import analysis
+from clara.domain.attachments import supported_attachments_view
+from clara.domain.tasks import TaskView, task_view
+from clara.http.app import create_app, lambda_handler_for
+from clara.http.auth import Role, authenticate, user_in_path
+from clara.http.multipart import read_analysis_form
+from clara.http.openapi import Success, documented
 
 app = create_app()
 CALLERS = (Role.USER, Role.API_KEY, Role.PRIVATE)
@@ -58,9 +59,9 @@ ANALYSIS_CREATED = Success(201, TaskView, "Analysis task created successfully.")
 )
 def analyse(user_id: str) -> Response[Any]:
     user = user_in_path(authenticate(app.current_event, *CALLERS, active=True), user_id)
-    text, uploads = analysis.read_analysis_request(app.current_event)
+    text, uploads = read_analysis_form(app.current_event)
     task = analysis.submit(user, text, uploads)
-    return ANALYSIS_CREATED.answer(task.view())
+    return ANALYSIS_CREATED.answer(task_view(task))
 
 
 lambda_handler = lambda_handler_for(app)

@@ -1,5 +1,5 @@
-"""The analysis backstops (clara.sweeper): every minute, a sweep of the open tasks (EventBridge schedule); and the
-dead-letter queue's messages, each settling its task (failed and refunded once).
+"""The analysis backstops (clara.domain.sweeper): every minute, a sweep of the open tasks (EventBridge schedule); and
+the dead-letter queue's messages, each settling its task (failed and refunded once).
 
 A dead-lettered task that a run holds right now is a batch item failure: it comes back after the dead-letter
 queue's visibility timeout, when that run has ended.
@@ -11,8 +11,8 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from clara.domain.sweeper import settle_dead_letter, sweep
 from clara.observability import logger, metrics, tracer
-from clara.sweeper import settle_dead_letter, sweep
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 

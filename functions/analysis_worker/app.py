@@ -1,4 +1,4 @@
-"""The analysis worker: SQS batches of task ids; each message runs its task once (clara.analysis).
+"""The analysis worker: SQS batches of task ids; each message runs its task once (clara.domain.analysis).
 
 A message whose task fails transiently is reported as a batch item failure, so only it comes back, after a delay
 that doubles per receive (30 s, 60 s, ... by ChangeMessageVisibility); after the queue's last receive the task is
@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from clara.analysis import process_message
+from clara.domain.analysis import process_message
 from clara.observability import logger, metrics, tracer
 
 # A batch whose every message failed is still an answer (batchItemFailures), not a Lambda error.

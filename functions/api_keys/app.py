@@ -4,11 +4,11 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from clara.api import create_app, lambda_handler_for
-from clara.api_keys import ApiKeyView, get_api_key, reset_api_key
-from clara.auth import Role, authenticate, user_in_path
-from clara.errors import NotFound
-from clara.openapi import Success, documented
+from clara.contract.errors import NotFound
+from clara.domain.api_keys import ApiKeyView, get_api_key, reset_api_key, view
+from clara.http.app import create_app, lambda_handler_for
+from clara.http.auth import Role, authenticate, user_in_path
+from clara.http.openapi import Success, documented
 
 app = create_app()
 # Who may call each route: documented on the route and checked by authenticate, from one tuple.
@@ -29,7 +29,7 @@ API_KEY_FETCHED = Success(200, ApiKeyView, "API key fetched successfully.")
 )
 def view_api_key(user_id: str) -> Response[Any]:
     caller = authenticate(app.current_event, *USER)
-    return API_KEY_FETCHED.answer(get_api_key(user_in_path(caller, user_id)).view())
+    return API_KEY_FETCHED.answer(view(get_api_key(user_in_path(caller, user_id))))
 
 
 API_KEY_RESET = Success(201, ApiKeyView, "API key reset successfully.")
@@ -45,7 +45,7 @@ API_KEY_RESET = Success(201, ApiKeyView, "API key reset successfully.")
 )
 def reset(user_id: str) -> Response[Any]:
     caller = authenticate(app.current_event, *USER)
-    return API_KEY_RESET.answer(reset_api_key(caller, user_in_path(caller, user_id)).view())
+    return API_KEY_RESET.answer(view(reset_api_key(caller, user_in_path(caller, user_id))))
 
 
 lambda_handler = lambda_handler_for(app)

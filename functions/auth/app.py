@@ -5,10 +5,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from clara import accounts
-from clara.api import create_app, lambda_handler_for, optional_body, read_body
-from clara.auth import Role, authenticate, rate_limit_by_address, source_ip, user_in_path
-from clara.errors import (
+from clara.contract.errors import (
     AlreadyExists,
     AuthenticationFailed,
     InactiveUser,
@@ -17,8 +14,7 @@ from clara.errors import (
     RateLimitExceeded,
     ServiceBusy,
 )
-from clara.openapi import NO_CONTENT, Success, documented
-from clara.schemas import (
+from clara.contract.requests import (
     ChangePasswordRequest,
     CodeRequest,
     ConfirmAuthenticatorRequest,
@@ -28,8 +24,12 @@ from clara.schemas import (
     TwoFactorCodeRequest,
     email_in_path,
 )
-from clara.totp import Enrolment, RecoveryCodes
-from clara.users import AdminUserView, AdminUserWithToken, UserView, UserWithToken
+from clara.domain import accounts
+from clara.domain.totp import Enrolment, RecoveryCodes
+from clara.domain.users import AdminUserView, AdminUserWithToken, UserView, UserWithToken
+from clara.http.app import create_app, lambda_handler_for, optional_body, read_body
+from clara.http.auth import Role, authenticate, rate_limit_by_address, source_ip, user_in_path
+from clara.http.openapi import NO_CONTENT, Success, documented
 
 app = create_app()
 # Who may call each route: documented on the route and checked by authenticate, from one tuple.

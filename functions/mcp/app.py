@@ -38,12 +38,8 @@ from pydantic import Field, ValidationError
 from starlette.types import Receive, Scope, Send
 
 from clara import __version__
-from clara.api import DEFAULT_LIMIT, MAX_LIMIT
-from clara.auth import Caller, Role, authenticate
 from clara.aws import unexpected_error
-from clara.cors import add_cors_headers, allowed_origin, preflight
-from clara.envelope import failure
-from clara.errors import (
+from clara.contract.errors import (
     AuthenticationFailed,
     ClaraError,
     InvalidSchema,
@@ -52,6 +48,10 @@ from clara.errors import (
     RateLimitExceeded,
 )
 from clara.formats import json_text
+from clara.http.app import DEFAULT_LIMIT, MAX_LIMIT
+from clara.http.auth import Caller, Role, authenticate
+from clara.http.cors import add_cors_headers, allowed_origin, preflight
+from clara.http.envelope import failure
 from clara.observability import logger, metrics, tracer
 from clara.settings import API_PREFIX, Settings
 

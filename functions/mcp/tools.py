@@ -15,12 +15,12 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from clara import analysis, billing, ledger, tasks
-from clara.api import DEFAULT_LIMIT, page_of, parsed
-from clara.attachments import Upload, check_upload, supported_attachments_view
-from clara.auth import Caller
-from clara.errors import InvalidSchema
+from clara.contract.errors import InvalidSchema
+from clara.domain import analysis, billing, ledger, tasks
+from clara.domain.attachments import Upload, check_upload, supported_attachments_view
+from clara.domain.caller import Caller
 from clara.formats import LazyModel, json_ready
+from clara.http.app import DEFAULT_LIMIT, page_of, parsed
 from clara.settings import get_settings
 
 # Only shapes here: the size caps, supported extensions and magic bytes are check_upload's, as on REST.
@@ -67,12 +67,12 @@ def transaction_view(caller: Caller, transaction_id: str) -> dict[str, Any]:
 def task_view_all(caller: Caller, limit: int = DEFAULT_LIMIT, offset: int = 0) -> list[dict[str, Any]]:
     """GET /users/{id}/tasks: newest first."""
     page = page_of({"limit": limit, "offset": offset})
-    return [_json(task.view()) for task in tasks.list_tasks(caller.own_user().id, page.limit, page.offset)]
+    return [_json(tasks.task_view(task)) for task in tasks.list_tasks(caller.own_user().id, page.limit, page.offset)]
 
 
 def task_view(caller: Caller, task_id: str) -> dict[str, Any]:
     """GET /users/{id}/tasks/{task_id}; another user's task is not found."""
-    return _json(tasks.task_of(caller.own_user().id, task_id).view())
+    return _json(tasks.task_view(tasks.task_of(caller.own_user().id, task_id)))
 
 
 # ------------------------------------------------------------------------------------------- agent
@@ -86,11 +86,11 @@ def agent_supported_attachments() -> dict[str, list[str]]:
 def agent_analysis(caller: Caller, text: str, files: Sequence[AttachmentFile]) -> dict[str, Any]:
     """POST /users/{id}/agent/analysis, with the files as base64 instead of multipart parts: a paid, queued task.
 
-    The request's rules are the REST route's (clara.analysis.checked_request, check_upload for each file).
+    The request's rules are the REST route's (clara.domain.analysis.checked_request, check_upload for each file).
     """
     user = caller.own_user()
     text, uploads = read_analysis_arguments(text, files)
-    return _json(analysis.submit(user, text, uploads).view())
+    return _json(tasks.task_view(analysis.submit(user, text, uploads)))
 
 
 def read_analysis_arguments(text: str, files: Sequence[AttachmentFile]) -> tuple[str, list[Upload]]:

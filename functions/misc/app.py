@@ -7,10 +7,10 @@ import api_docs  # a sibling module: the local runtime can import it only while 
 from aws_lambda_powertools.event_handler import Response
 
 from clara import __version__
-from clara.api import create_app, lambda_handler_for
-from clara.errors import RouteNotFound
+from clara.contract.errors import RouteNotFound
 from clara.formats import LazyModel
-from clara.openapi import Success, documented
+from clara.http.app import create_app, lambda_handler_for
+from clara.http.openapi import Success, documented
 from clara.settings import SERVICE_NAME, get_settings
 
 app = create_app()

@@ -4,11 +4,11 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from clara import billing
-from clara.api import create_app, lambda_handler_for, read_body
-from clara.auth import Role, authenticate
-from clara.errors import CreditsRateNotFound, InactiveUser
-from clara.openapi import Success, documented
+from clara.contract.errors import CreditsRateNotFound, InactiveUser
+from clara.domain import billing
+from clara.http.app import create_app, lambda_handler_for, read_body
+from clara.http.auth import Role, authenticate
+from clara.http.openapi import Success, documented
 
 app = create_app()
 

@@ -15,9 +15,9 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from clara import billing
 from clara.aws import unexpected_error
-from clara.errors import ServiceBusy
+from clara.contract.errors import ServiceBusy
+from clara.domain import billing
 from clara.observability import logger, metrics, tracer
 
 

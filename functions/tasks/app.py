@@ -4,11 +4,11 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from clara.api import Page, create_app, lambda_handler_for, read_page
-from clara.auth import Role, authenticate, user_in_path
-from clara.errors import InactiveUser, NotFound
-from clara.openapi import Success, documented
-from clara.tasks import TaskView, list_tasks, task_of
+from clara.contract.errors import InactiveUser, NotFound
+from clara.domain.tasks import TaskView, list_tasks, task_of, task_view
+from clara.http.app import Page, create_app, lambda_handler_for, read_page
+from clara.http.auth import Role, authenticate, user_in_path
+from clara.http.openapi import Success, documented
 
 app = create_app()
 CALLERS = (Role.USER, Role.API_KEY, Role.PRIVATE)
@@ -30,7 +30,7 @@ TASKS_FETCHED = Success(200, list[TaskView], "Tasks fetched successfully.")
 def view_all(user_id: str) -> Response[Any]:
     user = user_in_path(authenticate(app.current_event, *CALLERS, active=True), user_id)
     page = read_page(app.current_event)
-    return TASKS_FETCHED.answer([task.view() for task in list_tasks(user.id, page.limit, page.offset)])
+    return TASKS_FETCHED.answer([task_view(task) for task in list_tasks(user.id, page.limit, page.offset)])
 
 
 TASK_FETCHED = Success(200, TaskView, "Task fetched successfully.")
@@ -47,7 +47,7 @@ TASK_FETCHED = Success(200, TaskView, "Task fetched successfully.")
 )
 def view(user_id: str, task_id: str) -> Response[Any]:
     user = user_in_path(authenticate(app.current_event, *CALLERS, active=True), user_id)
-    return TASK_FETCHED.answer(task_of(user.id, task_id).view())
+    return TASK_FETCHED.answer(task_view(task_of(user.id, task_id)))
 
 
 lambda_handler = lambda_handler_for(app)

@@ -4,13 +4,13 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from clara import ledger
-from clara.api import Page, create_app, lambda_handler_for, read_body, read_page
-from clara.auth import Role, authenticate, user_in_path
-from clara.errors import IdempotencyKeyReused, InactiveUser, InsufficientCredits, NotFound
-from clara.ledger import TransactionView
-from clara.openapi import Success, documented
-from clara.schemas import NewTransactionRequest
+from clara.contract.errors import IdempotencyKeyReused, InactiveUser, InsufficientCredits, NotFound
+from clara.contract.requests import NewTransactionRequest
+from clara.domain import ledger
+from clara.domain.ledger import TransactionView
+from clara.http.app import Page, create_app, lambda_handler_for, read_body, read_page
+from clara.http.auth import Role, authenticate, user_in_path
+from clara.http.openapi import Success, documented
 
 app = create_app()
 # Who may call each route: documented on the route and checked by authenticate, from one tuple.

@@ -4,13 +4,13 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from clara import accounts, ledger, users
-from clara.api import Page, create_app, lambda_handler_for, read_body, read_page
-from clara.auth import Role, authenticate, user_in_path
-from clara.errors import NotFound
-from clara.openapi import NO_CONTENT, Success, documented
-from clara.schemas import SetCreditsRequest, UpdateUserRequest
-from clara.users import AdminUserView, UserView
+from clara.contract.errors import NotFound
+from clara.contract.requests import SetCreditsRequest, UpdateUserRequest
+from clara.domain import accounts, ledger, users
+from clara.domain.users import AdminUserView, UserView
+from clara.http.app import Page, create_app, lambda_handler_for, read_body, read_page
+from clara.http.auth import Role, authenticate, user_in_path
+from clara.http.openapi import NO_CONTENT, Success, documented
 
 app = create_app()
 # Who may call each route: documented on the route and checked by authenticate, from one tuple.

@@ -168,14 +168,14 @@ def test_a_code_email_ses_refuses_is_503_and_leaves_no_code_that_blocks_a_resend
 def test_a_throttled_or_unreachable_ses_is_503_not_500(call_api, stack, accounts, monkeypatch):
     from botocore.exceptions import EndpointConnectionError
 
-    import clara.mail
+    import clara.integrations.mail
 
     account = accounts.register()
 
     def unreachable(*_, **__):
         raise EndpointConnectionError(endpoint_url="https://email.us-east-1.amazonaws.com")
 
-    monkeypatch.setattr(clara.mail.Mailer, "_send", unreachable)
+    monkeypatch.setattr(clara.integrations.mail.Mailer, "_send", unreachable)
     response = send_otp(call_api, account.email, "TWO_FACTOR_AUTH")
 
     assert (response.status, response.json) == (503, error(BUSY))
@@ -199,11 +199,12 @@ def test_a_registration_whose_welcome_email_fails_is_undone_and_503(call_api, st
 
 @pytest.fixture
 def cap_clock(monkeypatch):
-    """clara.mail_cap sees a fixed moment 10 minutes into an hour (no test straddles two hours); .move shifts it."""
-    import clara.mail_cap
+    """clara.domain.mail_cap sees a fixed moment 10 minutes into an hour (no test straddles two hours); .move shifts
+    it."""
+    import clara.domain.mail_cap
 
     moment = {"now": (int(time.time()) // 3600) * 3600 + 600.0}
-    monkeypatch.setattr(clara.mail_cap, "now", lambda: moment["now"])
+    monkeypatch.setattr(clara.domain.mail_cap, "now", lambda: moment["now"])
 
     class Clock:
         @staticmethod

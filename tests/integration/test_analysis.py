@@ -13,10 +13,11 @@ import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from botocore.exceptions import ClientError
 
-import clara.analysis as analysis
-import clara.dynamo as dynamo
-from clara.analyzers import AnalysisResult, AnalyzerInfo, PermanentAnalysisError
+import clara.domain.analysis as analysis
+from clara.aws import aws_client
+from clara.integrations.analyzers import AnalysisResult, AnalyzerInfo, PermanentAnalysisError
 from clara.settings import get_settings
+from clara.store import table
 from harness import media
 from harness.accounts import API, PRIVATE, PUBLIC, Account, Accounts, bearer, item
 from harness.inprocess import FUNCTIONS, TEMPLATE, TEST_ENVIRONMENT
@@ -898,13 +899,13 @@ class DynamoCalls:
 
 @pytest.fixture
 def dynamodb_calls(stack) -> Iterator[DynamoCalls]:
-    dynamo.client.cache_clear()  # a client of this moto instance
+    aws_client.cache_clear()  # a client of this moto instance
     calls = DynamoCalls()
-    events = dynamo.client().meta.events
+    events = table.client().meta.events
     events.register("before-call.dynamodb", calls, unique_id="analysis-round-trips")
     yield calls
     events.unregister("before-call.dynamodb", unique_id="analysis-round-trips")
-    dynamo.client.cache_clear()
+    aws_client.cache_clear()
 
 
 def test_round_trips_of_one_analysis_request(clara, dynamodb_calls):

@@ -12,11 +12,13 @@ from typing import Any
 
 import pytest
 
-import clara.analysis as analysis
-import clara.sweeper as sweeper
+import clara.domain.analysis as analysis
+import clara.domain.sweeper as sweeper
+from clara.domain.tasks import Task, get_task
 from clara.settings import get_settings
-from clara.tasks import Task, get_task
-from harness.accounts import set_attributes
+from clara.store import unit
+from harness import media
+from harness.accounts import set_attributes, table
 from harness.inprocess import FUNCTIONS, TEMPLATE, TEST_ENVIRONMENT
 from local_runtime.environment import function_environment
 from local_runtime.events import LambdaContext, scheduled_event, sqs_event
@@ -215,9 +217,57 @@ def test_a_worker_claiming_the_task_meanwhile_wins_over_a_backstop(clara):
     seen = clara.stored_task(account, created["id"])
     claim_and_die(clara, account, created)
 
-    with pytest.raises(Exception):  # noqa: B017 (the cancelled transaction, as boto3 raises it)
+    with pytest.raises(unit.Refused):  # the task's condition (unchanged since read) failed: nothing was written
         analysis.fail_and_refund(Task.model_validate(seen), REFUNDED, unchanged_since=seen["updated_at"])
 
     stored = get_task(account.id, created["id"])
     assert stored is not None and stored.status == "PROCESSING"
     assert clara.balance(account) == 100 - COST
+
+
+def test_a_task_is_stored_as_it_always_was_and_a_stored_one_is_settled(clara, fake_analyzer):
+    """The task item's attributes keep the form they have always had, so the items already in the table read
+    back and the backstops' "unchanged since" condition matches their stored updated_at text."""
+    account = clara.user(credits=100)
+    png = media.png()
+    created = clara.submit(account, text=None, files=[("photo.png", png)])  # no text: stored as ""
+    stored = clara.stored_task(account, created["id"])
+    assert stored["kind"] == "task" and stored["gsi2pk"] == f"TASKS#{account.id}"
+    assert stored["created_at"].endswith("Z") and stored["updated_at"] == stored["created_at"]  # as JSON writes it
+    assert stored["gsi2sk"] == stored["gsi1sk"] and stored["gsi2sk"].endswith(f"+00:00#{created['id']}")
+    assert stored["cost_credits"] == Decimal(str(COST)) and stored["text"] == ""
+    assert [(a["name"], a["media_type"], a["size_bytes"]) for a in stored["attachments"]] == [
+        ("photo.png", "image/png", len(png))
+    ]
+    fake_analyzer()
+    clara.run_worker(clara.receive())
+    done = clara.stored_task(account, created["id"])
+    assert isinstance(done["result"], dict) and done["updated_at"].endswith("+00:00") and "lease_until" in done
+
+    # An item as an earlier release wrote it, waiting since before the queue could still hold its message.
+    old = "2026-01-02T03:04:05.678901"
+    legacy = {
+        **{name: stored[name] for name in ("pk", "kind", "gsi2pk", "attachments")},
+        "sk": "TASK#task_legacy",
+        "id": "task_legacy",
+        "user_id": account.id,
+        "status": "PENDING",
+        "text": "an old one",
+        "cost_credits": Decimal("2.5"),
+        "created_at": f"{old}Z",
+        "updated_at": f"{old}Z",
+        "gsi1pk": "OPEN_TASKS#0",
+        "gsi1sk": f"{old}+00:00#task_legacy",
+        "gsi2sk": f"{old}+00:00#task_legacy",
+    }
+    table(clara.stack).put_item(Item=legacy)
+    balance = clara.balance(account)
+
+    assert clara.task(account, "task_legacy")["attachments"] == [
+        {"name": "photo.png", "media_type": "image/png", "size_bytes": len(png)}
+    ]
+    assert sweep(clara)["settled"] == ["task_legacy"]
+    settled = clara.task(account, "task_legacy")
+    assert (settled["status"], settled["error"]) == ("FAILED", sweeper.NEVER_STARTED_ERROR)
+    assert clara.balance(account) == balance + 2.5
+    assert {"gsi1pk", "gsi1sk"}.isdisjoint(clara.stored_task(account, "task_legacy"))

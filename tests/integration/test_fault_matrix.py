@@ -28,7 +28,6 @@ from botocore.exceptions import ReadTimeoutError
 from botocore.retries.standard import ExponentialBackoff
 from moto.core.botocore_stubber import MockRawResponse
 
-from clara import dynamo
 from clara.aws import aws_client
 from harness import media
 from harness.accounts import API, PRIVATE, PUBLIC, Account, basic, bearer, body, headers, item, latest_code
@@ -312,7 +311,6 @@ def test_every_fault_at_every_call_of_the_route_leaves_a_consistent_answer_and_s
     monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")  # the stand-ins for Stripe and Google's signing keys
     aws_client.cache_clear()  # clients made now, so Calls hooks the ones the functions use
-    dynamo.client.cache_clear()
     routes = Routes(clara, standin, jwks_server, signing_key)
     started = time.monotonic()
     request = routes.setup(operation, clara.user())

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from clara import ledger
+from clara.domain import ledger
 from harness.accounts import PRIVATE, headers, signed_in_user
 
 

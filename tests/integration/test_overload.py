@@ -14,11 +14,11 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError, ReadTimeoutError
 from moto.core.botocore_stubber import MockRawResponse
 
-import clara.analysis as analysis
-import clara.dynamo as dynamo
+import clara.domain.analysis as analysis
 from clara.aws import aws_client, overloaded, unexpected_error
-from clara.errors import InsufficientCredits, ServiceBusy, SomethingWentWrong
+from clara.contract.errors import InsufficientCredits, ServiceBusy, SomethingWentWrong
 from clara.settings import get_settings
+from clara.store import table, unit
 from harness import media
 from harness.accounts import API
 from tests.integration import test_analysis
@@ -56,7 +56,7 @@ class Injector:
         self.hooks: list[tuple[Any, str, Any]] = []
 
     def fail(self, service: str, operation: str, fault: Callable[..., Any], times: int | None = None) -> None:
-        client = dynamo.client() if service == "dynamodb" else aws_client(service)
+        client = table.client() if service == "dynamodb" else aws_client(service)
         event = f"before-send.{client.meta.service_model.service_id.hyphenize()}.{operation}"
 
         def hook(request: Any, **kwargs: Any) -> Any:
@@ -108,7 +108,7 @@ def test_every_client_has_bounded_timeouts_and_standard_retries(stack, monkeypat
     finally:
         get_settings.cache_clear()
         aws_client.cache_clear()
-        dynamo.client.cache_clear()
+        aws_client.cache_clear()
 
 
 def test_secrets_are_read_through_the_configured_client(stack, monkeypatch):
@@ -127,7 +127,7 @@ def test_secrets_are_read_through_the_configured_client(stack, monkeypatch):
 
 
 def test_bedrock_keeps_its_own_longer_read_timeout(stack):
-    from clara.analyzers.bedrock import _default_bedrock
+    from clara.integrations.analyzers.bedrock import _default_bedrock
 
     config = _default_bedrock(90, 3).meta.config
     assert config.read_timeout == 90 and config.retries["total_max_attempts"] == 1
@@ -246,18 +246,21 @@ def test_a_transaction_applied_but_unanswered_creates_the_task_once(clara: Clara
     """DynamoDB applied the debit and the task, then the answer was lost: the request reads the task back and
     goes on, instead of deleting the files of a paid task."""
     account = clara.user(credits=100)
-    applied = dynamo.transact
+    applied = unit.commit
+    lost: list[str] = []
 
-    def applied_then_lost(*operations: Any, **arguments: Any) -> None:
-        applied(*operations, **arguments)
-        if any("Put" in operation and "TASK#" in str(operation["Put"]["Item"]["sk"]) for operation in operations):
+    def applied_then_lost(*writes: Any, **arguments: Any) -> None:
+        applied(*writes, **arguments)
+        if any("Put" in write.request and "TASK#" in str(write.request["Put"]["Item"]["sk"]) for write in writes):
+            lost.append("the task's transaction")
             raise ReadTimeoutError(endpoint_url="https://dynamodb")
 
-    monkeypatch.setattr(dynamo, "transact", applied_then_lost)
+    monkeypatch.setattr(unit, "commit", applied_then_lost)
 
     response = clara.analyse(account, files=[("photo.png", media.png())])
 
-    monkeypatch.setattr(dynamo, "transact", applied)
+    monkeypatch.setattr(unit, "commit", applied)
+    assert lost == ["the task's transaction"]  # the answer was lost indeed
     assert response.status == 201, response.text
     assert clara.balance(account) == 100 - COST
     assert [t["type"] for t in clara.task_transactions(account)] == ["DEBIT"]

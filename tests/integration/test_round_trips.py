@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-import clara.dynamo
+import clara.store.table
 from harness.accounts import API, PASSWORD, PRIVATE, PUBLIC, Accounts, basic, body, headers, shift_otp_clock
 
 
@@ -28,13 +28,11 @@ class Calls:
 
 @pytest.fixture
 def dynamodb_calls(stack) -> Iterator[Calls]:
-    clara.dynamo.client.cache_clear()  # a client of this moto instance
     calls = Calls()
-    events = clara.dynamo.client().meta.events
+    events = clara.store.table.client().meta.events  # the one client every store call goes through
     events.register("before-call.dynamodb", calls, unique_id="round-trip-counter")
     yield calls
     events.unregister("before-call.dynamodb", unique_id="round-trip-counter")
-    clara.dynamo.client.cache_clear()
 
 
 @pytest.fixture
@@ -197,4 +195,33 @@ def test_a_page_of_transactions_costs_3_round_trips(call_api, accounts, dynamodb
 
     report("GET /users/{id}/transactions?limit=2 (user token)", names)
     assert response.status == 200 and len(response.json["data"]) == 2
+    assert names == ["BatchGetItem", "UpdateItem", "Query"], names
+
+
+def test_a_page_of_tasks_costs_3_round_trips(call_api, accounts, dynamodb_calls):
+    from datetime import timedelta
+
+    from clara.domain.models import Task
+    from clara.formats import utc_now
+    from clara.store import tasks, unit
+
+    account = accounts.active()  # the call also sets the functions' environment: the stack's table
+    start = utc_now()
+    for index in range(3):
+        at = start + timedelta(seconds=index)
+        task = Task(id=f"task_{index}", user_id=account.id, status="PENDING", created_at=at, updated_at=at)
+        unit.commit(tasks.new_task(task))
+
+    response, names = dynamodb_calls.during(
+        lambda: call_api(
+            "GET",
+            f"{API}/users/{account.id}/tasks",
+            headers={"Authorization": account.auth},
+            query={"limit": "2"},
+        )
+    )
+
+    report("GET /users/{id}/tasks?limit=2 (user token)", names)
+    assert response.status == 200
+    assert [task["id"] for task in response.json["data"]] == ["task_2", "task_1"]
     assert names == ["BatchGetItem", "UpdateItem", "Query"], names

@@ -10,13 +10,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import boto3
 import pytest
+from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 from werkzeug.serving import make_server
 
-from clara import billing, dynamo, ledger
+from clara.domain import billing, ledger
+from clara.domain.tokens import issue_api_key_token
 from clara.settings import get_settings
-from clara.tokens import issue_api_key_token
+from clara.store import table, users
 from harness.accounts import PRIVATE, PUBLIC, Account, bearer, headers, signed_in_user
 from harness.inprocess import FUNCTIONS, TEMPLATE, TEST_ENVIRONMENT, Stack
 from harness.stripe_events import WEBHOOK_SECRET, event_of, stripe_event
@@ -211,7 +214,7 @@ def test_a_return_path_of_512_characters_is_accepted(stripe_api, user):
 
 
 def test_a_retried_request_reuses_its_checkout_session(stripe_api, user, standin):
-    from clara import billing, users
+    from clara.domain import billing, users
 
     stripe_api("GET", "rate", user.token)  # the function's environment, with the stand-in's base
     found = users.get_user(user.id)
@@ -276,7 +279,7 @@ def test_portal_returns_to_stripe_return_url_when_set(stripe_api, user, standin)
 
 
 def test_concurrent_first_purchases_share_one_customer(stripe_api, user, standin, stack):
-    from clara import billing, users
+    from clara.domain import billing, users
 
     stripe_api("GET", "rate", user.token)  # sets the function's environment (the stand-in's base) for the threads
     found = users.get_user(user.id)
@@ -326,13 +329,19 @@ def webhook(stack: Stack, monkeypatch: pytest.MonkeyPatch):
 
 
 def credits_of(user: Account) -> float:
-    return ledger_user(user.id)["credits"]
+    stored = users.get_user(user.id)
+    assert stored is not None
+    return stored.credits
 
 
-def ledger_user(user_id: str) -> dict[str, Any]:
-    item = dynamo.get(dynamo.user_pk(user_id), "USER")
-    assert item is not None
-    return item
+def items_of(user_id: str) -> list[dict[str, Any]]:
+    """Every item stored under the user, as the table holds it."""
+    found = (
+        boto3.resource("dynamodb")
+        .Table(get_settings().table_name)
+        .query(KeyConditionExpression=Key("pk").eq(f"USER#{user_id}"), ConsistentRead=True)
+    )
+    return found["Items"]
 
 
 def credit_transactions(user_id: str) -> list[ledger.Transaction]:
@@ -365,9 +374,7 @@ def test_ten_deliveries_credit_once(webhook, user):
     assert outcomes == ["credited"] + ["already_credited"] * 9
     assert credits_of(user) == 500
     assert len(credit_transactions(user.id)) == 1
-    items = dynamo.query(
-        KeyConditionExpression="pk = :pk", ExpressionAttributeValues=dynamo.values(pk=f"USER#{user.id}")
-    )
+    items = items_of(user.id)
     bought = [item for item in items if item.get("event") == "credits_bought"]
     assert [item["details"] for item in bought] == [{"checkout_session": "cs_test_a1", "credits": 500, "fiat": 5}]
 
@@ -493,7 +500,7 @@ def test_a_throttled_dynamodb_answers_503_so_stripe_retries(webhook, user, monke
         raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "TransactWriteItems")
 
     with monkeypatch.context() as patch:
-        patch.setattr(dynamo.client(), "transact_write_items", throttled)
+        patch.setattr(table.client(), "transact_write_items", throttled)
         busy = webhook(payload, sign(payload, WEBHOOK_SECRET))
 
     assert (busy["statusCode"], busy["headers"]["Retry-After"]) == (503, "2")
@@ -512,7 +519,7 @@ def test_any_other_dynamodb_failure_raises_so_stripe_retries(webhook, user, monk
         raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "TransactWriteItems")
 
     with monkeypatch.context() as patch:
-        patch.setattr(dynamo.client(), "transact_write_items", refused)
+        patch.setattr(table.client(), "transact_write_items", refused)
         with pytest.raises(ClientError):
             webhook(payload, sign(payload, WEBHOOK_SECRET))
 
@@ -532,7 +539,7 @@ def test_the_placeholder_webhook_secret_is_an_error_not_an_open_door(webhook, us
 
 def test_a_webhook_credit_is_one_dynamodb_transaction(webhook, user):
     calls: list[str] = []
-    events = dynamo.client().meta.events
+    events = table.client().meta.events
     events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name), unique_id="webhook-calls")
     payload = stripe_event(user.id, session_id="cs_test_round_trips")
     try:

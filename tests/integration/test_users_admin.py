@@ -138,7 +138,7 @@ def test_the_updated_profile_matches_a_later_read_even_across_a_second(call_api,
     account = accounts.register()
     start = datetime(2026, 1, 1, tzinfo=UTC)
     ticks = itertools.count()
-    monkeypatch.setattr("clara.accounts.utc_now", lambda: start + timedelta(seconds=next(ticks)))
+    monkeypatch.setattr("clara.domain.accounts.profile.utc_now", lambda: start + timedelta(seconds=next(ticks)))
 
     updated = call_api(
         "PATCH", f"{API}/users/{account.id}", headers=headers(account.auth), body=body({"is_dark_mode": True})
@@ -533,7 +533,7 @@ def test_an_api_key_token_of_another_user_is_403_on_view(call_api, accounts):
 
 
 def test_a_forged_api_key_token_with_a_wrong_key_id_is_401(call_api, accounts):
-    from clara.tokens import issue_api_key_token
+    from clara.domain.tokens import issue_api_key_token
 
     account = accounts.active()
     forged = issue_api_key_token(account.id, "api_key_00000000000000000000000000000000")

@@ -8,9 +8,9 @@ import pytest
 from aws_lambda_powertools.event_handler import Response
 from pydantic import BaseModel, Field
 
-from clara.api import create_app, lambda_handler_for, read_body, read_page
-from clara.envelope import success
-from clara.errors import NoAccess
+from clara.contract.errors import NoAccess
+from clara.http.app import create_app, lambda_handler_for, read_body, read_page
+from clara.http.envelope import success
 from clara.observability import logger
 from clara.settings import get_settings
 from local_runtime.events import LambdaContext, api_gateway_event

@@ -12,8 +12,8 @@ import pytest
 from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 
-from clara.analyzers import AnalysisResult, AttachmentInput, PermanentAnalysisError
-from clara.analyzers.bedrock import (
+from clara.integrations.analyzers import AnalysisResult, AttachmentInput, PermanentAnalysisError
+from clara.integrations.analyzers.bedrock import (
     CLAIMS_TOOL,
     TOOL_NAME,
     BedrockAnalyzer,
@@ -22,8 +22,8 @@ from clara.analyzers.bedrock import (
     document_name,
     tool_input_schema,
 )
-from clara.analyzers.evidence import CONTENT_ONLY, LINK_REMOVED, NO_EVIDENCE
-from clara.fetcher import FetchedPage, LinkOutcome
+from clara.integrations.analyzers.evidence import CONTENT_ONLY, LINK_REMOVED, NO_EVIDENCE
+from clara.integrations.fetcher import FetchedPage, LinkOutcome
 from clara.settings import get_settings
 
 MODEL = "us.amazon.nova-2-lite-v1:0"

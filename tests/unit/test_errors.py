@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from clara import errors
-from clara.envelope import failure
+from clara.contract import errors
+from clara.http.envelope import failure
 
 CONTRACT_ROWS = [
     (errors.EmptyBody(), 400, "Request body is empty.", None),

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import evaluation.__main__ as cli
-from clara.analyzers import AnalysisResult, AnalyzerInfo, Claim, Source, Usage
+from clara.integrations.analyzers import AnalysisResult, AnalyzerInfo, Claim, Source, Usage
 from clara.settings import get_settings
 from evaluation import cost
 from evaluation.dataset import CLAIMS_PATH, LabelledClaim, load_claims

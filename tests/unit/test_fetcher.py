@@ -1,4 +1,5 @@
-"""clara.fetcher: the safe fetcher of links found in content, against real sockets on 127.0.0.1 (no internet).
+"""clara.integrations.fetcher: the safe fetcher of links found in content, against real sockets on 127.0.0.1 (no
+internet).
 
 Hosts other than 127.0.0.1 are simulated through the fetcher's injection points: `resolve` answers DNS queries
 as a test wants, and `connect` records the address the fetcher dials (and dials the local test server instead).
@@ -19,8 +20,8 @@ from typing import Any, Literal
 import pytest
 from pydantic import ValidationError
 
-from clara import fetcher as fetcher_module
-from clara.fetcher import (
+from clara.integrations import fetcher as fetcher_module
+from clara.integrations.fetcher import (
     MAX_TEXT_CHARACTERS,
     FetchedPage,
     FetchFailed,

@@ -31,9 +31,9 @@ from jwt.exceptions import (
     PyJWKClientError,
 )
 
-from clara import google_identity
-from clara.errors import AuthenticationFailed
-from clara.google_identity import GoogleIdentity, verify_google_id_token
+from clara.contract.errors import AuthenticationFailed
+from clara.integrations import google_identity
+from clara.integrations.google_identity import GoogleIdentity, verify_google_id_token
 from clara.observability import logger
 from clara.settings import get_settings
 

@@ -3,7 +3,8 @@
 Each function's grants must be explicit `Statement` entries (no SAM policy templates, no managed policies), so
 they can be read here. What its code can call is found statically: the import closure of its handler module
 over `clara.*` and its own directory (every Import/ImportFrom, also those inside functions), then every boto3
-operation called in that closure, mapped to its IAM action. The closure over-approximates (a module imported
+operation called in that closure, and every PynamoDB call and unit-of-work write of clara.store, each mapped to its
+IAM action. The closure over-approximates (a module imported
 for one helper brings all of its calls), so two checks work together:
 
 * granted <= callable: a function is never granted an action its code cannot call at all;
@@ -32,8 +33,8 @@ ROOT = Path(__file__).resolve().parents[2]
 LAYER = ROOT / "layers" / "shared"
 
 # What each function's routes need, reviewed by hand (see the comments of its Policies in template.yaml).
-AUTHENTICATION = {"dynamodb:UpdateItem", "dynamodb:BatchGetItem", "dynamodb:GetItem"}  # clara.auth, user_in_path
-API_SECRETS = {"JwtSecret", "PublicApiKeySecret", "PrivateApiKeySecret"}  # clara.auth, clara.tokens
+AUTHENTICATION = {"dynamodb:UpdateItem", "dynamodb:BatchGetItem", "dynamodb:GetItem"}  # clara.http.auth, user_in_path
+API_SECRETS = {"JwtSecret", "PublicApiKeySecret", "PrivateApiKeySecret"}  # clara.http.auth, clara.domain.tokens
 EXPECTED_ACTIONS: dict[str, set[str]] = {
     "MiscFunction": set(),
     "StripeFunction": {*AUTHENTICATION, "secretsmanager:GetSecretValue"},
@@ -83,7 +84,7 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
     "AuthFunction": {
         *AUTHENTICATION,
         "dynamodb:BatchWriteItem",
-        "dynamodb:ConditionCheckItem",  # the login's check of the account's hourly failures (clara.lockout)
+        "dynamodb:ConditionCheckItem",  # the login's check of the account's hourly failures (clara.domain.lockout)
         "dynamodb:DeleteItem",
         "dynamodb:PutItem",
         "dynamodb:Query",
@@ -151,14 +152,31 @@ OPERATIONS: dict[str, str] = {
     "get_secret_value": "secretsmanager:GetSecretValue",
     "get_secret": "secretsmanager:GetSecretValue",  # Powertools parameters.get_secret
 }
+# PynamoDB's calls (clara.store's item classes), and the IAM action each needs. `batch_get` and `batch_write`
+# name only PynamoDB's; `update` counts with its `actions=` keyword (a dict's update has none), `get` and
+# `delete` on an item class (a dict's get is not one), `save` on anything (nothing else in the layer saves).
+ITEM_OPERATIONS: dict[str, str] = {
+    "batch_get": "dynamodb:BatchGetItem",
+    "batch_write": "dynamodb:BatchWriteItem",
+    "update": "dynamodb:UpdateItem",
+    "get": "dynamodb:GetItem",
+    "delete": "dynamodb:DeleteItem",
+    "save": "dynamodb:PutItem",
+    "refresh": "dynamodb:GetItem",
+}
+STORE = LAYER / "clara" / "store"
 # TransactWriteItems is authorised per item operation, by the operation keys the transactions are built from.
-TRANSACT_CALLS = {"transact_write_items", "transact"}  # boto3's, and clara.dynamo.transact
+TRANSACT_CALLS = {"transact_write_items"}  # boto3's (clara.store.unit.commit is found as unit.commit)
 TRANSACT_OPERATIONS = {
     "Put": "dynamodb:PutItem",
     "Update": "dynamodb:UpdateItem",
     "Delete": "dynamodb:DeleteItem",
     "ConditionCheck": "dynamodb:ConditionCheckItem",
 }
+# The writes of a clara.store.unit (unit.put(...)), each the transaction operation it becomes; unit.commit sends them.
+UNIT_WRITES = {"put": "Put", "update": "Update", "delete": "Delete", "check": "ConditionCheck"}
+
+
 # A system tool named in the code is authorised apart from the model that calls it.
 SYSTEM_TOOLS = {"nova_grounding": "bedrock:InvokeTool"}
 SECRET_READERS = {"secret", "optional_secret"}  # clara.secrets: secret("jwt_secret_key") ...
@@ -251,7 +269,7 @@ def _imported_names(tree: ast.AST, module: str, is_package: bool) -> Iterator[st
                 package = module.split(".") if is_package else module.split(".")[:-1]
                 package = package[: len(package) - (node.level - 1)]
                 base = ".".join([*package, base] if base else package)
-            # `from clara import analysis` loads clara and, if it is a module, clara.analysis
+            # `from clara import analysis` loads clara and, if it is a module, clara.domain.analysis
             names = [base, *(f"{base}.{alias.name}" for alias in node.names)]
         else:
             continue
@@ -280,6 +298,59 @@ def import_closure(function: str) -> dict[str, Path]:
     return closure
 
 
+@cache
+def item_classes() -> frozenset[str]:
+    """The names of clara.store's item classes (TableItem and its subclasses)."""
+    names = {"TableItem"}
+    for path in STORE.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef) and any(
+                isinstance(base, ast.Name) and base.id in names for base in node.bases
+            ):
+                names.add(node.name)
+    return frozenset(names)
+
+
+@cache
+def index_attributes() -> dict[str, str]:
+    """The indexes of the table, by the name of their attribute on TableItem (by_email -> gsi1), as
+    clara/store/table.py declares them (an index class's Meta.index_name)."""
+    tree = ast.parse((STORE / "table.py").read_text(encoding="utf-8"))
+    index_of_class: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            for inner in ast.walk(node):
+                if (
+                    isinstance(inner, ast.Assign)
+                    and any(isinstance(target, ast.Name) and target.id == "index_name" for target in inner.targets)
+                    and isinstance(inner.value, ast.Constant)
+                ):
+                    index_of_class[node.name] = str(inner.value.value)
+    attributes: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Name)
+            and node.value.func.id in index_of_class
+        ):
+            index = index_of_class[node.value.func.id]
+            attributes.update((target.id, index) for target in node.targets if isinstance(target, ast.Name))
+    return attributes
+
+
+def _item_operation(call: ast.Call, name: str | None) -> str | None:
+    """The IAM action of a PynamoDB call (ITEM_OPERATIONS), or None."""
+    if name not in ITEM_OPERATIONS or not isinstance(call.func, ast.Attribute):
+        return None
+    receiver = call.func.value
+    if name == "update" and not any(keyword.arg == "actions" for keyword in call.keywords):
+        return None
+    if name in ("get", "delete") and not (isinstance(receiver, ast.Name) and receiver.id in item_classes()):
+        return None
+    return ITEM_OPERATIONS[name]
+
+
 def _called_name(call: ast.Call) -> str | None:
     if isinstance(call.func, ast.Attribute):
         return call.func.attr
@@ -298,9 +369,12 @@ def code_facts(function: str) -> tuple[frozenset[str], frozenset[str], frozenset
     transact_keys: set[str] = set()
     for path in import_closure(function).values():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr in index_attributes():
+                indexes.add(index_attributes()[node.attr])  # item_class.by_email.query(...): PynamoDB's index
             if isinstance(node, ast.Constant) and node.value in SYSTEM_TOOLS:
                 actions.add(SYSTEM_TOOLS[node.value])
-            if isinstance(node, ast.Dict):
+            # clara.store.unit spells every operation; what a function can send is what its code asks unit for.
+            if isinstance(node, ast.Dict) and path != STORE / "unit.py":
                 transact_keys.update(
                     key.value for key in node.keys if isinstance(key, ast.Constant) and key.value in TRANSACT_OPERATIONS
                 )
@@ -310,16 +384,24 @@ def code_facts(function: str) -> tuple[frozenset[str], frozenset[str], frozenset
             literal_args = [arg.value for arg in node.args if isinstance(arg, ast.Constant)]
             if name in OPERATIONS and (name != "get_secret" or isinstance(node.func, ast.Attribute)):
                 actions.add(OPERATIONS[name])
+            if item_action := _item_operation(node, name):
+                actions.add(item_action)
             if name == "get_paginator":
                 actions.update(OPERATIONS[arg] for arg in literal_args if arg in OPERATIONS)
             if name in TRANSACT_CALLS:
                 transacts = True
+            receiver = node.func.value if isinstance(node.func, ast.Attribute) else None
+            if isinstance(receiver, ast.Name) and receiver.id == "unit":
+                if name == "commit":
+                    transacts = True
+                elif name in UNIT_WRITES:
+                    transact_keys.add(UNIT_WRITES[name])
             if name in SECRET_READERS:
                 secrets.update(str(arg) for arg in literal_args)
             indexes.update(
                 str(keyword.value.value)
                 for keyword in node.keywords
-                if keyword.arg == "IndexName" and isinstance(keyword.value, ast.Constant)
+                if keyword.arg in ("IndexName", "index_name") and isinstance(keyword.value, ast.Constant)
             )
     if transacts:
         actions.update(TRANSACT_OPERATIONS[key] for key in transact_keys)
@@ -345,10 +427,17 @@ def test_the_analysis_finds_what_the_code_calls() -> None:
     assert "secretsmanager:GetSecretValue" not in worker_actions and not worker_secrets
     auth_actions, auth_indexes, auth_secrets = code_facts("AuthFunction")
     assert {"dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "ses:SendEmail"} <= auth_actions
-    assert "clara.google_identity" in import_closure("AuthFunction")  # imported inside a function
+    assert "clara.integrations.google_identity" in import_closure("AuthFunction")  # imported inside a function
     assert auth_indexes >= {"gsi1", "gsi2"} and {"jwt_secret_key", "private_api_key"} <= auth_secrets
     assert "dynamodb:ConditionCheckItem" in auth_actions  # a transaction operation, not a client call
     assert code_facts("MiscFunction") == (frozenset(), frozenset(), frozenset())
+    # PynamoDB's calls in clara.store: the authenticated read's BatchGetItem, the rate counter's UpdateItem, the
+    # admin's user read (GetItem), and the indexes by their attributes on the item classes.
+    assert index_attributes() == {"by_email": "gsi1", "newest_first": "gsi2"}
+    assert {"UserItem", "SessionItem", "LoginCounter"} <= item_classes()
+    users_actions, users_indexes, _ = code_facts("UsersFunction")
+    assert {"dynamodb:BatchGetItem", "dynamodb:UpdateItem", "dynamodb:GetItem"} <= users_actions
+    assert "gsi2" in users_indexes  # list_users: UserItem.newest_first
     assert "lambda_asgi" in import_closure("McpFunction")  # a sibling module of the handler
 
 

@@ -1,13 +1,19 @@
-"""clara.analyzers.local: real work without a model — claims from the text and the PDFs, what each attachment is —
-and never a verdict it cannot back."""
+"""clara.integrations.analyzers.local: real work without a model — claims from the text and the PDFs, what each
+attachment is — and never a verdict it cannot back."""
 
 import io
 
 import pytest
 from pypdf import PdfReader
 
-from clara.analyzers import AnalysisResult, AttachmentInput
-from clara.analyzers.local import LocalAnalyzer, checkable_claims, image_size, inspect_attachment, media_duration
+from clara.integrations.analyzers import AnalysisResult, AttachmentInput
+from clara.integrations.analyzers.local import (
+    LocalAnalyzer,
+    checkable_claims,
+    image_size,
+    inspect_attachment,
+    media_duration,
+)
 from clara.settings import get_settings
 from harness import media
 from harness.fake_bedrock import fake_bedrock

@@ -16,7 +16,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
 from clara.aws import aws_client
-from clara.mail import Mailer
+from clara.integrations.mail import Mailer
 from clara.observability import logger
 from clara.settings import get_settings
 from local_runtime.mailbox import render_message

@@ -1,9 +1,9 @@
-"""clara.multipart: the strict multipart/form-data reader behind the analysis upload."""
+"""clara.http.multipart: the strict multipart/form-data reader behind the analysis upload."""
 
 import pytest
 
-from clara.errors import InvalidSchema
-from clara.multipart import Part, boundary_of, read_parts
+from clara.contract.errors import InvalidSchema
+from clara.http.multipart import Part, boundary_of, read_parts
 from harness import media
 
 BOUNDARY = "----clara-boundary-7MA4YWxkTrZu0gW"

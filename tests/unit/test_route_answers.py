@@ -6,8 +6,8 @@ The check reads every API function's handler module (functions/*/app.py that dec
 * a route declares its success as a constant's name (or a tuple of names, for one route with two outcomes),
   never as a `Success(...)` written inline;
 * the handler's body refers to each Success it declares, and to no other route's;
-* the module never imports or calls clara.envelope's `success`/`no_content` (a message and status of its own), never
-  hands `.answer()` a string literal, and never writes a status literal into a `Response(...)`;
+* the module never imports or calls clara.http.envelope's `success`/`no_content` (a message and status of its own),
+  never hands `.answer()` a string literal, and never writes a status literal into a `Response(...)`;
 * every Success constant of the module is declared by a route.
 """
 
@@ -19,13 +19,13 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from clara.openapi import NO_CONTENT, Success, documented
+from clara.http.openapi import NO_CONTENT, Success, documented
 
 ROOT = Path(__file__).resolve().parents[2]
 HANDLERS = sorted(
     path for path in (ROOT / "functions").glob("*/app.py") if "documented(" in path.read_text(encoding="utf-8")
 )
-ANSWERING_HELPERS = {"success", "no_content"}  # clara.envelope's: a message and a status not declared anywhere
+ANSWERING_HELPERS = {"success", "no_content"}  # clara.http.envelope's: a message and a status not declared anywhere
 
 
 def _documented_call(function: ast.FunctionDef) -> ast.Call | None:
@@ -51,14 +51,14 @@ def _declared_ok(call: ast.Call) -> ast.expr | None:
 
 
 def _success_constants(tree: ast.Module) -> set[str]:
-    """Module-level names bound to `Success(...)`, and the upper-case names imported from clara.openapi."""
+    """Module-level names bound to `Success(...)`, and the upper-case names imported from clara.http.openapi."""
     names: set[str] = set()
     for node in tree.body:
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
             func = node.value.func
             if isinstance(func, ast.Name) and func.id == "Success":
                 names.update(target.id for target in node.targets if isinstance(target, ast.Name))
-        elif isinstance(node, ast.ImportFrom) and node.module == "clara.openapi":
+        elif isinstance(node, ast.ImportFrom) and node.module == "clara.http.openapi":
             names.update(alias.asname or alias.name for alias in node.names if alias.name.isupper())
     return names
 
@@ -75,10 +75,10 @@ def problems(source: str, filename: str = "app.py") -> tuple[list[str], int]:
         found.append(f"{filename}:{getattr(node, 'lineno', 0)}: {what}")
 
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module == "clara.envelope":
+        if isinstance(node, ast.ImportFrom) and node.module == "clara.http.envelope":
             for alias in node.names:
                 if alias.name in ANSWERING_HELPERS:
-                    report(node, f"imports clara.envelope.{alias.name}: answer with the route's Success instead")
+                    report(node, f"imports clara.http.envelope.{alias.name}: answer with the route's Success instead")
         elif isinstance(node, ast.Call):
             func = node.func
             called = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
@@ -147,8 +147,8 @@ def test_every_api_function_is_checked() -> None:
 
 
 BAD_MODULE = """
-from clara.envelope import success
-from clara.openapi import NO_CONTENT, Success, documented
+from clara.http.envelope import success
+from clara.http.openapi import NO_CONTENT, Success, documented
 
 FETCHED = Success(200, None, "Fetched.")
 UNUSED = Success(201, None, "Never declared.")
@@ -182,7 +182,7 @@ def test_the_check_finds_each_kind_of_breach() -> None:
 
     assert routes == 4
     assert [line.split(": ", 1)[1] for line in found] == [
-        "imports clara.envelope.success: answer with the route's Success instead",
+        "imports clara.http.envelope.success: answer with the route's Success instead",
         "calls success(): answer with the route's Success instead",
         "a string literal handed to .answer(): the message is the Success's",
         "Response(200, ...): the status is the declared Success's `.status`",

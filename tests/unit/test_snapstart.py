@@ -7,8 +7,10 @@ from collections.abc import Callable
 
 import pytest
 
-from clara import aws, dynamo, google_identity, snapstart
+from clara import aws, snapstart
+from clara.integrations import google_identity
 from clara.settings import get_settings
+from clara.store import table
 
 
 def test_random_is_reseeded_after_a_restore() -> None:
@@ -24,11 +26,11 @@ def test_random_is_reseeded_after_a_restore() -> None:
 
 def test_clients_settings_and_key_sets_are_created_again_after_a_restore(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    before = (aws.aws_client("sqs"), dynamo.client(), get_settings(), google_identity.jwks_client("https://k.example"))
+    before = (aws.aws_client("sqs"), table.client(), get_settings(), google_identity.jwks_client("https://k.example"))
 
     snapstart.reset_after_restore()
 
-    after = (aws.aws_client("sqs"), dynamo.client(), get_settings(), google_identity.jwks_client("https://k.example"))
+    after = (aws.aws_client("sqs"), table.client(), get_settings(), google_identity.jwks_client("https://k.example"))
     assert all(old is not new for old, new in zip(before, after, strict=True))
     google_identity.jwks_client.cache_clear()
 
@@ -44,14 +46,15 @@ def test_the_cached_secrets_provider_is_dropped_after_a_restore() -> None:
 
 
 def test_the_hook_imports_nothing_the_function_did_not(monkeypatch: pytest.MonkeyPatch) -> None:
-    """AgentFunction never loads clara.google_identity: resetting must not load it (and PyJWKClient) either."""
-    monkeypatch.delitem(sys.modules, "clara.google_identity")
-    monkeypatch.delitem(sys.modules, "clara.analyzers.bedrock", raising=False)
+    """AgentFunction never loads clara.integrations.google_identity: resetting must not load it (and PyJWKClient)
+    either."""
+    monkeypatch.delitem(sys.modules, "clara.integrations.google_identity")
+    monkeypatch.delitem(sys.modules, "clara.integrations.analyzers.bedrock", raising=False)
 
     snapstart.reset_after_restore()
 
-    assert "clara.google_identity" not in sys.modules
-    assert "clara.analyzers.bedrock" not in sys.modules
+    assert "clara.integrations.google_identity" not in sys.modules
+    assert "clara.integrations.analyzers.bedrock" not in sys.modules
 
 
 def test_the_hook_is_registered_with_lambdas_runtime_hooks(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -71,7 +74,7 @@ def test_outside_lambda_there_is_nothing_to_register(monkeypatch: pytest.MonkeyP
 
 
 def test_every_function_registers_the_hook_at_import() -> None:
-    """clara.observability registers it, and every handler imports clara.observability (through clara.api or
+    """clara.observability registers it, and every handler imports clara.observability (through clara.http.app or
     directly), so no function can be snapshotted without it."""
     from local_runtime.template import load_template
     from tests.unit.test_iam import import_closure

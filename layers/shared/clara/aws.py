@@ -6,7 +6,7 @@ Every client has the same bounds (clara.settings): connect within AWS_CONNECT_TI
 AWS_READ_TIMEOUT_SECONDS, at most AWS_MAX_ATTEMPTS attempts in botocore's standard retry mode (exponential backoff
 with jitter, throttling and 5xx retried). With the defaults (1 s, 3 s, 3) a dependency that does not answer costs
 at most about 12 s, inside an API function's 15 s, so the client gets a 503 rather than a gateway timeout.
-Bedrock keeps its own longer read timeout (clara.analyzers.bedrock).
+Bedrock keeps its own longer read timeout (clara.integrations.analyzers.bedrock).
 
 `overloaded` says whether an error is AWS throttling or unavailable, after those retries: the API answers it
 with ServiceBusy (503, Retry-After), never a bare 500.
@@ -16,7 +16,7 @@ import sys
 from functools import cache
 from typing import Any
 
-from clara.errors import ClaraError, ServiceBusy, SomethingWentWrong
+from clara.contract.errors import ClaraError, ServiceBusy, SomethingWentWrong
 from clara.settings import get_settings
 
 # Error codes of throttling, across services (DynamoDB, SQS, S3, SES, Secrets Manager, STS, ...).

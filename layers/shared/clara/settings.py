@@ -38,16 +38,16 @@ class Settings(BaseModel):
     otp_expiry_in_minutes: int = Field(default=10, ge=1, le=60)
     otp_resend_seconds: int = Field(default=30, ge=0)
     otp_max_attempts: int = Field(default=5, ge=1)
-    # Login lockout (clara.lockout): per (account, client address) in a window, and per account per hour.
+    # Login lockout (clara.domain.lockout): per (account, client address) in a window, and per account per hour.
     login_max_failures_per_address: int = Field(default=5, ge=1)
-    # Emails carrying a code to one recipient in one clock hour, all code types together (clara.mail_cap).
+    # Emails carrying a code to one recipient in one clock hour, all code types together (clara.domain.mail_cap).
     otp_max_emails_per_hour: int = Field(default=5, ge=1)
     login_lockout_minutes: int = Field(default=15, ge=1)
     login_max_failures_per_account_per_hour: int = Field(default=100, ge=1)
     rate_limit_per_second: int = Field(default=10, ge=1)
     signup_credits: Money = Field(default=Decimal(0), ge=0)
     google_client_id: str = ""
-    # Google's signing keys as a JWK Set (clara.google_identity); tests point it at a local server.
+    # Google's signing keys as a JWK Set (clara.integrations.google_identity); tests point it at a local server.
     google_jwks_url: str = "https://www.googleapis.com/oauth2/v3/certs"
 
     # Billing (Stripe). Bands as JSON: [{"lower_limit": 5, "upper_limit": 10000, "rate": 100}] (fiat limits,
@@ -87,7 +87,8 @@ class Settings(BaseModel):
     # The sweeper queues a PENDING task again once it is this old (its message may have been lost to a crash).
     analysis_requeue_after_seconds: int = Field(default=120, ge=0)
 
-    # Links in the analysed content, read by the safe fetcher (clara.fetcher). The caps can only be lowered.
+    # Links in the analysed content, read by the safe fetcher (clara.integrations.fetcher). The caps can only be
+    # lowered.
     fetch_max_urls: int = Field(default=3, ge=0, le=3)
     fetch_max_bytes: int = Field(default=2_000_000, ge=1, le=2_000_000)
     fetch_timeout_seconds: float = Field(default=10, gt=0, le=10)

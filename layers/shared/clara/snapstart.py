@@ -33,9 +33,9 @@ def reset_after_restore() -> None:
     get_settings.cache_clear()  # read again from the restored environment's variables
     # Caches of modules imported on first use: cleared only when there, so that the hook imports nothing.
     for module, cache in (
-        ("clara.dynamo", "client"),
-        ("clara.google_identity", "jwks_client"),  # Google's key set, fetched with its own connection and expiry
-        ("clara.analyzers.bedrock", "_default_bedrock"),
+        # Google's key set, fetched with its own connection and expiry
+        ("clara.integrations.google_identity", "jwks_client"),
+        ("clara.integrations.analyzers.bedrock", "_default_bedrock"),
     ):
         loaded = sys.modules.get(module)
         if loaded is not None:

@@ -1,0 +1,49 @@
+"""The profile and the admin's erasure of a user."""
+
+from clara.aws import aws_client
+from clara.contract.requests import (
+    UpdateUserRequest,
+)
+from clara.domain.accounts.sessions import capitalise, stored_user, update_user_write
+from clara.domain.audit import audit_put, record
+from clara.domain.caller import Caller
+from clara.domain.models import User
+from clara.formats import utc_now
+from clara.settings import get_settings
+from clara.store import unit
+from clara.store import users as stored
+
+
+def update_user(caller: Caller, user: User, request: UpdateUserRequest) -> User:
+    changes = request.model_dump(exclude_unset=True, exclude_none=True)
+    for name in ("first_name", "last_name"):
+        if name in changes:
+            changes[name] = capitalise(changes[name])
+    if not changes:
+        return user
+    now = utc_now()
+    unit.commit(
+        update_user_write(user.id, changes, now=now),
+        audit_put("user_updated", user_id=user.id, source_ip=caller.source_ip, fields=sorted(changes)),
+    )
+    return stored_user(user, now, **changes)
+
+
+def delete_user(caller: Caller, user: User) -> None:
+    """Erase every item of the user (sessions, codes, key, ledger, tasks, its own audit), its uploaded files,
+    and free its email."""
+    stored.delete_items(stored.erasure_keys(user.id, user.email))
+    _delete_files_of(user.id)
+    record("admin_user_deleted", user_id=None, source_ip=caller.source_ip, deleted_user_id=user.id)
+
+
+def _delete_files_of(user_id: str) -> None:
+    """Attachments live under `<user id>/` in the bucket (clara.domain.analysis)."""
+    bucket = get_settings().attachments_bucket
+    if not bucket:
+        return
+    s3 = aws_client("s3")
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{user_id}/"):
+        keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+        if keys:
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})

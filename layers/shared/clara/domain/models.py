@@ -1,0 +1,216 @@
+"""The domain's records, as the rest of the code sees them: plain models that know nothing of how they are stored
+(clara.store turns items into these and back) or shown (a view is made where its token is at hand)."""
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import Field
+
+from clara.formats import HttpDate, LazyModel, Money
+
+TransactionType = Literal["CREDIT", "DEBIT"]
+OtpType = Literal["ACTIVATION", "TWO_FACTOR_AUTH", "CHANGE_PASSWORD"]
+TwoFactorMethod = Literal["email", "totp"]
+
+
+# ------------------------------------------------------------------------------------------- users
+
+
+class User(LazyModel):
+    id: str
+    email: str
+    first_name: str | None = None
+    last_name: str | None = None
+    password_hash: str | None = None
+    is_active: bool = False
+    is_2fa_enabled: bool = False
+    two_factor_method: TwoFactorMethod = "email"  # what 2FA asks for when on (clara.domain.totp for "totp")
+    recovery_codes_left: int = 0
+    is_dark_mode: bool = True
+    credits: Money = Decimal(0)
+    stripe_customer_id: str | None = None
+    google_user_id: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def can_use_the_api(self) -> bool:
+        """Active with both names: what routes for active users require (else 401 "Please activate ...")."""
+        return self.is_active and bool(self.first_name) and bool(self.last_name)
+
+    def view(self) -> "UserView":
+        return UserView.model_validate(self.model_dump())
+
+    def admin_view(self) -> "AdminUserView":
+        return AdminUserView.model_validate(self.model_dump())
+
+
+class UserView(LazyModel):
+    """The user object of the contract (docs/contract.md, Users)."""
+
+    id: str
+    email: str
+    first_name: str | None
+    last_name: str | None
+    credits: Money
+    is_active: bool
+    is_2fa_enabled: bool
+    is_dark_mode: bool
+    created_at: HttpDate
+    updated_at: HttpDate
+    # Added by issue 15, after the contract's fields: clients that do not know them can ignore them.
+    two_factor_method: TwoFactorMethod = Field(
+        description='The code 2FA asks for when is_2fa_enabled: "email" (emailed codes) or "totp" (an '
+        "authenticator app, or one of its recovery codes)"
+    )
+    recovery_codes_left: int = Field(description="Unused recovery codes of the authenticator app (0 without one)")
+
+
+class AdminUserView(UserView):
+    """What the private key sees: the hidden fields too, except the password hash, which never leaves the table."""
+
+    stripe_customer_id: str | None
+    google_user_id: str | None
+
+
+class UserWithToken(UserView):
+    token: str
+
+
+class AdminUserWithToken(AdminUserView):
+    token: str
+
+
+# ------------------------------------------------------------------------------------------- credentials
+
+
+class Session(LazyModel):
+    """A signed-in session: the user token names it; it ends when logged out or at expires_at."""
+
+    id: str
+    user_id: str
+    created_at: str
+    expires_at: int  # epoch seconds; also the item's TTL
+
+
+class Otp(LazyModel):
+    user_id: str
+    type: OtpType
+    code_hash: str
+    expires_at: float  # epoch seconds; also the item's TTL
+    sent_at: float
+    attempts: int = 0
+
+
+class TotpPending(LazyModel):
+    """An authenticator-app enrolment waiting for its first code (clara.domain.totp)."""
+
+    user_id: str
+    secret_ciphertext: str
+    expires_at: int  # epoch seconds; also the item's TTL
+    attempts: int = 0
+
+
+class TotpFactor(LazyModel):
+    """A confirmed authenticator app (clara.domain.totp): the last time step used, the recovery codes' HMACs, and the
+    tries of the current attempt window."""
+
+    user_id: str
+    secret_ciphertext: str
+    last_step: int
+    recovery_codes: dict[str, bool] = Field(default_factory=dict)
+    attempts: int = 0
+    attempt_window: int = 0
+
+
+class LoginCount(LazyModel):
+    """One login-failure counter (clara.domain.lockout): its failures, and for an address's counter the end of its
+    window (epoch seconds)."""
+
+    attempts: int = 0
+    window_end: float = 0
+
+
+class LoginCounters(LazyModel):
+    """A user's login-failure counters, by client address and by clock hour (epoch seconds // 3600)."""
+
+    by_address: dict[str, LoginCount] = Field(default_factory=dict)
+    by_hour: dict[int, LoginCount] = Field(default_factory=dict)
+
+
+# ------------------------------------------------------------------------------------------- ledger
+
+
+class Transaction(LazyModel):
+    id: str
+    user_id: str
+    type: TransactionType
+    description: str
+    value_in_credits: Money
+    value_in_fiat: Money
+    created_at: datetime
+    updated_at: datetime
+    # The digest of the request an Idempotency-Key recorded (never shown): a reuse must repeat it.
+    request_hash: str | None = None
+
+    def view(self) -> "TransactionView":
+        return TransactionView.model_validate(self.model_dump())
+
+
+class TransactionView(LazyModel):
+    id: str
+    user_id: str
+    type: TransactionType
+    description: str
+    value_in_credits: Money
+    value_in_fiat: Money
+    created_at: HttpDate
+    updated_at: HttpDate
+
+
+class ApiKey(LazyModel):
+    id: str
+    user_id: str
+    created_at: datetime
+    updated_at: datetime
+
+
+TaskStatus = Literal["PENDING", "PROCESSING", "COMPLETED", "FAILED"]
+
+
+class StoredAttachment(LazyModel):
+    name: str
+    media_type: str
+    size_bytes: int
+    key: str  # the S3 key (server-generated); never shown
+
+
+class Task(LazyModel):
+    """An analysis task (clara.domain.analysis runs it). Its view, the contract's TaskView, is
+    clara.domain.tasks.task_view: it
+    carries the analyzer's result schema, which only the functions that serve tasks import."""
+
+    id: str
+    user_id: str
+    status: TaskStatus
+    text: str = ""
+    attachments: list[StoredAttachment] = Field(default_factory=list)
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    cost_credits: float = 0
+    # The worker run that holds the task while PROCESSING, and until when (a crashed run's lease runs out).
+    run_id: str | None = None
+    lease_until: float | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class UserRecords(LazyModel):
+    """A user with the items that came with it in the same read (live OTPs, login counters, a credential)."""
+
+    user: User
+    otps: dict[str, Otp] = Field(default_factory=dict)
+    login_counters: LoginCounters = Field(default_factory=LoginCounters)
+    session: Session | None = None
+    api_key: ApiKey | None = None

@@ -1,0 +1,67 @@
+"""Analysis tasks as clients see them: the public view, and a user's tasks (clara.store.tasks keeps them).
+
+The task itself (Task, its attachments and states) is a plain model of clara.domain.models; clara.domain.analysis
+runs it.
+"""
+
+from pydantic import BaseModel
+
+from clara.contract.errors import NotFound
+from clara.domain.models import StoredAttachment, Task, TaskStatus
+from clara.formats import HttpDate, LazyModel
+from clara.integrations.analyzers import AnalysisResult
+from clara.store import tasks as store
+
+__all__ = [
+    "AttachmentView",
+    "StoredAttachment",
+    "Task",
+    "TaskStatus",
+    "TaskView",
+    "get_task",
+    "list_tasks",
+    "task_of",
+    "task_view",
+]
+get_task = store.get_task
+list_tasks = store.list_tasks
+
+
+class AttachmentView(BaseModel):
+    name: str
+    media_type: str
+    size_bytes: int
+
+
+class TaskView(LazyModel):
+    """The task as clients see it (docs/contract.md, Tasks and results)."""
+
+    id: str
+    user_id: str
+    status: TaskStatus
+    attachments: list[AttachmentView]
+    result: AnalysisResult | None  # stored as the analyzer made it; older results gain the added fields' defaults
+    error: str | None
+    created_at: HttpDate
+    updated_at: HttpDate
+
+
+def task_view(task: Task) -> TaskView:
+    return TaskView(
+        id=task.id,
+        user_id=task.user_id,
+        status=task.status,
+        attachments=[AttachmentView(**a.model_dump()) for a in task.attachments],
+        result=AnalysisResult.model_validate(task.result) if task.result is not None else None,
+        error=task.error,
+        created_at=task.created_at,
+        updated_at=task.updated_at,
+    )
+
+
+def task_of(user_id: str, task_id: str) -> Task:
+    """The user's task, for the REST route and the MCP tool alike: another user's is not found under this one."""
+    task = get_task(user_id, task_id)
+    if task is None:
+        raise NotFound("Task")
+    return task

@@ -1,0 +1,204 @@
+"""Authenticator-app 2FA: RFC 6238 TOTP codes (pyotp) and single-use recovery codes.
+
+Two items under the user (clara.store.credentials): a pending enrolment waiting for its first code (expires
+after PENDING_MINUTES), and the confirmed factor. Both hold the secret encrypted (AES-GCM, key derived with
+HKDF from the token key, the user id as associated data), never in clear. The factor also holds the last
+time step used (a code is accepted once: later codes only), the recovery codes as HMACs (like clara.domain.otp's
+codes) and its attempt counter.
+
+As clara.domain.otp.check does, every try first takes one attempt in a single conditional update of the factor's own
+item (which also reads it strongly consistent): concurrent guesses cannot share an attempt, and past
+OTP_MAX_ATTEMPTS in an OTP_EXPIRY_IN_MINUTES window a try is refused without being compared.
+"""
+
+import base64
+import hashlib
+import hmac
+import os
+import re
+import secrets as random
+import time
+from dataclasses import dataclass
+
+import pyotp
+
+from clara.contract.errors import AuthenticationFailed
+from clara.domain.models import TotpFactor, TotpPending
+from clara.formats import LazyModel
+from clara.secrets import secret
+from clara.settings import get_settings
+from clara.store import credentials, unit
+
+ISSUER = "Clara"
+PENDING_MINUTES = 10
+RECOVERY_CODES = 10
+STEP_SECONDS = 30  # pyotp's default and what authenticator apps use
+_RECOVERY_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"  # base32: no 0/1/8, nothing to misread
+_TOTP_CODE = re.compile(r"^[0-9]{6}$")
+
+
+class Enrolment(LazyModel):
+    """What the app needs, shown once: the base32 secret, its otpauth:// URI and that URI as a QR code (SVG)."""
+
+    secret: str
+    provisioning_uri: str
+    qr_svg: str
+
+
+class RecoveryCodes(LazyModel):
+    """Single-use codes that stand in for the app, shown once; only their HMACs are stored."""
+
+    recovery_codes: list[str]
+
+
+# ------------------------------------------------------------------------------------------- secrets at rest
+
+
+def _key() -> bytes:
+    """The AES-256 key, derived from the token key (a separate context, so the two never share a key).
+    Rotating the token key makes stored secrets unreadable: users enrol again."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"clara totp secret v1")
+    return hkdf.derive(secret("jwt_secret_key").encode())
+
+
+def encrypt(user_id: str, plain: str) -> str:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    nonce = os.urandom(12)
+    return base64.b64encode(nonce + AESGCM(_key()).encrypt(nonce, plain.encode(), user_id.encode())).decode()
+
+
+def decrypt(user_id: str, stored: str) -> str:
+    """The secret; the user id as associated data means a ciphertext copied to another user fails."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    raw = base64.b64decode(stored)
+    return AESGCM(_key()).decrypt(raw[:12], raw[12:], user_id.encode()).decode()
+
+
+# ------------------------------------------------------------------------------------------- enrolment
+
+
+def enrol(user_id: str, email: str) -> tuple[Enrolment, unit.Write]:
+    """A new pending enrolment (replacing any earlier one) and the write that stores it."""
+    import segno
+
+    plain = pyotp.random_base32()
+    uri = pyotp.TOTP(plain).provisioning_uri(name=email, issuer_name=ISSUER)
+    pending = TotpPending(
+        user_id=user_id,
+        secret_ciphertext=encrypt(user_id, plain),
+        expires_at=int(time.time() + PENDING_MINUTES * 60),  # also the item's TTL
+    )
+    qr_svg = segno.make(uri, error="m").svg_inline(scale=4)
+    return Enrolment(secret=plain, provisioning_uri=uri, qr_svg=qr_svg), credentials.put_totp_pending(pending)
+
+
+def new_recovery_codes(user_id: str) -> tuple[list[str], dict[str, bool]]:
+    """RECOVERY_CODES fresh codes (xxxxx-xxxxx, 50 bits each) and the map of their hashes to store."""
+    codes = []
+    for _ in range(RECOVERY_CODES):
+        letters = "".join(random.choice(_RECOVERY_ALPHABET) for _ in range(10))
+        codes.append(f"{letters[:5]}-{letters[5:]}")
+    return codes, {recovery_hash(user_id, code): True for code in codes}
+
+
+def recovery_hash(user_id: str, code: str) -> str:
+    """Keyed with the server secret, as clara.domain.otp.code_hash: a leaked table gives no code away."""
+    message = f"{user_id}:RECOVERY:{code.strip().lower()}".encode()
+    return hmac.new(secret("jwt_secret_key").encode(), message, hashlib.sha256).hexdigest()
+
+
+def confirm(user_id: str, code: str | None) -> tuple[list[str], list[unit.Write]]:
+    """Check a code of the pending enrolment: the new recovery codes and the writes that make the factor (drop
+    the pending item, unless a newer enrolment replaced it; store the factor, unless one exists already). 401
+    otherwise."""
+    settings = get_settings()
+    pending = (
+        credentials.take_totp_pending_attempt(user_id, time.time(), settings.otp_max_attempts)
+        if code and _TOTP_CODE.match(code)
+        else None
+    )
+    if pending is None or code is None:
+        raise AuthenticationFailed()
+    step = _matching_step(decrypt(user_id, pending.secret_ciphertext), code, time.time())
+    if step is None:
+        raise AuthenticationFailed()
+    codes, hashes = new_recovery_codes(user_id)
+    factor = TotpFactor(
+        user_id=user_id,
+        secret_ciphertext=pending.secret_ciphertext,
+        last_step=step,  # the confirming code is used
+        recovery_codes=hashes,
+    )
+    return codes, list(credentials.confirm_totp(factor))
+
+
+# ------------------------------------------------------------------------------------------- verification
+
+
+@dataclass(frozen=True)
+class Proof:
+    """A correct code of the factor, which the caller's unit uses once: a TOTP code's time step (later than the
+    last one used), or a stored recovery code's hash. Each write is refused ("totp") if a concurrent request
+    used the code meanwhile."""
+
+    user_id: str
+    step: int | None = None
+    recovery_hash: str | None = None
+
+    @property
+    def recovery(self) -> bool:
+        return self.recovery_hash is not None
+
+    def use(self) -> unit.Write:
+        """The write that uses the code (and starts the attempt count again)."""
+        return credentials.use_totp(self.user_id, step=self.step, recovery_hash=self.recovery_hash)
+
+    def remove_factor(self) -> unit.Write:
+        """The write that deletes the factor, on the same condition (2FA off, or back to emailed codes)."""
+        return credentials.remove_totp(self.user_id, step=self.step, recovery_hash=self.recovery_hash)
+
+    def replace_recovery_codes(self, hashes: dict[str, bool]) -> unit.Write:
+        """Use a TOTP code and store new recovery codes in place of every old one."""
+        return credentials.replace_recovery_codes(
+            self.user_id, hashes, step=self.step, recovery_hash=self.recovery_hash
+        )
+
+
+def verify(user_id: str, code: str | None) -> Proof:
+    """A Proof for a current TOTP code (this step, the one before or after: valid_window=1) not used before, or
+    for a stored recovery code; 401 otherwise, and when the factor's tries are spent."""
+    factor = _take_attempt(user_id) if code else None
+    if factor is None or code is None:
+        raise AuthenticationFailed()
+    if _TOTP_CODE.match(code):
+        step = _matching_step(decrypt(user_id, factor.secret_ciphertext), code, time.time())
+        if step is None or step <= factor.last_step:  # wrong, or replayed within its window
+            raise AuthenticationFailed()
+        return Proof(user_id, step=step)
+    hashed = recovery_hash(user_id, code)
+    if hashed not in factor.recovery_codes:
+        raise AuthenticationFailed()
+    return Proof(user_id, recovery_hash=hashed)
+
+
+def _matching_step(plain: str, code: str, now: float) -> int | None:
+    """The time step whose code `code` is, within one step either side (clock drift); None if none."""
+    totp = pyotp.TOTP(plain, interval=STEP_SECONDS)
+    current = int(now // STEP_SECONDS)
+    for step in (current - 1, current, current + 1):
+        if hmac.compare_digest(totp.at(step * STEP_SECONDS), code):
+            return step
+    return None
+
+
+def _take_attempt(user_id: str) -> TotpFactor | None:
+    """The factor after counting one try in the current OTP_EXPIRY_IN_MINUTES window; None when there is none or
+    the window's tries are spent."""
+    settings = get_settings()
+    window = int(time.time() // (settings.otp_expiry_in_minutes * 60))
+    return credentials.take_totp_attempt(user_id, window, settings.otp_max_attempts)

@@ -1,0 +1,1 @@
+"""API Gateway's side: the resolver and handler wrapper, credentials, bodies, the envelope, CORS, OpenAPI."""

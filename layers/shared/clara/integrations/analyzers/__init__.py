@@ -1,0 +1,111 @@
+"""The analyzer interface: text and attachments in, the result schema of docs/contract.md, Tasks and results out.
+
+Two implementations, chosen by ANALYZER: `bedrock` (Amazon Bedrock, in the deployed stack) and `local` (real
+work without a model, the local runtime's default). Each is imported only when chosen.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from pydantic import BaseModel, Field
+
+from clara.domain.attachments import MediaKind
+from clara.settings import get_settings
+
+Verdict = Literal["TRUE", "MOSTLY_TRUE", "MIXED", "MOSTLY_FALSE", "FALSE", "UNVERIFIABLE"]
+
+
+class Source(BaseModel):
+    """Something the system read: a citation Bedrock's web grounding returned, or a page a link in the content
+    led to. Never a URL a model wrote."""
+
+    title: str
+    url: str
+    domain: str | None = None  # added after the first release: clients that know only {title, url} ignore it
+
+
+class Claim(BaseModel):
+    text: str
+    verdict: Verdict
+    confidence: float = Field(ge=0, le=1)
+    explanation: str
+    sources: list[Source] = Field(default_factory=list)
+
+
+class AttachmentReport(BaseModel):
+    name: str
+    media_type: str
+    size_bytes: int
+    notes: str
+
+
+class LinkReport(BaseModel):
+    """A link found in the analysed content and what became of it: `read` (its text was checked with the rest),
+    `refused` (the safe fetcher would not go there: not public, not http(s), a type it does not read...) or
+    `failed` (the site did not answer in time or answered an error)."""
+
+    url: str
+    status: Literal["read", "refused", "failed"]
+    title: str | None = None
+    notes: str
+
+
+class AnalyzerInfo(BaseModel):
+    name: str
+    model: str | None
+
+
+class AnalysisResult(BaseModel):
+    verdict: Verdict
+    confidence: float = Field(ge=0, le=1)
+    summary: str
+    claims: list[Claim]
+    attachments: list[AttachmentReport]
+    analyzer: AnalyzerInfo
+    # Added after the first release (clients that do not know them ignore them): the links of the content, and
+    # how many web searches (grounded model calls) gathered evidence.
+    links: list[LinkReport] = Field(default_factory=list)
+    searches: int = Field(default=0, ge=0)
+
+
+@dataclass
+class Usage:
+    """What an analyzer spent on its last analyze(): model calls, of them grounded (web search) calls, tokens."""
+
+    model_calls: int = 0
+    grounded_calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class AttachmentInput:
+    """One stored attachment as an analyzer sees it; `read` fetches the bytes only if the analyzer needs them."""
+
+    name: str
+    media_type: str
+    kind: MediaKind
+    size_bytes: int
+    s3_uri: str
+    read: Callable[[], bytes]
+
+
+class PermanentAnalysisError(Exception):
+    """Retrying cannot fix this (the input itself is the problem): the task fails at once and is refunded."""
+
+
+class Analyzer(Protocol):
+    usage: Usage  # of the last analyze() call; zero for the local analyzer
+
+    def analyze(self, text: str, attachments: Sequence[AttachmentInput]) -> AnalysisResult: ...
+
+
+def analyzer_for_settings() -> Analyzer:
+    if get_settings().analyzer == "bedrock":
+        from clara.integrations.analyzers.bedrock import BedrockAnalyzer
+
+        return BedrockAnalyzer()
+    from clara.integrations.analyzers.local import LocalAnalyzer
+
+    return LocalAnalyzer()

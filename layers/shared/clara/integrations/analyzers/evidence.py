@@ -1,0 +1,148 @@
+"""The evidence rule: a source shown to a customer is something the system actually read.
+
+Evidence enters only here, from what was read: a citation Bedrock's web grounding returned (`E1`, `E2`...) or a
+page the safe fetcher read from a link in the content (`L1`...). The verdict step refers to evidence by these
+ids; `grounded_result` turns ids back into sources and drops everything else a model wrote that looks like a
+link, so a URL a model invents (in its text or in its tool input) never reaches the result.
+"""
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, Field
+
+from clara.integrations.analyzers import Claim, LinkReport, Source, Verdict
+from clara.integrations.fetcher import LinkOutcome
+
+# Links a model may write: with a scheme, starting with www., or a bare host name followed by a path.
+_WRITTEN_LINK = re.compile(
+    r"(?i)\b(?:[a-z][a-z0-9+.-]*://|www\.)[^\s<>\"'`]+|\b(?:[a-z0-9-]+\.)+[a-z]{2,}/[^\s<>\"'`]*"
+)
+_TRAILING = ".,;:!?)]}'\""
+LINK_REMOVED = "[link removed]"
+NO_EVIDENCE = "No cited evidence was found for this claim, so it is marked unverifiable."
+CONTENT_ONLY = "Judged from the content itself; no outside source was cited."
+
+
+@dataclass(frozen=True)
+class Evidence:
+    id: str
+    url: str
+    title: str
+    domain: str | None
+    excerpt: str  # what the source said, for the verdict step only; never shown to the customer
+
+
+@dataclass
+class EvidenceBook:
+    """Everything read for one task, by id. A URL is entered once, under its first id."""
+
+    entries: dict[str, Evidence] = field(default_factory=dict)
+    _by_url: dict[str, str] = field(default_factory=dict)
+
+    def add(self, prefix: str, url: str, title: str | None, domain: str | None, excerpt: str) -> str:
+        if url in self._by_url:
+            return self._by_url[url]
+        number = sum(1 for key in self.entries if key.startswith(prefix)) + 1
+        evidence_id = f"{prefix}{number}"
+        host = domain or urlsplit(url).hostname
+        self.entries[evidence_id] = Evidence(evidence_id, url, (title or host or url).strip()[:300], host, excerpt)
+        self._by_url[url] = evidence_id
+        return evidence_id
+
+    def sources(self, ids: list[str]) -> list[Source]:
+        """The sources for the ids the verdict step gave, in its order, each once; unknown ids are dropped."""
+        seen: set[str] = set()
+        found: list[Source] = []
+        for evidence_id in ids:
+            evidence = self.entries.get(evidence_id.strip().upper())
+            if evidence is None or evidence.id in seen:
+                continue
+            seen.add(evidence.id)
+            found.append(Source(title=evidence.title, url=evidence.url, domain=evidence.domain))
+        return found
+
+    @property
+    def urls(self) -> set[str]:
+        return set(self._by_url)
+
+
+def scrub_links(text: str, allowed: set[str]) -> str:
+    """`text` with every written link that is not an allowed (read) URL replaced by a marker."""
+
+    def replace(match: re.Match[str]) -> str:
+        link = match.group(0)
+        core = link.rstrip(_TRAILING)
+        return link if core in allowed else LINK_REMOVED + link[len(core) :]
+
+    return _WRITTEN_LINK.sub(replace, text)
+
+
+class DraftClaim(BaseModel):
+    """One claim as the verdict step judges it: evidence by id only, there is no field for a URL."""
+
+    text: str = Field(min_length=1)
+    verdict: Verdict
+    confidence: float = Field(ge=0, le=1)
+    explanation: str
+    evidence_ids: list[str] = Field(
+        default_factory=list, description="Ids of the evidence (E1, L1...) that supports this verdict."
+    )
+    settled_by_content: bool = Field(
+        default=False, description="True only if the content itself settles the claim without outside evidence."
+    )
+
+
+class Draft(BaseModel):
+    """What the verdict step's forced tool returns."""
+
+    verdict: Verdict
+    confidence: float = Field(ge=0, le=1)
+    summary: str
+    claims: list[DraftClaim]
+
+
+@dataclass(frozen=True)
+class GroundedVerdict:
+    verdict: Verdict
+    confidence: float
+    summary: str
+    claims: list[Claim]
+
+
+def grounded_result(draft: Draft, book: EvidenceBook) -> GroundedVerdict:
+    """The draft with sources only from the book and no other links.
+
+    A claim without cited evidence is UNVERIFIABLE (confidence 0) unless the verdict step said the content alone
+    settles it; either way its explanation says so. When no claim keeps a verdict, neither does the whole.
+    """
+    allowed = book.urls
+    claims: list[Claim] = []
+    for drafted in draft.claims:
+        sources = book.sources(drafted.evidence_ids)
+        explanation = scrub_links(drafted.explanation, allowed).strip()
+        verdict, confidence = drafted.verdict, drafted.confidence
+        if not sources and drafted.settled_by_content:
+            explanation = f"{explanation} {CONTENT_ONLY}".strip()
+        elif not sources:
+            verdict, confidence = "UNVERIFIABLE", 0.0
+            explanation = f"{NO_EVIDENCE} {explanation}".strip()
+        claims.append(
+            Claim(
+                text=scrub_links(drafted.text, allowed),
+                verdict=verdict,
+                confidence=confidence,
+                explanation=explanation,
+                sources=sources,
+            )
+        )
+    verdict, confidence = draft.verdict, draft.confidence
+    if all(claim.verdict == "UNVERIFIABLE" for claim in claims):
+        verdict, confidence = "UNVERIFIABLE", 0.0
+    return GroundedVerdict(verdict, confidence, scrub_links(draft.summary, allowed), claims)
+
+
+def link_report(link: LinkOutcome) -> LinkReport:
+    """A link of the content as the result reports it; a page read is evidence the verdict step may cite."""
+    return LinkReport(url=link.url, status=link.status, title=link.page.title if link.page else None, notes=link.notes)

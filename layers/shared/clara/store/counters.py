@@ -1,0 +1,102 @@
+"""Counters kept by atomic updates: the per-second rate limit, the hourly cap on code emails and the login
+failures (clara.domain.lockout). Each counter item expires by TTL once its period is over."""
+
+from pynamodb.expressions.update import Action
+
+from clara.store import unit
+from clara.store.items import LoginCounter, MailCapCounter, RateCounter, email_pk, user_pk
+from clara.store.table import TableItem, query_every_kind
+
+
+def count_request(subject: str, second: int) -> int:
+    """One more request of `subject` in `second`: the count so far, this one included (one UpdateItem)."""
+    counter = RateCounter(*RateCounter.key(subject, second))
+    counter.update(actions=[RateCounter.hits.add(1), RateCounter.expires_at.set(RateCounter.expires_at | second + 60)])
+    return int(counter.hits)
+
+
+def count_code_email(email: str, hour: int, cap: int) -> unit.Write:
+    """The write that counts one code email to `email` in `hour`; its condition fails at the cap."""
+    counter = MailCapCounter(*MailCapCounter.key(email, hour))
+    return unit.update(
+        "mail_cap",
+        counter,
+        [MailCapCounter.emails.add(1), MailCapCounter.expires_at.set(MailCapCounter.expires_at | (hour + 2) * 3600)],
+        MailCapCounter.emails.does_not_exist() | (MailCapCounter.emails < cap),
+    )
+
+
+def refund_code_email(email: str, hour: int) -> unit.Write:
+    """The write that takes back the count of an email SES did not send."""
+    counter = MailCapCounter(*MailCapCounter.key(email, hour))
+    return unit.update("mail_cap_refund", counter, [MailCapCounter.emails.add(-1)], MailCapCounter.emails > 0)
+
+
+# ------------------------------------------------------------------------------------------- login failures
+
+# Names of the writes of the login counters, as Refused.reasons gives them.
+LOGIN_ADDRESS = "login_address"
+LOGIN_HOUR = "login_hour"
+
+
+def login_counter_keys(user_id: str) -> list[tuple[str, str]]:
+    """The keys of every login counter of the user, to delete them (clara.store.users.delete_items)."""
+    items = query_every_kind(
+        user_pk(user_id),
+        TableItem.from_raw_data,
+        range_key_condition=TableItem.sk.startswith(LoginCounter.PREFIX),
+        attributes_to_get=["pk", "sk"],
+    )
+    return [(item.pk, item.sk) for item in items]
+
+
+def count_login_failure(
+    user_id: str, email: str, address: str, hour: int, *, now: float, window_end: int, window_open: bool
+) -> tuple[unit.Write, unit.Write]:
+    """The writes that count one failed login: on the address's counter (one more in its open window, refused as
+    LOGIN_ADDRESS if it has closed; or a new window of one, refused if one is open) and on the hour's. Both
+    carry the email index keys, so the login's query finds them."""
+    by_address = LoginCounter(*LoginCounter.by_address(user_id, address))
+    by_hour = LoginCounter(*LoginCounter.by_hour(user_id, hour))
+    gsi1pk = email_pk(email)
+    first: Action
+    if window_open:
+        first = LoginCounter.attempts.add(1)
+        condition = LoginCounter.window_end > now
+    else:
+        first = LoginCounter.attempts.set(1)
+        condition = LoginCounter.pk.does_not_exist() | (LoginCounter.window_end <= now)
+    address_actions = [
+        first,
+        LoginCounter.window_end.set(window_end),
+        LoginCounter.expires_at.set(window_end),
+        LoginCounter.gsi1pk.set(gsi1pk),
+        LoginCounter.gsi1sk.set(by_address.sk),
+    ]
+    hour_actions = [
+        LoginCounter.attempts.add(1),
+        LoginCounter.expires_at.set((hour + 2) * 3600),
+        LoginCounter.gsi1pk.set(gsi1pk),
+        LoginCounter.gsi1sk.set(by_hour.sk),
+    ]
+    return (
+        unit.update(LOGIN_ADDRESS, by_address, address_actions, condition),
+        unit.update(LOGIN_HOUR, by_hour, hour_actions),
+    )
+
+
+def login_allowed(
+    user_id: str, address: str, hour: int, *, now: float, max_per_address: int, max_per_hour: int
+) -> tuple[unit.Write, unit.Write]:
+    """The writes that hold a login to the caps, read strongly consistent in its unit: the address's count
+    starts again unless it is at its cap in an open window (refused as LOGIN_ADDRESS), and the hour's count is
+    below its cap (refused as LOGIN_HOUR)."""
+    by_address = LoginCounter(*LoginCounter.by_address(user_id, address))
+    address_condition = (
+        LoginCounter.pk.does_not_exist() | (LoginCounter.attempts < max_per_address) | (LoginCounter.window_end <= now)
+    )
+    hour_condition = LoginCounter.pk.does_not_exist() | (LoginCounter.attempts < max_per_hour)
+    return (
+        unit.delete(LOGIN_ADDRESS, by_address, address_condition),
+        unit.check(LOGIN_HOUR, LoginCounter, LoginCounter.by_hour(user_id, hour), hour_condition),
+    )

@@ -1,0 +1,274 @@
+"""Every item type of the table, with its keys. The key formats live here and nowhere else.
+
+pk = USER#<user id>      sk = USER | SESSION#<id> | OTP#<type> | API_KEY | TRANSACTION#<id> | TASK#<id>
+                              | TOTP | TOTP#PENDING | AUDIT#<time>#<id> | LOGIN#ADDRESS#<ip> | LOGIN#HOUR#<hour>
+gsi1: EMAIL#<email> / USER | OTP#<type> | LOGIN#...  (what a login reads in one query)
+gsi2: USERS / <created at>#<id>                        (every user, newest first)
+pk = EMAIL#<email>       sk = EMAIL                (reserves an address: uniqueness by condition)
+pk = AUDIT#<day>         sk = AUDIT#<time>#<id>    (events of no user)
+pk = RATE#<subject>      sk = <second>             (rate-limit counters, expired by TTL)
+pk = MAILCAP#<email>     sk = <hour>               (code emails per hour, expired by TTL)
+"""
+
+from typing import Any
+
+from pynamodb.attributes import BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
+
+from clara.store.table import DecimalAttribute, DocumentAttribute, IsoDateTimeAttribute, TableItem
+
+USER_SK = "USER"
+API_KEY_SK = "API_KEY"
+
+
+def user_pk(user_id: str) -> str:
+    return f"USER#{user_id}"
+
+
+def email_pk(email: str) -> str:
+    return f"EMAIL#{email}"
+
+
+class UserItem(TableItem, discriminator="user"):
+    """The account. gsi1 finds it by email (with its codes and login counters); gsi2 lists users newest first."""
+
+    id = UnicodeAttribute()
+    email = UnicodeAttribute()
+    first_name = UnicodeAttribute(null=True)
+    last_name = UnicodeAttribute(null=True)
+    password_hash = UnicodeAttribute(null=True)
+    is_active = BooleanAttribute(default=False)
+    is_2fa_enabled = BooleanAttribute(default=False)
+    two_factor_method = UnicodeAttribute(null=True)
+    recovery_codes_left = NumberAttribute(null=True)
+    is_dark_mode = BooleanAttribute(default=True)
+    credits = DecimalAttribute()
+    stripe_customer_id = UnicodeAttribute(null=True)
+    google_user_id = UnicodeAttribute(null=True)
+    created_at = IsoDateTimeAttribute()
+    updated_at = IsoDateTimeAttribute()
+
+    @staticmethod
+    def key(user_id: str) -> tuple[str, str]:
+        return user_pk(user_id), USER_SK
+
+    @staticmethod
+    def by_email_key(email: str) -> tuple[str, str]:
+        return email_pk(email), USER_SK
+
+    @staticmethod
+    def listing() -> str:
+        return "USERS"
+
+
+class EmailItem(TableItem, discriminator="email"):
+    """An address taken by a user: written with the user, on the condition that it does not exist yet."""
+
+    user_id = UnicodeAttribute()
+
+    @staticmethod
+    def key(email: str) -> tuple[str, str]:
+        return email_pk(email), "EMAIL"
+
+
+class SessionItem(TableItem, discriminator="session"):
+    """A signed-in session; the user token names it, and logging out deletes it. Expired by TTL."""
+
+    id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    expires_at = NumberAttribute()
+
+    @staticmethod
+    def key(user_id: str, session_id: str) -> tuple[str, str]:
+        return user_pk(user_id), f"SESSION#{session_id}"
+
+    @staticmethod
+    def sk_prefix() -> str:
+        return "SESSION#"
+
+
+class OtpItem(TableItem, discriminator="otp"):
+    """A one-time code (its HMAC), one per (user, type); gsi1 brings it with the user to the login. Expired by
+    TTL."""
+
+    user_id = UnicodeAttribute()
+    type = UnicodeAttribute()
+    code_hash = UnicodeAttribute()
+    expires_at = NumberAttribute()
+    sent_at = NumberAttribute()
+    attempts = NumberAttribute(null=True)
+
+    @staticmethod
+    def key(user_id: str, otp_type: str) -> tuple[str, str]:
+        return user_pk(user_id), f"OTP#{otp_type}"
+
+    @staticmethod
+    def by_email_key(email: str, otp_type: str) -> tuple[str, str]:
+        return email_pk(email), f"OTP#{otp_type}"
+
+
+class TotpPendingItem(TableItem, discriminator="totp_pending"):
+    """An authenticator-app enrolment waiting for its first code (the secret encrypted). Expired by TTL."""
+
+    secret_ciphertext = UnicodeAttribute()
+    expires_at = NumberAttribute()
+    attempts = NumberAttribute(null=True)
+
+    @staticmethod
+    def key(user_id: str) -> tuple[str, str]:
+        return user_pk(user_id), "TOTP#PENDING"
+
+
+class TotpItem(TableItem, discriminator="totp"):
+    """The confirmed authenticator app: the secret (encrypted), the last time step used, the recovery codes'
+    HMACs (a map of hash to true, so one is used by removing its entry) and the attempt window's count."""
+
+    secret_ciphertext = UnicodeAttribute()
+    last_step = NumberAttribute()
+    recovery_codes: MapAttribute[str, Any] = MapAttribute(null=True)
+    attempts = NumberAttribute(null=True)
+    attempt_window = NumberAttribute(null=True)
+
+    @staticmethod
+    def key(user_id: str) -> tuple[str, str]:
+        return user_pk(user_id), "TOTP"
+
+
+class LoginCounter(TableItem):
+    """Failed logins of a user: from one client address (within a window), or in one clock hour. No `kind`: only
+    ever written by upserts. gsi1 brings them with the user to the login. Expired by TTL."""
+
+    attempts = NumberAttribute(null=True)
+    window_end = NumberAttribute(null=True)
+    expires_at = NumberAttribute(null=True)
+
+    PREFIX = "LOGIN#"
+    ADDRESS = "LOGIN#ADDRESS#"
+    HOUR = "LOGIN#HOUR#"
+
+    @staticmethod
+    def by_address(user_id: str, address: str) -> tuple[str, str]:
+        return user_pk(user_id), f"{LoginCounter.ADDRESS}{address}"
+
+    @staticmethod
+    def by_hour(user_id: str, hour: int) -> tuple[str, str]:
+        return user_pk(user_id), f"{LoginCounter.HOUR}{hour}"
+
+
+def typed(raw: dict[str, Any]) -> TableItem:
+    """A raw item (DynamoDB's attribute map) as its class: by `kind`, or for a login counter by its key."""
+    if "kind" not in raw and raw.get("sk", {}).get("S", "").startswith(LoginCounter.PREFIX):
+        return LoginCounter.from_raw_data(raw)
+    return TableItem.from_raw_data(raw)
+
+
+class ApiKeyItem(TableItem, discriminator="api_key"):
+    """The user's one API key; the API key token names its id, so a reset revokes the old token."""
+
+    id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    created_at = IsoDateTimeAttribute()
+    updated_at = IsoDateTimeAttribute()
+
+    @staticmethod
+    def key(user_id: str) -> tuple[str, str]:
+        return user_pk(user_id), API_KEY_SK
+
+
+class AuditItem(TableItem, discriminator="audit"):
+    """A security event (never a secret). A user's events live with the user and go with it; others by day."""
+
+    event = UnicodeAttribute()
+    user_id = UnicodeAttribute(null=True)
+    source_ip = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    details = DocumentAttribute(default=dict)
+
+    @staticmethod
+    def partition(user_id: str | None, day: str) -> str:
+        return user_pk(user_id) if user_id else f"AUDIT#{day}"
+
+    @staticmethod
+    def sort_key(created_at: str, audit_id: str) -> str:
+        return f"AUDIT#{created_at}#{audit_id}"
+
+
+class TransactionItem(TableItem, discriminator="transaction"):
+    """One immutable change of the balance, under a deterministic id (a replay finds it). gsi2 lists a user's
+    transactions newest first."""
+
+    id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    type = UnicodeAttribute()
+    description = UnicodeAttribute()
+    value_in_credits = DecimalAttribute()
+    value_in_fiat = DecimalAttribute()
+    created_at = IsoDateTimeAttribute()
+    updated_at = IsoDateTimeAttribute()
+    request_hash = UnicodeAttribute(null=True)
+
+    @staticmethod
+    def key(user_id: str, transaction_id: str) -> tuple[str, str]:
+        return user_pk(user_id), f"TRANSACTION#{transaction_id}"
+
+    @staticmethod
+    def listing(user_id: str) -> str:
+        return f"TRANSACTIONS#{user_id}"
+
+
+class RateCounter(TableItem):
+    """Requests of one subject in one second; no `kind`, as it is only ever written by an upsert."""
+
+    hits = NumberAttribute(default=0)
+    expires_at = NumberAttribute(null=True)
+
+    @staticmethod
+    def key(subject: str, second: int) -> tuple[str, str]:
+        return f"RATE#{subject}", str(second)
+
+
+class MailCapCounter(TableItem):
+    """Code emails sent to one address in one clock hour; no `kind`, as it is only ever written by an upsert."""
+
+    emails = NumberAttribute(default=0)
+    expires_at = NumberAttribute(null=True)
+
+    @staticmethod
+    def key(email: str, hour: int) -> tuple[str, str]:
+        return f"MAILCAP#{email}", str(hour)
+
+
+class TaskItem(TableItem, discriminator="task"):
+    """An analysis task. gsi2 lists a user's tasks newest first. While the task is open (PENDING or PROCESSING)
+    it is also in the sparse open-task listing of gsi1 (gsi1pk = OPEN_TASKS#<shard>, gsi1sk = <created_at>#<id>),
+    which the change to COMPLETED or FAILED removes. gsi1 otherwise finds items by email, which never starts with
+    "OPEN_TASKS#", so the two uses cannot meet; the shards spread the index's writes over a few partitions.
+
+    created_at and updated_at are kept as the text they were written as (a task's first updated_at ends in "Z",
+    a status change's in "+00:00"): a backstop's write requires updated_at unchanged, so it compares that text."""
+
+    id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    status = UnicodeAttribute()
+    text = UnicodeAttribute(null=True)
+    attachments = ListAttribute(of=DocumentAttribute, null=True)
+    result = DocumentAttribute(null=True)
+    error = UnicodeAttribute(null=True)
+    cost_credits = NumberAttribute(null=True)
+    run_id = UnicodeAttribute(null=True)
+    lease_until = NumberAttribute(null=True)
+    requeued_at = NumberAttribute(null=True)  # the sweeper's last re-queue (seconds since the epoch)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+
+    @staticmethod
+    def key(user_id: str, task_id: str) -> tuple[str, str]:
+        return user_pk(user_id), f"TASK#{task_id}"
+
+    @staticmethod
+    def listing(user_id: str) -> str:
+        return f"TASKS#{user_id}"
+
+    @staticmethod
+    def open_listing(shard: int) -> str:
+        return f"OPEN_TASKS#{shard}"

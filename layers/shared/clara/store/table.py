@@ -1,0 +1,196 @@
+"""The single table on PynamoDB: the base of every item (pk, sk, the `kind` discriminator, the two indexes) and
+the attribute types the items share. docs/architecture.md lists every item type with its keys.
+
+Every item class talks to DynamoDB through one botocore client per function, the one `clara.aws` makes with the
+stack's bounds (timeouts, attempts), so PynamoDB adds no second client (and no second cold start of one), and
+tests count round trips on that one client. The table's name is read from the settings on first use, not at
+import.
+"""
+
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from decimal import Decimal
+from itertools import islice
+from typing import Any, TypeVar
+
+from pynamodb.attributes import Attribute, DiscriminatorAttribute, UnicodeAttribute
+from pynamodb.connection import TableConnection
+from pynamodb.constants import MAP, NUMBER
+from pynamodb.expressions.condition import Condition
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+from pynamodb.pagination import ResultIterator
+
+from clara.aws import aws_client
+from clara.formats import decimal_text
+from clara.settings import get_settings
+
+
+def client() -> Any:
+    """The function's DynamoDB client (botocore's); tests register their round-trip counters on it."""
+    return aws_client("dynamodb")
+
+
+class DecimalAttribute(Attribute[Decimal]):
+    """An exact number (money): stored in fixed-point ("1000", not "1E+3", which moto's ADD misreads), read back
+    as a Decimal. PynamoDB's NumberAttribute goes through a float."""
+
+    attr_type = NUMBER
+
+    def serialize(self, value: Decimal) -> str:
+        return decimal_text(value if isinstance(value, Decimal) else Decimal(str(value)))
+
+    def deserialize(self, value: str) -> Decimal:
+        return Decimal(value)
+
+
+class IsoDateTimeAttribute(Attribute[datetime]):
+    """A moment as ISO 8601 text with its offset ("2026-11-27T06:15:22.123456+00:00"), the form every item has
+    always stored, which also sorts in time order (the listings' sort keys start with it)."""
+
+    attr_type = "S"
+
+    def serialize(self, value: datetime) -> str:
+        return value.isoformat()
+
+    def deserialize(self, value: str) -> datetime:
+        return datetime.fromisoformat(value)
+
+
+class DocumentAttribute(Attribute[dict[str, Any]]):
+    """A free-form map (a task's result, an audit item's details), with numbers stored exactly: boto3's own
+    DynamoDB type (de)serializer, with floats taken through their shortest text as it wants Decimals."""
+
+    attr_type = MAP
+
+    def serialize(self, value: dict[str, Any]) -> dict[str, Any]:
+        from boto3.dynamodb.types import TypeSerializer
+
+        serializer = TypeSerializer()
+        return {name: serializer.serialize(_exact(inner)) for name, inner in value.items()}
+
+    def deserialize(self, value: dict[str, Any]) -> dict[str, Any]:
+        from boto3.dynamodb.types import TypeDeserializer
+
+        deserializer = TypeDeserializer()
+        return {name: _plain(deserializer.deserialize(inner)) for name, inner in value.items()}
+
+
+def _exact(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {name: _exact(inner) for name, inner in value.items()}
+    if isinstance(value, list | tuple):
+        return [_exact(inner) for inner in value]
+    return value
+
+
+def _plain(value: Any) -> Any:
+    """A whole number back as an int; a fraction stays an exact Decimal (the models convert their floats)."""
+    if isinstance(value, Decimal):
+        exponent = value.as_tuple().exponent  # "1000" is whole; "1.0" was written as a fraction and stays one
+        return int(value) if isinstance(exponent, int) and exponent >= 0 else value
+    if isinstance(value, dict):
+        return {name: _plain(inner) for name, inner in value.items()}
+    if isinstance(value, list):
+        return [_plain(inner) for inner in value]
+    return value
+
+
+class _NameFromSettings(type):
+    """The Meta of the table: its name is the settings' TABLE_NAME when first asked (PynamoDB asks each time it
+    hands out a connection, and makes a new one when the name changed, as between tests)."""
+
+    @property
+    def table_name(cls) -> str:
+        return get_settings().table_name
+
+
+class ByEmail(GlobalSecondaryIndex["TableItem"]):
+    """gsi1: a user's items by email (the user, its live codes and login counters, read by one login query);
+    also the open tasks by shard, oldest first (the sweeper's listing)."""
+
+    class Meta:
+        index_name = "gsi1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class NewestFirst(GlobalSecondaryIndex["TableItem"]):
+    """gsi2: the listings (all users, a user's transactions, a user's tasks), by creation time."""
+
+    class Meta:
+        index_name = "gsi2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
+class TableItem(Model):
+    """Every item of the table. `kind` names the item class, so a read of several kinds at once (BatchGetItem,
+    a Query) gives each item as its own class."""
+
+    class Meta(metaclass=_NameFromSettings):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = DiscriminatorAttribute()
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+
+    by_email = ByEmail()
+    newest_first = NewestFirst()
+
+    def stored_values(self) -> dict[str, Any]:
+        """The attributes the item has (those it lacks are left out, not None)."""
+        return {name: value for name, value in self.attribute_values.items() if value is not None}
+
+    @classmethod
+    def _get_connection(cls) -> TableConnection:
+        connection = super()._get_connection()
+        # The function's one client (see the module's docstring); set on each use, since tests replace it.
+        connection.connection._client = client()
+        return connection
+
+
+_Item = TypeVar("_Item", bound=TableItem)
+
+
+def newest_first(item_class: type[_Item], listing: str, limit: int, offset: int) -> list[_Item]:
+    """One page of a gsi2 listing, newest first, `offset` exact. DynamoDB cannot skip, so the query reads
+    offset + limit items (in pages of at most 1000)."""
+    wanted = offset + limit
+    items: Iterable[Any] = item_class.newest_first.query(
+        listing, scan_index_forward=False, limit=wanted, page_size=min(wanted, 1000)
+    )
+    return list(islice(items, offset, wanted))
+
+
+def query_every_kind(
+    hash_key: str,
+    map_fn: Callable[[dict[str, Any]], Any],
+    *,
+    range_key_condition: Condition | None = None,
+    index_name: str | None = None,
+    consistent_read: bool = False,
+    attributes_to_get: Iterable[str] | None = None,
+) -> Iterator[Any]:
+    """Every item of a Query, following pages, each given to `map_fn` raw. A Query of a class filters on its
+    kinds (PynamoDB adds `kind IN (...)`); this one does not, so items with no kind (counters) come too."""
+    connection = TableItem._get_connection()
+    arguments = {
+        "range_key_condition": range_key_condition,
+        "index_name": index_name,
+        "consistent_read": consistent_read,
+        "attributes_to_get": list(attributes_to_get) if attributes_to_get is not None else None,
+    }
+    return ResultIterator(connection.query, (hash_key,), arguments, map_fn=map_fn)

@@ -1,0 +1,76 @@
+"""One unit of work: several writes that happen all together or not at all (one TransactWriteItems call).
+
+Writes are built from items (PynamoDB makes their requests) and keep the order they are given in, each with a
+name, so that a refusal says which condition failed: `Refused.reasons["balance"]`, not an index into a list.
+Contention and throttling are not refusals: those errors go up unchanged, and the API answers them with 503.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+
+from clara.store.table import TableItem, client
+
+CONDITION_FAILED = "ConditionalCheckFailed"
+
+
+@dataclass(frozen=True)
+class Write:
+    """One write of a unit, as TransactWriteItems takes it ({"Put": {...}}), named for its refusal."""
+
+    name: str
+    request: Mapping[str, Any]
+
+
+class Refused(Exception):
+    """A condition of the unit did not hold: nothing was written. `reasons` maps each write's name to its code
+    ("ConditionalCheckFailed", or "None" for a write whose condition held)."""
+
+    def __init__(self, reasons: Mapping[str, str]) -> None:
+        super().__init__(", ".join(f"{name}: {code}" for name, code in reasons.items()))
+        self.reasons = dict(reasons)
+
+    def failed(self, name: str) -> bool:
+        return self.reasons.get(name) == CONDITION_FAILED
+
+
+def put(name: str, item: TableItem, condition: Condition | None = None) -> Write:
+    return Write(name, {"Put": _plain(item.get_save_kwargs_from_instance(condition=condition))})
+
+
+def update(name: str, item: TableItem, actions: Sequence[Action], condition: Condition | None = None) -> Write:
+    request = item.get_update_kwargs_from_instance(actions=list(actions), condition=condition)
+    return Write(name, {"Update": _plain(request)})
+
+
+def delete(name: str, item: TableItem, condition: Condition | None = None) -> Write:
+    return Write(name, {"Delete": _plain(item.get_delete_kwargs_from_instance(condition=condition))})
+
+
+def check(name: str, item_class: type[TableItem], key: tuple[str, str], condition: Condition) -> Write:
+    request = item_class.get_operation_kwargs_from_class(key[0], range_key=key[1], condition=condition)
+    return Write(name, {"ConditionCheck": _plain(request)})
+
+
+def _plain(request: dict[str, Any]) -> dict[str, Any]:
+    # PynamoDB adds ReturnValuesOnConditionCheckFailure only when asked; nothing else of its request is dropped.
+    return {name: value for name, value in request.items() if value is not None}
+
+
+def commit(*writes: Write, token: str | None = None) -> None:
+    """Write all or nothing. `token` (ClientRequestToken) makes a retry of the same unit within ten minutes a
+    no-op that succeeds. Raises Refused when a condition fails."""
+    arguments: dict[str, Any] = {"TransactItems": [dict(write.request) for write in writes]}
+    if token:
+        arguments["ClientRequestToken"] = token
+    dynamodb = client()
+    try:
+        dynamodb.transact_write_items(**arguments)
+    except dynamodb.exceptions.TransactionCanceledException as error:
+        codes = [reason.get("Code", "None") for reason in error.response.get("CancellationReasons", [])]
+        if CONDITION_FAILED not in codes:
+            raise  # contention or throttling: not an answer, a reason to try again later
+        raise Refused({write.name: code for write, code in zip(writes, codes, strict=False)}) from error

@@ -1,0 +1,84 @@
+"""clara.store.unit on the emulated table: all or nothing, refusals named by write, contention passed up as it
+is, and the ClientRequestToken sent with the unit."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from botocore.exceptions import ClientError
+
+from clara.store import table, unit
+from clara.store.items import ApiKeyItem, UserItem
+
+
+def user_item(user_id: str, credits: str) -> UserItem:
+    now = datetime.now(UTC)
+    return UserItem(
+        *UserItem.key(user_id), id=user_id, email=f"{user_id}@example.com", credits=Decimal(credits),
+        created_at=now, updated_at=now,
+    )  # fmt: skip
+
+
+def api_key_item(user_id: str, key_id: str) -> ApiKeyItem:
+    now = datetime.now(UTC)
+    return ApiKeyItem(*ApiKeyItem.key(user_id), id=key_id, user_id=user_id, created_at=now, updated_at=now)
+
+
+def test_a_refused_unit_writes_nothing_and_names_the_write_that_was_refused(stack):
+    unit.commit(unit.put("user", user_item("u1", "10")))
+    debit = unit.update(
+        "balance", UserItem(*UserItem.key("u1")), [UserItem.credits.add(Decimal(-20))], UserItem.credits >= 20
+    )
+    key = unit.put("api_key", api_key_item("u1", "k1"), ApiKeyItem.pk.does_not_exist())
+
+    with pytest.raises(unit.Refused) as refused:
+        unit.commit(debit, key)
+
+    assert refused.value.reasons == {"balance": "ConditionalCheckFailed", "api_key": "None"}
+    assert refused.value.failed("balance") and not refused.value.failed("api_key")
+    assert UserItem.get(*UserItem.key("u1")).credits == Decimal(10)
+    assert ApiKeyItem.count(ApiKeyItem.key("u1")[0], ApiKeyItem.sk == ApiKeyItem.key("u1")[1]) == 0
+
+
+def test_exact_amounts_go_through_a_unit_to_the_last_digit(stack):
+    unit.commit(unit.put("user", user_item("u2", "1000000000000.000001")))
+
+    unit.commit(unit.update("balance", UserItem(*UserItem.key("u2")), [UserItem.credits.add(Decimal("0.000001"))]))
+
+    assert UserItem.get(*UserItem.key("u2"), consistent_read=True).credits == Decimal("1000000000000.000002")
+
+
+def test_the_token_goes_with_the_unit_as_its_client_request_token(stack):
+    sent: list[dict] = []
+    events = table.client().meta.events
+    events.register("provide-client-params.dynamodb.TransactWriteItems", lambda params, **_: sent.append(params))
+    try:
+        unit.commit(unit.put("user", user_item("u3", "0")), token="checkout-cs_test_1")
+        unit.commit(unit.put("key", api_key_item("u3", "k3")))
+    finally:
+        events.unregister("provide-client-params.dynamodb.TransactWriteItems")
+
+    first, second = (params["ClientRequestToken"] for params in sent)
+    # Without a token of ours, botocore makes one per call: a retry of that call is not recognised as the same unit.
+    assert first == "checkout-cs_test_1" and second != first
+
+
+def test_contention_is_not_a_refusal_it_goes_up_as_dynamodb_said_it(stack, monkeypatch):
+    conflict = ClientError(
+        {
+            "Error": {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"},
+            "CancellationReasons": [{"Code": "TransactionConflict"}],
+        },
+        "TransactWriteItems",
+    )
+
+    def busy(**_):
+        raise table.client().exceptions.TransactionCanceledException(conflict.response, "TransactWriteItems")
+
+    monkeypatch.setattr(table.client(), "transact_write_items", busy)
+
+    with pytest.raises(ClientError) as raised:
+        unit.commit(unit.put("user", user_item("u4", "0")))
+
+    assert not isinstance(raised.value, unit.Refused)
+    assert raised.value.response["CancellationReasons"] == [{"Code": "TransactionConflict"}]

@@ -1,0 +1,100 @@
+"""The shared layer's rooms and who may import whom (docs/architecture.md, Shared layer): read from the code.
+
+    contract/       the API's promises: errors and request bodies
+    http/           API Gateway's side: events, credentials, bodies, the envelope, OpenAPI
+    domain/         the product's rules on plain values; it raises contract errors and calls the store
+    store/          the table (clara.store; tests/unit/test_store_boundary.py keeps DynamoDB in it)
+    integrations/   the services beyond the table: email, Google, link fetching, the analyzers
+
+Each module's imports (module level and inside functions) are checked against its room's rules; a breach names
+file:line.
+"""
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CLARA = ROOT / "layers" / "shared" / "clara"
+ROOMS = ("contract", "http", "domain", "store", "integrations")
+# API Gateway's events and Powertools' event handler: the HTTP side only (and the functions).
+HTTP_ONLY = ("aws_lambda_powertools.event_handler", "aws_lambda_powertools.utilities.data_classes", "clara.http")
+# What each room may not import (a prefix of the imported module's name).
+FORBIDDEN: dict[str, tuple[str, ...]] = {
+    "contract": (*HTTP_ONLY, "clara.store", "clara.integrations", "botocore", "boto3"),
+    "domain": (*HTTP_ONLY, "botocore", "pynamodb"),  # the store raises domain conflicts, never a botocore error
+    "store": (*HTTP_ONLY, "clara.integrations"),
+    "integrations": (*HTTP_ONLY, "clara.store"),
+    "http": ("clara.store", "pynamodb"),  # the handlers' side reaches the table through the domain
+    "top": (*HTTP_ONLY, "clara.store", "pynamodb"),  # settings, secrets, aws, formats, observability, snapstart
+}
+
+
+def room_of(path: Path, clara: Path = CLARA) -> str:
+    inner = path.relative_to(clara).parts
+    return inner[0] if len(inner) > 1 and inner[0] in ROOMS else "top"
+
+
+def imports(path: Path) -> Iterator[tuple[int, str]]:
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            yield from ((node.lineno, alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.lineno, node.module
+            yield from ((node.lineno, f"{node.module}.{alias.name}") for alias in node.names)
+
+
+def breaches(path: Path, clara: Path = CLARA) -> list[str]:
+    room = room_of(path, clara)
+    rules = FORBIDDEN[room]
+    return sorted(
+        {
+            f"{path.relative_to(clara.parents[2])}:{line} ({room}) imports {name}"
+            for line, name in imports(path)
+            if any(name == rule or name.startswith(rule + ".") for rule in rules)
+        }
+    )
+
+
+MODULES = sorted(CLARA.rglob("*.py"))
+
+
+def test_every_module_is_in_a_room_or_one_of_the_few_at_the_top() -> None:
+    top = sorted(path.name for path in MODULES if room_of(path) == "top")
+
+    assert top == [
+        "__init__.py",
+        "aws.py",
+        "formats.py",
+        "observability.py",
+        "secrets.py",
+        "settings.py",
+        "snapstart.py",
+    ]
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda path: str(path.relative_to(CLARA)))
+def test_a_room_imports_only_what_its_rules_allow(path: Path) -> None:
+    assert breaches(path) == []
+
+
+def test_the_check_sees_a_domain_module_reading_an_api_gateway_event(tmp_path: Path) -> None:
+    fake_clara = tmp_path / "layers" / "shared" / "clara"
+    (fake_clara / "domain").mkdir(parents=True)
+    module = fake_clara / "domain" / "sample.py"
+    module.write_text(
+        "from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent\n"
+        "def f():\n"
+        "    from clara.http.auth import authenticate\n"
+        "    import botocore.exceptions\n"
+    )
+
+    assert [breach.split(" imports ")[1] for breach in breaches(module, fake_clara)] == [
+        "aws_lambda_powertools.utilities.data_classes",
+        "aws_lambda_powertools.utilities.data_classes.APIGatewayProxyEvent",
+        "clara.http.auth",
+        "clara.http.auth.authenticate",
+        "botocore.exceptions",
+    ]
