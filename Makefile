@@ -124,8 +124,8 @@ $(BENCH_VENV)/.installed: layers/shared/requirements.txt requirements-dev.txt $(
 
 # One table: cold start (in the bench venv), warm requests and round trips (in-process on moto), the built sizes
 # (hence `build`), and the local runtime's throughput. Over-budget figures are reported, not failed on.
-bench: install build $(BENCH_VENV)/.installed  ## Measure the performance budgets of docs/budgets.md, in one table
-	$(BIN)/python -m bench --python $(BENCH_VENV)/bin/python
+bench: install build $(BENCH_VENV)/.installed  ## Measure the budgets of docs/budgets.md in one table (BASELINE=<rev>: cold start against it)
+	$(BIN)/python -m bench --python $(BENCH_VENV)/bin/python $(if $(BASELINE),--baseline $(BASELINE))
 
 # Not part of `make test`: ANALYZER=local runs offline; ANALYZER=bedrock needs AWS credentials (a US region).
 eval: install  ## Score the analyzer (ANALYZER=local|bedrock) on evaluation/claims.jsonl: accuracy, F1, latency, cost

@@ -45,10 +45,17 @@ def in_process_rows() -> list[Row]:
         return warm.rows() + round_trips.rows()
 
 
+def baseline_rows(args: argparse.Namespace) -> list[Row]:
+    return cold_start.against_baseline(args.python, args.runs, args.baseline)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--python", default=sys.executable, help="the interpreter of the cold-start measurement")
     parser.add_argument("--runs", type=int, default=10, help="fresh interpreters per handler for the cold start")
+    parser.add_argument(
+        "--baseline", help="a git revision: also measure its handlers' cold start in turns with today's, and the change"
+    )
     args = parser.parse_args()
     # As in Lambda, whose runtime configures the root logger before a handler loads: the MCP SDK's own
     # logging.basicConfig (a Rich handler on stderr at INFO) is then a no-op, and only warnings reach stderr.
@@ -58,6 +65,16 @@ def main() -> int:
 
     measurements: list[tuple[str, Callable[[], list[Row]]]] = [
         ("cold start", lambda: cold_start.rows(args.python, args.runs)),
+        *(
+            [
+                (
+                    "cold start against " + args.baseline,
+                    lambda: cold_start.against_baseline(args.python, args.runs, args.baseline),
+                )
+            ]
+            if args.baseline
+            else []
+        ),
         ("warm requests, login and round trips", in_process_rows),
         ("built sizes", sizes.rows),
         ("throughput of the local runtime", throughput.rows),

@@ -4,16 +4,25 @@ Each measurement is one new Python process timing the import of a handler module
 DynamoDB client it needs before its first read (the floor creates it at import, Clara's handlers on first use,
 so both pay the same work). Runs are interleaved so machine noise hits every module alike.
 
-    python bench/cold_start.py [--runs 10] [--python .local/bench-venv/bin/python]
+    python bench/cold_start.py [--runs 10] [--python .local/bench-venv/bin/python] [--baseline REV]
+
+With a baseline (a git revision, `make bench BASELINE=main~3`), each handler of the baseline's code is measured
+too, interleaved with today's in the same run, and the table gives the change of each: what a refactoring costs
+at cold start, without the drift between two runs (tens of milliseconds on a busy machine). Both use the same
+installed packages (the layer's and each function's own from the bench venv); only the code differs.
 
 `python -m bench` reports the same figures (rows()) in its one table.
 """
 
 import argparse
 import json
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,22 +32,36 @@ if __package__ in (None, ""):  # run as a script (python bench/cold_start.py): m
 from bench.table import NO_BUDGET, Row, verdict  # noqa: E402
 
 FLOOR = "floor (resolver + boto3 read)"
+# docs/budgets.md, Cold start: what a change of the code (a refactoring) may add to a handler's import.
+CHANGE_ALLOWANCE_MS = 15
 BUDGET = 1.3  # docs/budgets.md, Cold start: a handler's import costs at most 1.3x the floor
 # Every function but misc reads DynamoDB on its first request; the floor builds its client at import.
 CREATE_DYNAMODB_CLIENT = "import clara.store.table; clara.store.table.client()"
 
 
-def handlers() -> dict[str, tuple[str, str]]:
+# A baseline's own way to build its DynamoDB client, by the module it has (before clara.store, clara.dynamo).
+CREATE_DYNAMODB_CLIENT_BY_MODULE = {
+    "layers/shared/clara/store/table.py": CREATE_DYNAMODB_CLIENT,
+    "layers/shared/clara/dynamo.py": "import clara.dynamo; clara.dynamo.client()",
+}
+
+
+def handlers(root: Path = ROOT) -> dict[str, tuple[str, str]]:
     """name -> (handler module, what it does before its first DynamoDB read besides importing): the floor, then
-    every function of template.yaml."""
+    every function of template.yaml, as the code under `root` has them."""
     sys.path.insert(0, str(ROOT))
     from local_runtime.template import load_template
 
+    create_client = next(
+        (code for module, code in CREATE_DYNAMODB_CLIENT_BY_MODULE.items() if (root / module).is_file()),
+        CREATE_DYNAMODB_CLIENT,
+    )
     measured = {FLOOR: ("bench/handlers/floor/app.py", "")}
-    for function_id, function in sorted(load_template(ROOT / "template.yaml").functions.items()):
-        module = function.code_uri / (function.handler.rsplit(".", 1)[0] + ".py")
-        warm = "" if function.code_uri.name == "misc" else CREATE_DYNAMODB_CLIENT
-        measured[function_id] = (str(module.relative_to(ROOT)), warm)
+    for function_id, function in sorted(load_template(root / "template.yaml").functions.items()):
+        module = (root / function.code_uri).resolve() if not function.code_uri.is_absolute() else function.code_uri
+        module = module / (function.handler.rsplit(".", 1)[0] + ".py")
+        warm = "" if module.parent.name == "misc" else create_client
+        measured[function_id] = (str(module.relative_to(root.resolve())), warm)
     return measured
 
 
@@ -68,12 +91,12 @@ ENV = {
 }
 
 
-def measure_once(python: str, path: str, warm: str) -> float:
+def measure_once(python: str, path: str, warm: str, root: Path = ROOT) -> float:
     code = PROBE.format(
-        layer=str(ROOT / "layers/shared"),
-        code_dir=str((ROOT / path).parent),
-        packages=str(ROOT / ".local/bench-functions" / (ROOT / path).parent.name),
-        path=str(ROOT / path),
+        layer=str(root / "layers/shared"),
+        code_dir=str((root / path).parent),
+        packages=str(ROOT / ".local/bench-functions" / (root / path).parent.name),
+        path=str(root / path),
         warm=warm,
     )
     output = subprocess.run([python, "-c", code], env=ENV, capture_output=True, text=True, check=True)
@@ -89,6 +112,42 @@ def measure(python: str, runs: int) -> tuple[str, dict[str, float]]:
             samples[name].append(measure_once(python, path, warm))
     version = subprocess.run([python, "--version"], capture_output=True, text=True, check=True).stdout.split()[1]
     return version, {name: statistics.median(values) for name, values in samples.items()}
+
+
+@contextmanager
+def checkout(revision: str) -> Iterator[Path]:
+    """The code of `revision`, in a temporary git worktree (removed afterwards)."""
+    git = shutil.which("git") or "git"
+    with tempfile.TemporaryDirectory(prefix="bench-baseline-") as folder:
+        path = Path(folder) / "baseline"
+        subprocess.run([git, "worktree", "add", "--detach", "--quiet", str(path), revision], cwd=ROOT, check=True)
+        try:
+            yield path
+        finally:
+            subprocess.run([git, "worktree", "remove", "--force", str(path)], cwd=ROOT, check=False)
+
+
+def against_baseline(python: str, runs: int, revision: str) -> list[Row]:
+    """One row per function in both trees: today's median import time minus the baseline's, measured in turns."""
+    with checkout(revision) as baseline:
+        today, before = handlers(), handlers(baseline)
+        shared = [name for name in today if name in before]
+        samples: dict[tuple[str, str], list[float]] = {(name, side): [] for name in shared for side in "ab"}
+        for _ in range(runs):
+            for name in shared:
+                samples[(name, "b")].append(measure_once(python, *before[name], root=baseline))
+                samples[(name, "a")].append(measure_once(python, *today[name]))
+    section = f"Cold start against {revision}: the same run, in turns, median of {runs} each"
+    found = []
+    for name in shared:
+        after, earlier = (statistics.median(samples[(name, side)]) * 1000 for side in "ab")
+        figure = f"{after - earlier:+.0f} ms ({earlier:.0f} -> {after:.0f} ms)"
+        if name == FLOOR:  # the same code in both trees: what is left is the machine's noise
+            found.append(Row(section, name, figure, "the same code: noise", NO_BUDGET))
+        else:
+            budget = f"<= +{CHANGE_ALLOWANCE_MS} ms"
+            found.append(Row(section, name, figure, budget, verdict(after - earlier <= CHANGE_ALLOWANCE_MS)))
+    return found
 
 
 def rows(python: str, runs: int = 10) -> list[Row]:
@@ -113,7 +172,12 @@ def main() -> None:
         help="interpreter to measure with; `make bench` passes one with only the layer's packages and boto3",
     )
     parser.add_argument("--json", action="store_true", help="print the medians as JSON")
+    parser.add_argument("--baseline", help="a git revision whose handlers are measured in turns with today's")
     args = parser.parse_args()
+    if args.baseline:
+        for row in against_baseline(args.python, args.runs, args.baseline):
+            print(f"  {row.name:32s} {row.figure:28s} {row.verdict}")
+        return
 
     version, medians = measure(args.python, args.runs)
     floor = medians[FLOOR]

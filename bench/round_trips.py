@@ -15,7 +15,8 @@ BUDGETS: dict[str, tuple[str, Check]] = {
     "GET /users/{id}": ("authenticated read: <= 2", lambda names: len(names) <= 2),
     "GET /users/{id}/transactions?limit=20": (
         "<= 3: read (2) + 1 Query",
-        lambda names: names == ["UpdateItem", "BatchGetItem", "Query"],
+        # The authenticated read (BatchGetItem, then the rate counter's UpdateItem), then the page's Query.
+        lambda names: names == ["BatchGetItem", "UpdateItem", "Query"],
     ),
     "POST /users/{id}/agent/analysis (text)": (
         "<= 3: read (2) + 1 TransactWriteItems",
