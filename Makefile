@@ -65,7 +65,7 @@ EVENT ?= events/local/users.json
 invoke: install  ## One event through a function, as `sam local invoke` runs it (FUNCTION=... EVENT=...), no Docker
 	$(BIN)/python -m local_runtime.invoke $(FUNCTION) $(EVENT)
 
-test: install browser  ## Run the whole test suite
+test: install install-tools browser  ## Run the whole test suite (sam CLI included: a test resolves environments with it)
 	$(BIN)/python -m pytest -n auto -p no:cacheprovider
 
 lint: install-tools  ## ruff and mypy
