@@ -71,3 +71,22 @@ def test_no_credential_is_401(call_api):
 
     assert view_key(call_api, user, headers={"Authorization": "Bearer clara_api_not-a-jwt"}).status == 401
     assert call_api("GET", f"/api/v1/users/{user.id}/api_key").status == 401
+
+
+def test_two_resets_at_once_both_answer_the_key_that_is_stored_not_a_500(call_api, monkeypatch):
+    """Two resets read the same old key; the second one's conditional write is refused. It answers the key the
+    first stored (a fresh one either way), as a later view shows it."""
+    from clara.store import credentials
+
+    user = signed_in_user(call_api)
+    stale = credentials.get_api_key(user.id)
+    first = call_api("POST", f"/api/v1/users/{user.id}/api_key", headers={"Authorization": user.auth})
+    reads = iter([stale])  # the second reset's read happened before the first reset landed; later reads are real
+    real = credentials.get_api_key
+    with monkeypatch.context() as patch:
+        patch.setattr(credentials, "get_api_key", lambda user_id: next(reads, None) or real(user_id))
+        second = call_api("POST", f"/api/v1/users/{user.id}/api_key", headers={"Authorization": user.auth})
+
+    assert (first.status, second.status) == (201, 201), second.json
+    assert second.json["message"] == "API key reset successfully."
+    assert second.json["data"]["id"] == first.json["data"]["id"] == view_key(call_api, user).json["data"]["id"]

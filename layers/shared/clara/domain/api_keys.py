@@ -32,7 +32,13 @@ def get_api_key(user: User) -> ApiKey:
 
 
 def reset_api_key(caller: Caller, user: User) -> ApiKey:
-    """A new key (new id, new dates) replacing the old one in one conditional write, with its audit item."""
+    """A new key (new id, new dates) replacing the old one in one conditional write, with its audit item.
+
+    A reset that loses a race to another (both read the same old key) answers the key the winner stored: the old
+    one is gone either way, and the caller gets the key that works."""
     key, replace = credentials.replace_api_key(get_api_key(user), utc_now())
-    unit.commit(replace, audit_put("api_key_reset", user_id=user.id, source_ip=caller.source_ip))
+    try:
+        unit.commit(replace, audit_put("api_key_reset", user_id=user.id, source_ip=caller.source_ip))
+    except unit.Refused:
+        return get_api_key(user)
     return key
