@@ -12,8 +12,6 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-import boto3
-
 log = logging.getLogger("local_runtime")
 HANG_BEFORE = "LOCAL_FAULT_HANG_BEFORE"
 
@@ -31,7 +29,7 @@ def install_faults(environ: Mapping[str, str]) -> None:
             log.warning("hanging before %s", operation)
             threading.Event().wait()  # until the test kills the process
 
-    # The functions' clients come from boto3's default session and copy its handlers when they are created.
-    boto3.setup_default_session()
-    assert boto3.DEFAULT_SESSION is not None
-    boto3.DEFAULT_SESSION.events.register("before-call", hang, unique_id="local-fault-hang")
+    # The functions' clients come from one botocore session (clara.aws) and copy its handlers when they are created.
+    from clara.aws import aws_session
+
+    aws_session().register("before-call", hang, unique_id="local-fault-hang")

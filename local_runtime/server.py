@@ -90,9 +90,8 @@ class LocalRuntime:
         session = boto3.session.Session(region_name=REGION)
         physical_ids = create_resources(self.template, session, self.endpoint_url)
         os.environ.update(self._environment(physical_ids))
-        install_faults(os.environ)  # before the functions make their clients
-
         add_layers_to_path(self.template)
+        install_faults(os.environ)  # on the layer's AWS session, before the functions make their clients
         functions = FunctionRegistry(self.template)
         for function_id in self.template.functions:  # import errors show at start, not on the first request
             try:

@@ -111,19 +111,26 @@ def test_every_client_has_bounded_timeouts_and_standard_retries(stack, monkeypat
         aws_client.cache_clear()
 
 
-def test_secrets_are_read_through_the_configured_client(stack, monkeypatch):
-    from aws_lambda_powertools.utilities.parameters.base import DEFAULT_PROVIDERS
+def test_secrets_are_read_through_the_configured_client_and_kept_five_minutes(stack, monkeypatch):
+    from clara import secrets
 
-    from clara.secrets import secret
-
-    arn = stack.session.client("secretsmanager").create_secret(Name="k", SecretString="v")["ARN"]
+    client = stack.session.client("secretsmanager")
+    arn = client.create_secret(Name="k", SecretString="v")["ARN"]
     monkeypatch.delenv("JWT_SECRET_KEY", raising=False)
     monkeypatch.setenv("JWT_SECRET_KEY_SECRET_ID", arn)
-    monkeypatch.delitem(DEFAULT_PROVIDERS, "secrets", raising=False)
+    monkeypatch.setattr(secrets, "fetched", {})
+    calls: list[str] = []
+    aws_client("secretsmanager").meta.events.register("before-call", lambda model, **_: calls.append(model.name))
 
-    assert secret("jwt_secret_key") == "v"
-    assert DEFAULT_PROVIDERS["secrets"].client is aws_client("secretsmanager")
-    DEFAULT_PROVIDERS.pop("secrets")
+    assert secrets.secret("jwt_secret_key") == "v"
+    client.put_secret_value(SecretId=arn, SecretString="rotated")
+    assert secrets.secret("jwt_secret_key") == "v"  # within SECRET_MAX_AGE_SECONDS: no second call
+    assert calls == ["GetSecretValue"]
+
+    now = time.monotonic()
+    monkeypatch.setattr(secrets.time, "monotonic", lambda: now + secrets.SECRET_MAX_AGE_SECONDS)
+    assert secrets.secret("jwt_secret_key") == "rotated"
+    assert calls == ["GetSecretValue", "GetSecretValue"]
 
 
 def test_bedrock_keeps_its_own_longer_read_timeout(stack):

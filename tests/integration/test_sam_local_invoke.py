@@ -17,7 +17,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from aws_lambda_powertools.utilities.parameters.base import DEFAULT_PROVIDERS
 from samcli.cli.types import CfnParameterOverridesType
 from samcli.commands.local.cli_common.invoke_context import InvokeContext
 from samcli.commands.local.lib.local_lambda import LocalLambdaRunner
@@ -25,6 +24,7 @@ from samcli.lib.providers.provider import Function
 from samcli.lib.providers.sam_function_provider import SamFunctionProvider
 from samcli.lib.providers.sam_stack_provider import SamLocalStackProvider
 
+from clara import secrets
 from clara.settings import get_settings
 from harness.accounts import basic, latest_code
 from harness.inprocess import FUNCTIONS, ROOT, TEMPLATE, Stack, routed_event
@@ -84,7 +84,7 @@ def sam_environment(function_id: str) -> dict[str, str]:
 def sam_invoke(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Callable[[str, dict[str, Any]], Any]:
     """Run the function's handler on the event with the environment SAM gives it (moto standing in for the
     emulation of `make run`)."""
-    DEFAULT_PROVIDERS.pop("secrets", None)  # no secret value cached from another test's moto
+    monkeypatch.setattr(secrets, "fetched", {})  # no secret value cached from another test's moto
     # What `make run` does to its emulation's secrets, with the keys it gives its functions by default.
     make_run_keys = {
         "PUBLIC_API_KEY": DEFAULT_PUBLIC_API_KEY,

@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from clara.store import table, unit
-from clara.store.items import ApiKeyItem, UserItem
+from clara.store.items import ApiKeyItem, AuditItem, UserItem
 
 
 def user_item(user_id: str, credits: str) -> UserItem:
@@ -46,6 +46,36 @@ def test_exact_amounts_go_through_a_unit_to_the_last_digit(stack):
     unit.commit(unit.update("balance", UserItem(*UserItem.key("u2")), [UserItem.credits.add(Decimal("0.000001"))]))
 
     assert UserItem.get(*UserItem.key("u2"), consistent_read=True).credits == Decimal("1000000000000.000002")
+
+
+def test_a_document_keeps_every_value_and_stores_numbers_exactly(stack):
+    """An audit item's details: a balance to its last digit, a float as its shortest text, nested maps and lists,
+    booleans and nulls, as written; numbers stored in fixed point (moto's ADD misreads "1E+3")."""
+    details = {
+        "credits": Decimal("123456789012345678.000001"),
+        "score": 0.1,
+        "count": 1000,
+        "big": 1e16,
+        "flags": [True, False, None],
+        "nested": {"claim": "the sky is green", "sources": [{"url": "https://a.example", "weight": 0.25}]},
+    }
+    unit.commit(unit.put("audit", AuditItem("AUDIT#d", "AUDIT#1", event="lockout", created_at="t", details=details)))
+
+    stored = table.client().get_item(
+        TableName=AuditItem.Meta.table_name, Key={"pk": {"S": "AUDIT#d"}, "sk": {"S": "AUDIT#1"}}
+    )
+    stored_details = stored["Item"]["details"]["M"]
+    read = AuditItem.get("AUDIT#d", "AUDIT#1").details
+
+    assert read == {
+        **details,
+        "score": Decimal("0.1"),
+        "big": 10**16,
+        "nested": {"claim": "the sky is green", "sources": [{"url": "https://a.example", "weight": Decimal("0.25")}]},
+    }
+    assert stored_details["credits"] == {"N": "123456789012345678.000001"}
+    assert stored_details["big"] == {"N": "10000000000000000"} and stored_details["score"] == {"N": "0.1"}
+    assert stored_details["flags"] == {"L": [{"BOOL": True}, {"BOOL": False}, {"NULL": True}]}
 
 
 def test_the_token_goes_with_the_unit_as_its_client_request_token(stack):

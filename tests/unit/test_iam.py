@@ -150,7 +150,6 @@ OPERATIONS: dict[str, str] = {
     "start_transcription_job": "transcribe:StartTranscriptionJob",
     "get_transcription_job": "transcribe:GetTranscriptionJob",
     "get_secret_value": "secretsmanager:GetSecretValue",
-    "get_secret": "secretsmanager:GetSecretValue",  # Powertools parameters.get_secret
 }
 # PynamoDB's calls (clara.store's item classes), and the IAM action each needs. `batch_get` and `batch_write`
 # name only PynamoDB's; `update` counts with its `actions=` keyword (a dict's update has none), `get` and
@@ -382,7 +381,7 @@ def code_facts(function: str) -> tuple[frozenset[str], frozenset[str], frozenset
                 continue
             name = _called_name(node)
             literal_args = [arg.value for arg in node.args if isinstance(arg, ast.Constant)]
-            if name in OPERATIONS and (name != "get_secret" or isinstance(node.func, ast.Attribute)):
+            if name in OPERATIONS:
                 actions.add(OPERATIONS[name])
             if item_action := _item_operation(node, name):
                 actions.add(item_action)

@@ -21,14 +21,17 @@ CLARA = ROOT / "layers" / "shared" / "clara"
 ROOMS = ("contract", "http", "domain", "store", "integrations")
 # API Gateway's events and Powertools' event handler: the HTTP side only (and the functions).
 HTTP_ONLY = ("aws_lambda_powertools.event_handler", "aws_lambda_powertools.utilities.data_classes", "clara.http")
+# Nowhere in the layer nor in a function: boto3 (clara.aws makes botocore's clients; boto3's import costs about
+# 19 ms of cold start, docs/budgets.md) and Powertools' parameters, which imports it (clara.secrets reads secrets).
+COLD_START = ("boto3", "aws_lambda_powertools.utilities.parameters")
 # What each room may not import (a prefix of the imported module's name).
 FORBIDDEN: dict[str, tuple[str, ...]] = {
-    "contract": (*HTTP_ONLY, "clara.store", "clara.integrations", "botocore", "boto3"),
-    "domain": (*HTTP_ONLY, "botocore", "pynamodb"),  # the store raises domain conflicts, never a botocore error
-    "store": (*HTTP_ONLY, "clara.integrations"),
-    "integrations": (*HTTP_ONLY, "clara.store"),
-    "http": ("clara.store", "pynamodb"),  # the handlers' side reaches the table through the domain
-    "top": (*HTTP_ONLY, "clara.store", "pynamodb"),  # settings, secrets, aws, formats, observability, snapstart
+    "contract": (*HTTP_ONLY, *COLD_START, "clara.store", "clara.integrations", "botocore"),
+    "domain": (*HTTP_ONLY, *COLD_START, "botocore", "pynamodb"),  # the store raises domain conflicts, never botocore's
+    "store": (*HTTP_ONLY, *COLD_START, "clara.integrations"),
+    "integrations": (*HTTP_ONLY, *COLD_START, "clara.store"),
+    "http": (*COLD_START, "clara.store", "pynamodb"),  # the handlers' side reaches the table through the domain
+    "top": (*HTTP_ONLY, *COLD_START, "clara.store", "pynamodb"),  # settings, secrets, aws, formats, observability...
 }
 
 
@@ -47,8 +50,8 @@ def imports(path: Path) -> Iterator[tuple[int, str]]:
 
 
 def breaches(path: Path, clara: Path = CLARA) -> list[str]:
-    room = room_of(path, clara)
-    rules = FORBIDDEN[room]
+    room = room_of(path, clara) if clara in path.parents else "function"
+    rules = FORBIDDEN.get(room, COLD_START)
     return sorted(
         {
             f"{path.relative_to(clara.parents[2])}:{line} ({room}) imports {name}"
@@ -59,6 +62,7 @@ def breaches(path: Path, clara: Path = CLARA) -> list[str]:
 
 
 MODULES = sorted(CLARA.rglob("*.py"))
+FUNCTION_MODULES = sorted(path for path in (ROOT / "functions").rglob("*.py") if "tests" not in path.parts)
 
 
 def test_every_module_is_in_a_room_or_one_of_the_few_at_the_top() -> None:
@@ -78,6 +82,24 @@ def test_every_module_is_in_a_room_or_one_of_the_few_at_the_top() -> None:
 @pytest.mark.parametrize("path", MODULES, ids=lambda path: str(path.relative_to(CLARA)))
 def test_a_room_imports_only_what_its_rules_allow(path: Path) -> None:
     assert breaches(path) == []
+
+
+@pytest.mark.parametrize("path", FUNCTION_MODULES, ids=lambda path: str(path.relative_to(ROOT / "functions")))
+def test_a_function_imports_neither_boto3_nor_powertools_parameters(path: Path) -> None:
+    assert breaches(path) == []
+
+
+def test_the_check_sees_boto3_in_the_layer_and_in_a_function(tmp_path: Path) -> None:
+    fake_clara = tmp_path / "layers" / "shared" / "clara"
+    fake_clara.mkdir(parents=True)
+    (tmp_path / "functions" / "users").mkdir(parents=True)
+    (fake_clara / "aws.py").write_text("def client():\n    import boto3\n")
+    (tmp_path / "functions" / "users" / "app.py").write_text("from aws_lambda_powertools.utilities import parameters\n")
+
+    assert breaches(fake_clara / "aws.py", fake_clara) == ["layers/shared/clara/aws.py:2 (top) imports boto3"]
+    assert breaches(tmp_path / "functions" / "users" / "app.py", fake_clara) == [
+        "functions/users/app.py:1 (function) imports aws_lambda_powertools.utilities.parameters"
+    ]
 
 
 def test_the_check_sees_a_domain_module_reading_an_api_gateway_event(tmp_path: Path) -> None:

@@ -26,23 +26,35 @@ def test_random_is_reseeded_after_a_restore() -> None:
 
 def test_clients_settings_and_key_sets_are_created_again_after_a_restore(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    before = (aws.aws_client("sqs"), table.client(), get_settings(), google_identity.jwks_client("https://k.example"))
+    before = (
+        aws.aws_session(),
+        aws.aws_client("sqs"),
+        table.client(),
+        get_settings(),
+        google_identity.jwks_client("https://k.example"),
+    )
 
     snapstart.reset_after_restore()
 
-    after = (aws.aws_client("sqs"), table.client(), get_settings(), google_identity.jwks_client("https://k.example"))
+    after = (
+        aws.aws_session(),
+        aws.aws_client("sqs"),
+        table.client(),
+        get_settings(),
+        google_identity.jwks_client("https://k.example"),
+    )
     assert all(old is not new for old, new in zip(before, after, strict=True))
     google_identity.jwks_client.cache_clear()
 
 
-def test_the_cached_secrets_provider_is_dropped_after_a_restore() -> None:
-    from aws_lambda_powertools.utilities.parameters.base import DEFAULT_PROVIDERS
+def test_the_secrets_read_from_secrets_manager_are_dropped_after_a_restore() -> None:
+    from clara import secrets
 
-    DEFAULT_PROVIDERS["secrets"] = object()  # what clara.secrets installs on first use (a client, cached values)
+    secrets.fetched["arn:jwt"] = (0.0, "the value read before the snapshot")
 
     snapstart.reset_after_restore()
 
-    assert "secrets" not in DEFAULT_PROVIDERS
+    assert secrets.fetched == {}
 
 
 def test_the_hook_imports_nothing_the_function_did_not(monkeypatch: pytest.MonkeyPatch) -> None:

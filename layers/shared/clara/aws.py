@@ -1,6 +1,9 @@
-"""The AWS clients of a function: one per service, created on first use (boto3 is imported then, not at cold
-start) and reused by every later request of the instance. Region and endpoint (AWS_ENDPOINT_URL) come from
-the environment.
+"""The AWS clients of a function: one per service, created on first use and reused by every later request of the
+instance. Region and endpoint (AWS_ENDPOINT_URL) come from the environment.
+
+They are botocore's clients from one botocore session, not boto3's: boto3 adds nothing a client needs here
+(resources and S3 transfers go unused) and its import (s3transfer, multiprocessing) costs about 95 M instructions,
+some 19 ms, at every cold start (docs/budgets.md, Cold start). Nothing in the layer imports boto3.
 
 Every client has the same bounds (clara.settings): connect within AWS_CONNECT_TIMEOUT_SECONDS, answer within
 AWS_READ_TIMEOUT_SECONDS, at most AWS_MAX_ATTEMPTS attempts in botocore's standard retry mode (exponential backoff
@@ -64,11 +67,16 @@ def client_config() -> Any:
 
 
 @cache
-def aws_client(service: str) -> Any:
-    import boto3
+def aws_session() -> Any:
+    """The process's botocore session: credentials resolved once, and the events every client copies on creation."""
+    import botocore.session
 
-    # `service` is any service name, not one of the stubs' literals
-    return boto3.client(service, config=client_config())  # type: ignore[call-overload]
+    return botocore.session.get_session()
+
+
+@cache
+def aws_client(service: str) -> Any:
+    return aws_session().create_client(service, config=client_config())
 
 
 def overloaded(error: BaseException | None) -> bool:

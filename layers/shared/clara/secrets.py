@@ -2,9 +2,16 @@
 
 For a secret named `jwt_secret_key`, JWT_SECRET_KEY holds the value itself (local runtime, tests), or
 JWT_SECRET_KEY_SECRET_ID names the Secrets Manager secret that does (the deployed stack).
+
+A value read from Secrets Manager is kept for SECRET_MAX_AGE_SECONDS, so a rotated secret reaches every warm
+instance within five minutes, and is read with the function's one client (clara.aws: its timeouts and retries).
+This is what Powertools' `parameters.get_secret` did; its import, though, brings boto3 and its SSM, AppConfig and
+DynamoDB providers into the first authenticated request of every function, about 104 M instructions (some 20 ms)
+that one `GetSecretValue` call does not need (docs/budgets.md, Cold start).
 """
 
 import os
+import time
 from typing import Literal
 
 from clara.aws import aws_client
@@ -22,6 +29,12 @@ _DEVELOPMENT_DEFAULTS: dict[str, str] = {
 }
 
 
+SECRET_MAX_AGE_SECONDS = 300
+
+# secret id -> (when it was read, time.monotonic(); its value). Emptied after a SnapStart restore (clara.snapstart).
+fetched: dict[str, tuple[float, str]] = {}
+
+
 class MissingSecret(RuntimeError):
     pass
 
@@ -32,13 +45,7 @@ def secret(name: SecretName) -> str:
     if value := os.environ.get(variable):
         return value
     if secret_id := os.environ.get(f"{variable}_SECRET_ID"):
-        from aws_lambda_powertools.utilities import parameters  # only the deployed stack needs it
-        from aws_lambda_powertools.utilities.parameters.base import DEFAULT_PROVIDERS
-
-        # get_secret's provider, on the client every other AWS call uses (its timeouts and retries, clara.aws).
-        if "secrets" not in DEFAULT_PROVIDERS:
-            DEFAULT_PROVIDERS["secrets"] = parameters.SecretsProvider(boto3_client=aws_client("secretsmanager"))
-        return str(parameters.get_secret(secret_id, max_age=300))
+        return _from_secrets_manager(secret_id)
     if get_settings().environment != "production" and name in _DEVELOPMENT_DEFAULTS:
         return _DEVELOPMENT_DEFAULTS[name]
     raise MissingSecret(f"{variable} or {variable}_SECRET_ID must be set")
@@ -50,3 +57,12 @@ def optional_secret(name: SecretName) -> str | None:
         return secret(name)
     except MissingSecret:
         return None
+
+
+def _from_secrets_manager(secret_id: str) -> str:
+    now = time.monotonic()
+    read_at, value = fetched.get(secret_id, (float("-inf"), ""))
+    if now - read_at >= SECRET_MAX_AGE_SECONDS:
+        value = aws_client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"]
+        fetched[secret_id] = (now, value)
+    return value

@@ -26,10 +26,11 @@ def reset_after_restore() -> None:
 
     random.seed()  # from os.urandom, which differs in every restored environment
 
-    from clara.aws import aws_client
+    from clara.aws import aws_client, aws_session
     from clara.settings import get_settings
 
-    aws_client.cache_clear()  # boto3 clients and their pooled connections
+    aws_client.cache_clear()  # botocore clients and their pooled connections
+    aws_session.cache_clear()  # and the session's resolved credentials
     get_settings.cache_clear()  # read again from the restored environment's variables
     # Caches of modules imported on first use: cleared only when there, so that the hook imports nothing.
     for module, cache in (
@@ -40,10 +41,9 @@ def reset_after_restore() -> None:
         loaded = sys.modules.get(module)
         if loaded is not None:
             getattr(loaded, cache).cache_clear()
-    parameters = sys.modules.get("aws_lambda_powertools.utilities.parameters.base")
-    if parameters is not None:
-        # The secrets provider clara.secrets installs: its client, and the secrets it holds for up to max_age.
-        parameters.DEFAULT_PROVIDERS.clear()
+    secrets = sys.modules.get("clara.secrets")
+    if secrets is not None:
+        secrets.fetched.clear()  # the secrets read from Secrets Manager, held for up to five minutes
 
 
 def register(importer: Callable[[], Callable[..., object]] | None = None) -> bool:

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from pynamodb.attributes import Attribute, DiscriminatorAttribute, UnicodeAttribute
 from pynamodb.connection import TableConnection
-from pynamodb.constants import MAP, NUMBER
+from pynamodb.constants import BOOLEAN, LIST, MAP, NULL, NUMBER, STRING
 from pynamodb.expressions.condition import Condition
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -58,46 +58,61 @@ class IsoDateTimeAttribute(Attribute[datetime]):
 
 
 class DocumentAttribute(Attribute[dict[str, Any]]):
-    """A free-form map (a task's result, an audit item's details), with numbers stored exactly: boto3's own
-    DynamoDB type (de)serializer, with floats taken through their shortest text as it wants Decimals."""
+    """A free-form map (a task's result, an audit item's details) of text, numbers, booleans, nulls, maps and lists,
+    with numbers stored exactly: a balance in an audit item keeps its last digit, a float its shortest text.
+
+    PynamoDB's raw MapAttribute takes numbers through a float (json), and boto3's TypeSerializer, exact, would
+    bring boto3's import (about 19 ms) into the first request that stores or reads one, so the map is typed here,
+    each number through DecimalAttribute."""
 
     attr_type = MAP
 
     def serialize(self, value: dict[str, Any]) -> dict[str, Any]:
-        from boto3.dynamodb.types import TypeSerializer
-
-        serializer = TypeSerializer()
-        return {name: serializer.serialize(_exact(inner)) for name, inner in value.items()}
+        return {name: _typed(inner) for name, inner in value.items()}
 
     def deserialize(self, value: dict[str, Any]) -> dict[str, Any]:
-        from boto3.dynamodb.types import TypeDeserializer
-
-        deserializer = TypeDeserializer()
-        return {name: _plain(deserializer.deserialize(inner)) for name, inner in value.items()}
-
-
-def _exact(value: Any) -> Any:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, float):
-        return Decimal(str(value))
-    if isinstance(value, dict):
-        return {name: _exact(inner) for name, inner in value.items()}
-    if isinstance(value, list | tuple):
-        return [_exact(inner) for inner in value]
-    return value
-
-
-def _plain(value: Any) -> Any:
-    """A whole number back as an int; a fraction stays an exact Decimal (the models convert their floats)."""
-    if isinstance(value, Decimal):
-        exponent = value.as_tuple().exponent  # "1000" is whole; "1.0" was written as a fraction and stays one
-        return int(value) if isinstance(exponent, int) and exponent >= 0 else value
-    if isinstance(value, dict):
         return {name: _plain(inner) for name, inner in value.items()}
-    if isinstance(value, list):
+
+
+_NUMBER = DecimalAttribute()
+
+
+def _typed(value: Any) -> dict[str, Any]:
+    """`value` as a DynamoDB attribute value ({"S": "text"}, {"N": "0.25"}, {"M": {...}}, ...)."""
+    if value is None:
+        return {NULL: True}
+    if isinstance(value, bool):  # before int: True is an int too
+        return {BOOLEAN: value}
+    if isinstance(value, str):
+        return {STRING: value}
+    if isinstance(value, float):
+        return {NUMBER: _NUMBER.serialize(Decimal(repr(value)))}
+    if isinstance(value, int | Decimal):
+        return {NUMBER: _NUMBER.serialize(Decimal(value))}
+    if isinstance(value, dict):
+        return {MAP: {name: _typed(inner) for name, inner in value.items()}}
+    if isinstance(value, list | tuple):
+        return {LIST: [_typed(inner) for inner in value]}
+    raise TypeError(f"a document holds no {type(value).__name__}")
+
+
+def _plain(typed: dict[str, Any]) -> Any:
+    """The value of a DynamoDB attribute value: a whole number as an int, a fraction as an exact Decimal (the
+    models convert their floats)."""
+    [(kind, value)] = typed.items()
+    if kind == NUMBER:
+        number = _NUMBER.deserialize(value)
+        exponent = number.as_tuple().exponent  # "1000" is whole; "1.0" was written as a fraction and stays one
+        return int(number) if isinstance(exponent, int) and exponent >= 0 else number
+    if kind == MAP:
+        return {name: _plain(inner) for name, inner in value.items()}
+    if kind == LIST:
         return [_plain(inner) for inner in value]
-    return value
+    if kind == NULL:
+        return None
+    if kind in (STRING, BOOLEAN):
+        return value
+    raise TypeError(f"a document holds no {kind} attribute")
 
 
 class _NameFromSettings(type):

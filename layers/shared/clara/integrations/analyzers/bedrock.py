@@ -25,12 +25,11 @@ from functools import cache
 from pathlib import PurePosixPath
 from typing import Any, TypeVar
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field, ValidationError
 
-from clara.aws import aws_client
+from clara.aws import aws_client, aws_session
 from clara.integrations.analyzers import (
     AnalysisResult,
     AnalyzerInfo,
@@ -118,7 +117,7 @@ def _default_bedrock(read_timeout: int, pool: int) -> Any:
         retries={"total_max_attempts": 1, "mode": "standard"},
         max_pool_connections=max(pool, 10),
     )
-    return boto3.client("bedrock-runtime", config=config)
+    return aws_session().create_client("bedrock-runtime", config=config)
 
 
 def _default_transcribe() -> Any:
