@@ -177,6 +177,24 @@ def test_update_an_unknown_user_with_the_private_key_is_404(call_api):
     assert (response.status, response.json) == (404, error(NOT_FOUND))
 
 
+def test_an_update_racing_the_admins_erasure_is_404_and_leaves_nothing(call_api, stack, accounts, monkeypatch):
+    """The user was read, then erased before the update's write: the answer is the one a moment later, not a 500."""
+    from clara.domain.accounts import profile
+
+    account = accounts.register()
+    update_user_write = profile.update_user_write
+
+    def erased_first(user_id, *args, **kwargs):
+        call_api("DELETE", f"{API}/users/{user_id}", headers={"Authorization": PRIVATE})
+        return update_user_write(user_id, *args, **kwargs)
+
+    monkeypatch.setattr(profile, "update_user_write", erased_first)
+    response = call_api("PATCH", f"{API}/users/{account.id}", headers=headers(PRIVATE), body=body({"first_name": "x"}))
+
+    assert (response.status, response.json) == (404, error(NOT_FOUND))
+    assert user_item(stack, account.id) is None
+
+
 FORBIDDEN = {
     "id": "user_11111111111111111111111111111111",
     "email": "new@example.com",

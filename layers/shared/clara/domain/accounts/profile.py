@@ -1,6 +1,7 @@
 """The profile and the admin's erasure of a user."""
 
 from clara.aws import aws_client
+from clara.contract.errors import NotFound
 from clara.contract.requests import (
     UpdateUserRequest,
 )
@@ -22,10 +23,13 @@ def update_user(caller: Caller, user: User, request: UpdateUserRequest) -> User:
     if not changes:
         return user
     now = utc_now()
-    unit.commit(
-        update_user_write(user.id, changes, now=now),
-        audit_put("user_updated", user_id=user.id, source_ip=caller.source_ip, fields=sorted(changes)),
-    )
+    try:
+        unit.commit(
+            update_user_write(user.id, changes, now=now),
+            audit_put("user_updated", user_id=user.id, source_ip=caller.source_ip, fields=sorted(changes)),
+        )
+    except unit.Refused as refused:  # the admin erased the user since it was read: as if it were already gone
+        raise NotFound("User") from refused
     return stored_user(user, now, **changes)
 
 
