@@ -11,17 +11,25 @@ too, interleaved with today's in the same run, and the table gives the change of
 at cold start, without the drift between two runs (tens of milliseconds on a busy machine). Both use the same
 installed packages (the layer's and each function's own from the bench venv); only the code differs.
 
+Where even that is noise (the floor, the same code in both trees, moves by ±25 ms on a shared VM), instructions
+are not: with valgrind installed, the baseline comparison also counts the instructions each probe executes
+(callgrind, the same count on every run to 0.1%), and converts the change to milliseconds at the rate the floor
+shows in the same run (its median time over its instructions).
+
 `python -m bench` reports the same figures (rows()) in its one table.
 """
 
 import argparse
 import json
+import os
+import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -91,16 +99,32 @@ ENV = {
 }
 
 
-def measure_once(python: str, path: str, warm: str, root: Path = ROOT) -> float:
-    code = PROBE.format(
+def probe(path: str, warm: str, root: Path = ROOT) -> str:
+    """The code a fresh interpreter runs to import the handler at `path` of the tree `root`, as Lambda would."""
+    return PROBE.format(
         layer=str(root / "layers/shared"),
         code_dir=str((root / path).parent),
         packages=str(ROOT / ".local/bench-functions" / (root / path).parent.name),
         path=str(root / path),
         warm=warm,
     )
-    output = subprocess.run([python, "-c", code], env=ENV, capture_output=True, text=True, check=True)
+
+
+def measure_once(python: str, path: str, warm: str, root: Path = ROOT) -> float:
+    output = subprocess.run(
+        [python, "-c", probe(path, warm, root)], env=ENV, capture_output=True, text=True, check=True
+    )
     return float(output.stdout.strip())
+
+
+def instructions(python: str, code: str) -> int:
+    """The instructions `python -c code` executes, interpreter start included (valgrind's callgrind)."""
+    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", python, "-c", code]
+    output = subprocess.run(command, env=ENV, capture_output=True, text=True, check=True)
+    collected = re.search(r"Collected : (\d+)", output.stderr)
+    if collected is None:
+        raise RuntimeError(f"callgrind printed no count: {output.stderr[-300:]}")
+    return int(collected.group(1))
 
 
 def measure(python: str, runs: int) -> tuple[str, dict[str, float]]:
@@ -128,7 +152,8 @@ def checkout(revision: str) -> Iterator[Path]:
 
 
 def against_baseline(python: str, runs: int, revision: str) -> list[Row]:
-    """One row per function in both trees: today's median import time minus the baseline's, measured in turns."""
+    """One row per function in both trees: today's median import time minus the baseline's, measured in turns;
+    with valgrind, one more per function: the change of its instructions (count_instructions)."""
     with checkout(revision) as baseline:
         today, before = handlers(), handlers(baseline)
         shared = [name for name in today if name in before]
@@ -137,6 +162,7 @@ def against_baseline(python: str, runs: int, revision: str) -> list[Row]:
             for name in shared:
                 samples[(name, "b")].append(measure_once(python, *before[name], root=baseline))
                 samples[(name, "a")].append(measure_once(python, *today[name]))
+        counted = count_instructions(python, {name: (today[name], before[name]) for name in shared}, baseline)
     section = f"Cold start against {revision}: the same run, in turns, median of {runs} each"
     found = []
     for name in shared:
@@ -147,6 +173,44 @@ def against_baseline(python: str, runs: int, revision: str) -> list[Row]:
         else:
             budget = f"<= +{CHANGE_ALLOWANCE_MS} ms"
             found.append(Row(section, name, figure, budget, verdict(after - earlier <= CHANGE_ALLOWANCE_MS)))
+    if counted is None:
+        return found
+    floor_ms = statistics.median(samples[(FLOOR, "a")]) * 1000
+    return found + instruction_rows(revision, *counted, floor_ms=floor_ms)
+
+
+Counts = dict[str, tuple[int, int]]  # name -> (today's instructions, the baseline's)
+
+
+def count_instructions(
+    python: str, probes: dict[str, tuple[tuple[str, str], tuple[str, str]]], baseline: Path
+) -> tuple[Counts, int] | None:
+    """Each probe's instructions in both trees, and the interpreter's own start (`pass`); None without valgrind.
+    The counts do not depend on the load, so they run side by side, one per core."""
+    if shutil.which("valgrind") is None:
+        return None
+    jobs = {(name, side): probe(*handler, root=root) for name, (today, before) in probes.items()
+            for side, handler, root in (("a", today, ROOT), ("b", before, baseline))}  # fmt: skip
+    jobs[("start", "a")] = "pass"
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        counted = dict(zip(jobs, pool.map(lambda code: instructions(python, code), jobs.values()), strict=True))
+    return {name: (counted[(name, "a")], counted[(name, "b")]) for name in probes}, counted[("start", "a")]
+
+
+def instruction_rows(revision: str, counts: Counts, start: int, *, floor_ms: float) -> list[Row]:
+    """One row per function: the change of its instructions, and that change in ms at the floor's rate (its
+    median time in this run over its instructions beyond the interpreter's start)."""
+    ms_per_million = floor_ms / ((counts[FLOOR][0] - start) / 1e6)
+    section = f"Cold start against {revision}: instructions (valgrind), at the floor's {ms_per_million:.3f} ms per M"
+    found = []
+    for name, (after, earlier) in counts.items():
+        change = (after - earlier) / 1e6
+        figure = f"{change:+.1f} M = {change * ms_per_million:+.1f} ms ({earlier / 1e6:.1f} -> {after / 1e6:.1f} M)"
+        if name == FLOOR:
+            found.append(Row(section, name, figure, "the same code: ~0", NO_BUDGET))
+        else:
+            within = change * ms_per_million <= CHANGE_ALLOWANCE_MS
+            found.append(Row(section, name, figure, f"<= +{CHANGE_ALLOWANCE_MS} ms", verdict(within)))
     return found
 
 

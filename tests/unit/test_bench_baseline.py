@@ -1,7 +1,12 @@
 """bench/cold_start.py measures a baseline revision's handlers as that revision has them: its template's functions,
-and its own way of creating the DynamoDB client (clara.dynamo before clara.store)."""
+and its own way of creating the DynamoDB client (clara.dynamo before clara.store); instruction counts are turned
+into milliseconds at the rate the floor shows in the same run."""
 
+import shutil
+import sys
 from pathlib import Path
+
+import pytest
 
 from bench import cold_start
 
@@ -25,3 +30,29 @@ def test_a_tree_from_before_the_store_creates_its_client_with_clara_dynamo(tmp_p
 
     assert measured["UsersFunction"] == ("functions/users/app.py", "import clara.dynamo; clara.dynamo.client()")
     assert set(measured) == set(cold_start.handlers(ROOT))
+
+
+def test_instruction_changes_are_judged_in_ms_at_the_floors_rate() -> None:
+    # The floor: 1,300 M instructions, 300 M of them the interpreter's start, in 250 ms: 0.25 ms per M.
+    counts = {
+        cold_start.FLOOR: (1_300_000_000, 1_300_100_000),
+        "UsersFunction": (1_900_000_000, 1_840_000_000),  # +60 M = +15 ms: the allowance, within
+        "AuthFunction": (2_000_000_000, 1_939_000_000),  # +61 M = +15.25 ms: over
+        "MiscFunction": (1_200_000_000, 1_300_000_000),  # -100 M = -25 ms
+    }
+
+    rows = {row.name: row for row in cold_start.instruction_rows("main~1", counts, 300_000_000, floor_ms=250.0)}
+
+    assert rows["UsersFunction"].figure == "+60.0 M = +15.0 ms (1840.0 -> 1900.0 M)"
+    assert rows["UsersFunction"].verdict == "within" and rows["AuthFunction"].verdict == "OVER"
+    assert rows["MiscFunction"].figure.startswith("-100.0 M = -25.0 ms") and rows["MiscFunction"].verdict == "within"
+    assert rows[cold_start.FLOOR].budget == "the same code: ~0"
+    assert "0.250 ms per M" in rows["UsersFunction"].section
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+def test_the_instruction_count_of_the_same_code_is_the_same_on_every_run() -> None:
+    counts = [cold_start.instructions(sys.executable, "import json; json.dumps({'a': 1})") for _ in range(2)]
+
+    assert abs(counts[0] - counts[1]) / counts[0] < 0.002
+    assert counts[0] > cold_start.instructions(sys.executable, "pass")
