@@ -239,8 +239,12 @@ def main() -> None:
     parser.add_argument("--baseline", help="a git revision whose handlers are measured in turns with today's")
     args = parser.parse_args()
     if args.baseline:
+        section = ""
         for row in against_baseline(args.python, args.runs, args.baseline):
-            print(f"  {row.name:32s} {row.figure:28s} {row.verdict}")
+            if row.section != section:
+                section = row.section
+                print(section)
+            print(f"  {row.name:32s} {row.figure:44s} {row.verdict}")
         return
 
     version, medians = measure(args.python, args.runs)
