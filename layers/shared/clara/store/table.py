@@ -37,7 +37,7 @@ class DecimalAttribute(Attribute[Decimal]):
 
     attr_type = NUMBER
 
-    def serialize(self, value: Decimal) -> str:
+    def serialize(self, value: Decimal | int | float) -> str:  # an int or a float through its shortest text
         return decimal_text(value if isinstance(value, Decimal) else Decimal(str(value)))
 
     def deserialize(self, value: str) -> Decimal:
@@ -71,7 +71,7 @@ class DocumentAttribute(Attribute[dict[str, Any]]):
         return {name: _typed(inner) for name, inner in value.items()}
 
     def deserialize(self, value: dict[str, Any]) -> dict[str, Any]:
-        return {name: _plain(inner) for name, inner in value.items()}
+        return {name: _untyped(inner) for name, inner in value.items()}
 
 
 _NUMBER = DecimalAttribute()
@@ -85,10 +85,8 @@ def _typed(value: Any) -> dict[str, Any]:
         return {BOOLEAN: value}
     if isinstance(value, str):
         return {STRING: value}
-    if isinstance(value, float):
-        return {NUMBER: _NUMBER.serialize(Decimal(repr(value)))}
-    if isinstance(value, int | Decimal):
-        return {NUMBER: _NUMBER.serialize(Decimal(value))}
+    if isinstance(value, int | float | Decimal):  # a float through its shortest text
+        return {NUMBER: _NUMBER.serialize(value)}
     if isinstance(value, dict):
         return {MAP: {name: _typed(inner) for name, inner in value.items()}}
     if isinstance(value, list | tuple):
@@ -96,7 +94,7 @@ def _typed(value: Any) -> dict[str, Any]:
     raise TypeError(f"a document holds no {type(value).__name__}")
 
 
-def _plain(typed: dict[str, Any]) -> Any:
+def _untyped(typed: dict[str, Any]) -> Any:
     """The value of a DynamoDB attribute value: a whole number as an int, a fraction as an exact Decimal (the
     models convert their floats)."""
     [(kind, value)] = typed.items()
@@ -105,9 +103,9 @@ def _plain(typed: dict[str, Any]) -> Any:
         exponent = number.as_tuple().exponent  # "1000" is whole; "1.0" was written as a fraction and stays one
         return int(number) if isinstance(exponent, int) and exponent >= 0 else number
     if kind == MAP:
-        return {name: _plain(inner) for name, inner in value.items()}
+        return {name: _untyped(inner) for name, inner in value.items()}
     if kind == LIST:
-        return [_plain(inner) for inner in value]
+        return [_untyped(inner) for inner in value]
     if kind == NULL:
         return None
     if kind in (STRING, BOOLEAN):
