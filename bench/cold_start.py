@@ -13,8 +13,8 @@ installed packages (the layer's and each function's own from the bench venv); on
 
 Where even that is noise (the floor, the same code in both trees, moves by ±25 ms on a shared VM), instructions
 are not: with valgrind installed, the baseline comparison also counts the instructions each probe executes
-(callgrind, the same count on every run to 0.1%), and converts the change to milliseconds at the rate the floor
-shows in the same run (its median time over its instructions).
+(callgrind, with a fixed hash seed: the same count on every run), and converts the change to milliseconds at
+the rate the floor shows in the same run (its median time over its instructions).
 
 `python -m bench` reports the same figures (rows()) in its one table.
 """
@@ -120,7 +120,8 @@ def measure_once(python: str, path: str, warm: str, root: Path = ROOT) -> float:
 def instructions(python: str, code: str) -> int:
     """The instructions `python -c code` executes, interpreter start included (valgrind's callgrind)."""
     command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", python, "-c", code]
-    output = subprocess.run(command, env=ENV, capture_output=True, text=True, check=True)
+    # A fixed hash seed: with a random one, dict and set layouts move the count by up to 0.2% run to run.
+    output = subprocess.run(command, env={**ENV, "PYTHONHASHSEED": "0"}, capture_output=True, text=True, check=True)
     collected = re.search(r"Collected : (\d+)", output.stderr)
     if collected is None:
         raise RuntimeError(f"callgrind printed no count: {output.stderr[-300:]}")
