@@ -11,6 +11,8 @@ from boto3.dynamodb.conditions import Key
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
+from clara.integrations.mail import SECURITY_CHANGES
+
 PUBLIC = "test-public-key"
 PRIVATE = "test-private-key"
 PASSWORD = "correct horse battery"
@@ -74,6 +76,9 @@ def body(payload: Any) -> str:
 # ------------------------------------------------------------------------------------------- email (SES in moto)
 
 
+SECURITY_NOTICE_SUBJECTS = tuple(subject for subject, _ in SECURITY_CHANGES.values())
+
+
 def sent_messages(to: str | None = None) -> list[Any]:
     messages = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
     return [m for m in messages if to is None or to in m.destinations.get("ToAddresses", [])]
@@ -86,8 +91,9 @@ def code_in(message: Any) -> str:
 
 
 def latest_code(email: str) -> str:
-    messages = sent_messages(email)
-    assert messages, f"no email sent to {email}"
+    """The code of the latest email that carries one (security notices, which carry none, may follow it)."""
+    messages = [m for m in sent_messages(email) if not m.subject.startswith(SECURITY_NOTICE_SUBJECTS)]
+    assert messages, f"no email with a code sent to {email}"
     return code_in(messages[-1])
 
 

@@ -187,20 +187,27 @@ def enable_two_factor(user_id: str) -> Response[Any]:
     return TWO_FACTOR_ENABLED.answer()
 
 
+USER_OR_SUPPORT = (Role.USER, Role.PRIVATE)
+
+
 @app.delete(
     "/users/<user_id>/2fa",
     **documented(
-        "Turn 2FA off with a TWO_FACTOR_AUTH code (with an authenticator app: its code or a recovery code)",
+        "Turn 2FA off with a TWO_FACTOR_AUTH code (with an authenticator app: its code or a recovery code); with "
+        "the private key, support turns it off for an owner who lost the factor (no body; the owner is emailed)",
         NO_CONTENT,
-        auth=USER,
+        auth=USER_OR_SUPPORT,
         body=TwoFactorCodeRequest,
-        errors=(InactiveUser,),
+        errors=(InactiveUser, NotFound("User")),
     ),
 )
 def disable_two_factor(user_id: str) -> Response[Any]:
-    caller = authenticate(app.current_event, *USER, active=True)
+    caller = authenticate(app.current_event, *USER_OR_SUPPORT, active=True)
     user = user_in_path(caller, user_id)
-    accounts.set_two_factor(caller, user, read_body(app.current_event, TwoFactorCodeRequest).code, enabled=False)
+    if caller.is_admin:
+        accounts.reset_two_factor(caller, user)
+    else:
+        accounts.set_two_factor(caller, user, read_body(app.current_event, TwoFactorCodeRequest).code, enabled=False)
     return NO_CONTENT.answer()
 
 
@@ -229,8 +236,8 @@ AUTHENTICATOR_CONFIRMED = Success(200, RecoveryCodes, TWO_FACTOR_ENABLED.message
 @app.post(
     "/users/<user_id>/2fa/totp/confirm",
     **documented(
-        "Turn 2FA on with the authenticator app, by its current code (and an emailed code when emailed 2FA is "
-        "on): 10 recovery codes, shown this once",
+        "Turn 2FA on with the authenticator app, by its current code and a fresh proof besides the token (the "
+        "password or an emailed code; the emailed code when emailed 2FA is on): 10 recovery codes, shown this once",
         AUTHENTICATOR_CONFIRMED,
         auth=USER,
         body=ConfirmAuthenticatorRequest,
@@ -241,7 +248,9 @@ def confirm_authenticator(user_id: str) -> Response[Any]:
     caller = authenticate(app.current_event, *USER, active=True)
     user = user_in_path(caller, user_id)
     request = read_body(app.current_event, ConfirmAuthenticatorRequest)
-    _, codes = accounts.confirm_authenticator(caller, user, request.code, request.email_code)
+    _, codes = accounts.confirm_authenticator(
+        caller, user, request.code, password=request.password, email_code=request.email_code
+    )
     return AUTHENTICATOR_CONFIRMED.answer(RecoveryCodes(recovery_codes=codes))
 
 

@@ -37,7 +37,12 @@ def test_enrol_confirm_log_in_with_the_app_and_a_recovery_code_then_switch_back(
     assert pyotp.parse_uri(enrolment["provisioning_uri"]).issuer == "Clara"
     assert enrolment["qr_svg"].startswith("<svg")
     now = time.time()
-    confirm = api.call("POST", f"/users/{account.id}/2fa/totp/confirm", auth=auth, json={"code": app.at(now)})
+    confirm = api.call(
+        "POST",
+        f"/users/{account.id}/2fa/totp/confirm",
+        auth=auth,
+        json={"code": app.at(now), "password": account.password},
+    )
     codes = expect(confirm, 200, TWO_FACTOR_ENABLED)["recovery_codes"]
     assert len(codes) == 10
 

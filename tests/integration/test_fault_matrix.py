@@ -159,14 +159,14 @@ class Routes:
             "POST",
             f"{API}/users/{account.id}/2fa/totp/confirm",
             headers=headers(account.auth),
-            body=body({"code": pyotp.TOTP(secret).now()}),
+            body=body({"code": pyotp.TOTP(secret).now(), "password": account.password}),
         )
         assert confirmed.status == 200, confirmed.text
         return secret, list(confirmed.json["data"]["recovery_codes"])
 
     def confirm_authenticator(self, account: Account, url: str) -> Request:
         secret = self.enrol_authenticator(account)
-        return self.request("POST", url, account.auth, {"code": pyotp.TOTP(secret).now()})
+        return self.request("POST", url, account.auth, {"code": pyotp.TOTP(secret).now(), "password": account.password})
 
     def remove_authenticator(self, account: Account, url: str) -> Request:
         _, recovery_codes = self.with_authenticator(account)

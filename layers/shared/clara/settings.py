@@ -44,6 +44,10 @@ class Settings(BaseModel):
     otp_max_emails_per_hour: int = Field(default=5, ge=1)
     login_lockout_minutes: int = Field(default=15, ge=1)
     login_max_failures_per_account_per_hour: int = Field(default=100, ge=1)
+    # Second-factor codes (clara.domain.totp): OTP_MAX_ATTEMPTS tries per (account, client address) in each
+    # OTP_EXPIRY_IN_MINUTES window, and these ceilings per account per clock hour, app and recovery codes apart.
+    second_factor_max_tries_per_account_per_hour: int = Field(default=30, ge=1)
+    recovery_code_max_tries_per_account_per_hour: int = Field(default=10, ge=1)
     rate_limit_per_second: int = Field(default=10, ge=1)
     signup_credits: Money = Field(default=Decimal(0), ge=0)
     google_client_id: str = ""

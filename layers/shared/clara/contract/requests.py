@@ -177,12 +177,24 @@ class CodeRequest(Body):
 
 
 class ConfirmAuthenticatorRequest(Body):
+    """The app's code, and a fresh proof besides the token: `password`, or `email_code` (which emailed 2FA needs)."""
+
     code: Code
+    password: Annotated[
+        str | None,
+        Field(
+            min_length=1,
+            max_length=1024,
+            description="The account's password: the proof besides the token while 2FA is off (a wrong one counts "
+            "as a failed login). Accounts without a password (Google sign-in) send email_code instead",
+        ),
+    ] = None
     email_code: Annotated[
         Code | None,
         Field(
-            description="A TWO_FACTOR_AUTH code emailed to the account, needed only when 2FA is already on with "
-            "emailed codes: replacing a second factor takes a proof of the one in use"
+            description="A TWO_FACTOR_AUTH code emailed to the account (Send OTP): the proof besides the token in "
+            "place of the password, and the one needed when 2FA is already on with emailed codes, as replacing a "
+            "second factor takes a proof of the one in use"
         ),
     ] = None
 

@@ -26,6 +26,7 @@ AuditEvent = Literal[
     "2fa_totp_enrolment_started",
     "2fa_recovery_codes_regenerated",
     "2fa_method_changed",
+    "2fa_reset_by_support",
     "user_updated",
     "api_key_reset",
     "credits_bought",

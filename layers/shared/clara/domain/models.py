@@ -114,7 +114,7 @@ class TotpPending(LazyModel):
 
 class TotpFactor(LazyModel):
     """A confirmed authenticator app (clara.domain.totp): the last time step used, the recovery codes' HMACs, and the
-    tries of the current attempt window."""
+    account's tries in the current clock hour, of app codes and of recovery codes."""
 
     user_id: str
     secret_ciphertext: str
@@ -122,6 +122,8 @@ class TotpFactor(LazyModel):
     recovery_codes: dict[str, bool] = Field(default_factory=dict)
     attempts: int = 0
     attempt_window: int = 0
+    recovery_attempts: int = 0
+    recovery_window: int = 0
 
 
 class LoginCount(LazyModel):

@@ -6,9 +6,14 @@ HKDF from the token key, the user id as associated data), never in clear. The fa
 time step used (a code is accepted once: later codes only), the recovery codes as HMACs (like clara.domain.otp's
 codes) and its attempt counter.
 
-As clara.domain.otp.check does, every try first takes one attempt in a single conditional update of the factor's own
-item (which also reads it strongly consistent): concurrent guesses cannot share an attempt, and past
-OTP_MAX_ATTEMPTS in an OTP_EXPIRY_IN_MINUTES window a try is refused without being compared.
+Every try is counted before its code is compared, each count one conditional update, so concurrent guesses cannot
+share a try and a try past a cap is refused without being compared. The caps are keyed as the login lockout is:
+* OTP_MAX_ATTEMPTS per (account, client address) in each OTP_EXPIRY_IN_MINUTES window (clara.store.counters), so
+  someone else's wrong codes never refuse the owner's right one from another address;
+* a ceiling per account per clock hour, on the factor's own item (the same update reads it strongly consistent):
+  SECOND_FACTOR_MAX_TRIES_PER_ACCOUNT_PER_HOUR app codes, and RECOVERY_CODE_MAX_TRIES_PER_ACCOUNT_PER_HOUR
+  recovery codes counted apart, so guesses stay bounded however many addresses try. A right code takes its own
+  try back from the ceiling, and starts its address's count again.
 """
 
 import base64
@@ -27,7 +32,7 @@ from clara.domain.models import TotpFactor, TotpPending
 from clara.formats import LazyModel
 from clara.secrets import secret
 from clara.settings import get_settings
-from clara.store import credentials, unit
+from clara.store import counters, credentials, unit
 
 ISSUER = "Clara"
 PENDING_MINUTES = 10
@@ -144,9 +149,11 @@ def confirm(user_id: str, code: str | None) -> tuple[list[str], list[unit.Write]
 class Proof:
     """A correct code of the factor, which the caller's unit uses once: a TOTP code's time step (later than the
     last one used), or a stored recovery code's hash. Each write is refused ("totp") if a concurrent request
-    used the code meanwhile."""
+    used the code meanwhile; each also starts the count of the address that proved it again."""
 
     user_id: str
+    address: str
+    window: int  # the address's attempt window
     step: int | None = None
     recovery_hash: str | None = None
 
@@ -154,36 +161,44 @@ class Proof:
     def recovery(self) -> bool:
         return self.recovery_hash is not None
 
-    def use(self) -> unit.Write:
-        """The write that uses the code (and starts the attempt count again)."""
-        return credentials.use_totp(self.user_id, step=self.step, recovery_hash=self.recovery_hash)
+    def use(self) -> list[unit.Write]:
+        """The writes that use the code."""
+        return [credentials.use_totp(self.user_id, step=self.step, recovery_hash=self.recovery_hash), self._clear()]
 
-    def remove_factor(self) -> unit.Write:
-        """The write that deletes the factor, on the same condition (2FA off, or back to emailed codes)."""
-        return credentials.remove_totp(self.user_id, step=self.step, recovery_hash=self.recovery_hash)
+    def remove_factor(self) -> list[unit.Write]:
+        """The writes that delete the factor, on the same condition (2FA off, or back to emailed codes)."""
+        return [credentials.remove_totp(self.user_id, step=self.step, recovery_hash=self.recovery_hash), self._clear()]
 
-    def replace_recovery_codes(self, hashes: dict[str, bool]) -> unit.Write:
-        """Use a TOTP code and store new recovery codes in place of every old one."""
-        return credentials.replace_recovery_codes(
+    def replace_recovery_codes(self, hashes: dict[str, bool]) -> list[unit.Write]:
+        """The writes that use a TOTP code and store new recovery codes in place of every old one."""
+        replace = credentials.replace_recovery_codes(
             self.user_id, hashes, step=self.step, recovery_hash=self.recovery_hash
         )
+        return [replace, self._clear()]
+
+    def _clear(self) -> unit.Write:
+        return counters.clear_code_tries(self.user_id, self.address, self.window)
 
 
-def verify(user_id: str, code: str | None) -> Proof:
+def verify(user_id: str, code: str | None, address: str) -> Proof:
     """A Proof for a current TOTP code (this step, the one before or after: valid_window=1) not used before, or
-    for a stored recovery code; 401 otherwise, and when the factor's tries are spent."""
-    factor = _take_attempt(user_id) if code else None
-    if factor is None or code is None:
+    for a stored recovery code, tried from client `address`; 401 otherwise, and when a cap is reached."""
+    if not code:
         raise AuthenticationFailed()
-    if _TOTP_CODE.match(code):
+    is_app_code = bool(_TOTP_CODE.match(code))
+    window = _address_window()
+    factor = _take_attempt(user_id, address, window, recovery=not is_app_code)
+    if factor is None:
+        raise AuthenticationFailed()
+    if is_app_code:
         step = _matching_step(decrypt(user_id, factor.secret_ciphertext), code, time.time())
         if step is None or step <= factor.last_step:  # wrong, or replayed within its window
             raise AuthenticationFailed()
-        return Proof(user_id, step=step)
+        return Proof(user_id, address, window, step=step)
     hashed = recovery_hash(user_id, code)
     if hashed not in factor.recovery_codes:
         raise AuthenticationFailed()
-    return Proof(user_id, recovery_hash=hashed)
+    return Proof(user_id, address, window, recovery_hash=hashed)
 
 
 def _matching_step(plain: str, code: str, now: float) -> int | None:
@@ -196,9 +211,24 @@ def _matching_step(plain: str, code: str, now: float) -> int | None:
     return None
 
 
-def _take_attempt(user_id: str) -> TotpFactor | None:
-    """The factor after counting one try in the current OTP_EXPIRY_IN_MINUTES window; None when there is none or
-    the window's tries are spent."""
+def _address_window() -> int:
+    return int(time.time() // (get_settings().otp_expiry_in_minutes * 60))
+
+
+def _take_attempt(user_id: str, address: str, window: int, *, recovery: bool) -> TotpFactor | None:
+    """The factor after counting one try on the address's count and on the account's ceiling of its kind; None
+    when there is no factor or a cap is reached. The address is counted first: tries its cap refuses never reach
+    the account's ceiling, so one address cannot spend the owner's hour."""
     settings = get_settings()
-    window = int(time.time() // (settings.otp_expiry_in_minutes * 60))
-    return credentials.take_totp_attempt(user_id, window, settings.otp_max_attempts)
+    window_seconds = settings.otp_expiry_in_minutes * 60
+    if not counters.take_code_try(
+        user_id, address, window, max_tries=settings.otp_max_attempts, expires_at=(window + 2) * window_seconds
+    ):
+        return None
+    ceiling = (
+        settings.recovery_code_max_tries_per_account_per_hour
+        if recovery
+        else settings.second_factor_max_tries_per_account_per_hour
+    )
+    hour = int(time.time() // 3600)
+    return credentials.take_totp_attempt(user_id, hour, ceiling, recovery=recovery)

@@ -1,4 +1,4 @@
-"""The emails Clara sends (welcome, one-time codes, generated passwords), through Amazon SES.
+"""The emails Clara sends (welcome, one-time codes, generated passwords, security notices), through Amazon SES.
 
 Every email carries a plain-text and an HTML body; user-provided values are escaped in the HTML one.
 Codes and passwords never reach the log: only the kind of email and SES's message id do.
@@ -6,10 +6,12 @@ Codes and passwords never reach the log: only the kind of email and SES's messag
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from html import escape
-from typing import Any
+from typing import Any, Literal
 
 from clara.aws import aws_client
+from clara.formats import http_date
 from clara.observability import logger
 from clara.settings import get_settings
 
@@ -19,6 +21,62 @@ OTP_PURPOSES: dict[str, tuple[str, str]] = {
     "TWO_FACTOR_AUTH": ("Your Clara sign-in code", "finish signing in"),
     "CHANGE_PASSWORD": ("Your Clara password change code", "change your password"),
 }
+
+
+# Every change to how an account is secured is emailed to its owner: its subject and the sentence that says what
+# changed.
+SecurityChange = Literal[
+    "authenticator_on",
+    "authenticator_removed",
+    "2fa_on",
+    "2fa_off",
+    "2fa_off_by_support",
+    "recovery_codes_regenerated",
+    "recovery_code_used",
+    "password_changed",
+]
+SECURITY_CHANGES: dict[SecurityChange, tuple[str, str]] = {
+    "authenticator_on": (
+        "An authenticator app now protects your Clara account",
+        "Two-factor authentication was turned on with an authenticator app: signing in now needs a code from "
+        "that app (or one of its recovery codes).",
+    ),
+    "authenticator_removed": (
+        "The authenticator app was removed from your Clara account",
+        "The authenticator app and its recovery codes were removed: sign-in codes now come by email.",
+    ),
+    "2fa_on": (
+        "Two-factor authentication is on for your Clara account",
+        "Two-factor authentication was turned on: signing in now needs a code sent to this address.",
+    ),
+    "2fa_off": (
+        "Two-factor authentication was turned off on your Clara account",
+        "Two-factor authentication was turned off: signing in now needs only your password.",
+    ),
+    "2fa_off_by_support": (
+        "Clara support turned two-factor authentication off on your account",
+        "Clara support turned two-factor authentication off (any authenticator app and its recovery codes were "
+        "removed): signing in now needs only your password.",
+    ),
+    "recovery_codes_regenerated": (
+        "New recovery codes for your Clara account",
+        "New recovery codes were generated for your authenticator app: the old ones no longer work.",
+    ),
+    "recovery_code_used": (
+        "A recovery code of your Clara account was used",
+        "One of your recovery codes was used in place of your authenticator app.",
+    ),
+    "password_changed": (
+        "Your Clara password was changed",
+        "Your password was changed: every other session was signed out and your API key was replaced.",
+    ),
+}
+IF_NOT_YOU = (
+    "If this was you, there is nothing to do. If it was not, someone else can act on your account: change your "
+    "password at once (ask for a CHANGE_PASSWORD code), which signs out every other session and replaces your API "
+    "key, then turn two-factor authentication back on. If you can no longer sign in, reply to this email: Clara "
+    "support can turn two-factor authentication off for you."
+)
 
 
 # What a URL or a domain looks like inside a name: a scheme, "www.", or two words joined by a dot ("evil.example").
@@ -118,6 +176,28 @@ class Mailer:
                     f"{hi_html}<p>You signed up to Clara with Google. You can also sign in "
                     f"with your email and this password:</p><p><code>{escape(password)}</code></p>"
                     "<p>We recommend changing it after you first sign in.</p>"
+                ),
+            ),
+        )
+
+    def send_security_notice(
+        self, to: str, first_name: str, change: SecurityChange, at: datetime, source_ip: str | None
+    ) -> None:
+        """What changed, when, from which client address (None: by Clara support), and what to do if it was not
+        the owner."""
+        subject, what = SECURITY_CHANGES[change]
+        when = http_date(at)
+        by = f"From the address: {source_ip}" if source_ip else "By: Clara support"
+        hi_text, hi_html = _hi(first_name)
+        self._send(
+            to,
+            f"security {change}",
+            _Email(
+                subject=subject,
+                text=f"{hi_text}\n\n{what}\n\nWhen: {when}\n{by}\n\n{IF_NOT_YOU}",
+                html=(
+                    f"{hi_html}<p>{escape(what)}</p><p>When: {escape(when)}<br>{escape(by)}</p>"
+                    f"<p>{escape(IF_NOT_YOU)}</p>"
                 ),
             ),
         )

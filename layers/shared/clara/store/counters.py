@@ -1,6 +1,8 @@
-"""Counters kept by atomic updates: the per-second rate limit, the hourly cap on code emails and the login
-failures (clara.domain.lockout). Each counter item expires by TTL once its period is over."""
+"""Counters kept by atomic updates: the per-second rate limit, the hourly cap on code emails, the login
+failures (clara.domain.lockout) and the second-factor tries per client address (clara.domain.totp). Each counter
+item expires by TTL once its period is over."""
 
+from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.update import Action
 
 from clara.store import unit
@@ -100,3 +102,30 @@ def login_allowed(
         unit.delete(LOGIN_ADDRESS, by_address, address_condition),
         unit.check(LOGIN_HOUR, LoginCounter, LoginCounter.by_hour(user_id, hour), hour_condition),
     )
+
+
+# ------------------------------------------------------------------------------------------- second-factor tries
+
+CODE_TRIES = "code_tries"  # the name of clear_code_tries's write
+
+
+def take_code_try(user_id: str, address: str, window: int, *, max_tries: int, expires_at: int) -> bool:
+    """Count one second-factor try from `address` in attempt window `window` (one conditional UpdateItem):
+    False, with nothing counted, when the address has spent its `max_tries` in this window. Each window is an
+    item of its own, so a new window needs no reset, and concurrent tries cannot share a count."""
+    counter = LoginCounter(*LoginCounter.code_tries(user_id, address, window))
+    try:
+        counter.update(
+            actions=[LoginCounter.attempts.add(1), LoginCounter.expires_at.set(expires_at)],
+            condition=LoginCounter.attempts.does_not_exist() | (LoginCounter.attempts < max_tries),
+        )
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def clear_code_tries(user_id: str, address: str, window: int) -> unit.Write:
+    """The write that starts the address's count again: a right code proved that address."""
+    return unit.delete(CODE_TRIES, LoginCounter(*LoginCounter.code_tries(user_id, address, window)))

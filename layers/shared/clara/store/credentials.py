@@ -103,6 +103,12 @@ def put_totp_pending(pending: TotpPending) -> unit.Write:
     return unit.put(TOTP_PENDING, item)
 
 
+def end_totp_pending(user_id: str) -> unit.Write:
+    """The write that ends any pending enrolment: one started before a change of 2FA or of the password must not be
+    confirmed after it."""
+    return unit.delete(TOTP_PENDING, TotpPendingItem(*TotpPendingItem.key(user_id)))
+
+
 def take_totp_pending_attempt(user_id: str, now: float, max_attempts: int) -> TotpPending | None:
     """The live pending enrolment after counting one try; None when there is none, it expired or its tries are
     spent."""
@@ -124,24 +130,33 @@ def confirm_totp(factor: TotpFactor) -> tuple[unit.Write, unit.Write]:
     )
 
 
-def take_totp_attempt(user_id: str, window: int, max_attempts: int) -> TotpFactor | None:
-    """The factor after counting one try in attempt window `window`; None when there is none or the window's
-    tries are spent. One conditional update either counts on in this window or starts it; when a concurrent try
-    started it meanwhile, counting on is tried once more, so no try goes uncounted."""
+def _tries(recovery: bool) -> tuple[NumberAttribute, NumberAttribute]:
+    """The factor's count and its window, for recovery codes or for app codes (each kind has its own ceiling)."""
+    if recovery:
+        return TotpItem.recovery_attempts, TotpItem.recovery_window
+    return TotpItem.attempts, TotpItem.attempt_window
+
+
+def take_totp_attempt(user_id: str, window: int, max_attempts: int, *, recovery: bool = False) -> TotpFactor | None:
+    """The factor after counting one try (of a recovery code, or of an app code) in attempt window `window`; None
+    when there is none or the window's tries are spent. One conditional update either counts on in this window or
+    starts it; when a concurrent try started it meanwhile, counting on is tried once more, so no try goes
+    uncounted."""
     item = TotpItem(*TotpItem.key(user_id))
-    in_window = TotpItem.attempt_window == window
-    if _take_attempt(item, TotpItem.attempts, in_window, max_attempts):
+    attempts, attempt_window = _tries(recovery)
+    in_window = attempt_window == window
+    if _take_attempt(item, attempts, in_window, max_attempts):
         return _factor(user_id, item)
     try:
         item.update(
-            actions=[TotpItem.attempts.set(1), TotpItem.attempt_window.set(window)],
-            condition=TotpItem.pk.exists() & (TotpItem.attempt_window != window),
+            actions=[attempts.set(1), attempt_window.set(window)],
+            condition=TotpItem.pk.exists() & (attempt_window != window),
         )
         return _factor(user_id, item)
     except UpdateError as error:
         if error.cause_response_code != CONDITION_FAILED:
             raise
-    if _take_attempt(item, TotpItem.attempts, in_window, max_attempts):
+    if _take_attempt(item, attempts, in_window, max_attempts):
         return _factor(user_id, item)
     return None
 
@@ -162,11 +177,17 @@ def _proof(step: int | None, recovery_hash: str | None) -> tuple[Condition, list
     return TotpItem.last_step < step, [TotpItem.last_step.set(step)], []
 
 
+def _try_taken_back(recovery_hash: str | None) -> Action:
+    """A right code's own try no longer counts against the account's ceiling (the wrong ones still do)."""
+    attempts, _ = _tries(recovery_hash is not None)
+    return attempts.add(-1)
+
+
 def use_totp(user_id: str, *, step: int | None = None, recovery_hash: str | None = None) -> unit.Write:
     """The write that uses a TOTP code of time step `step` or the recovery code of `recovery_hash` (refused as
-    TOTP when it was used meanwhile), and starts the attempt count again."""
+    TOTP when it was used meanwhile), and takes its try back from the account's count."""
     condition, sets, removes = _proof(step, recovery_hash)
-    actions = [*sets, TotpItem.attempts.set(0), *removes]
+    actions = [*sets, _try_taken_back(recovery_hash), *removes]
     return unit.update(TOTP, TotpItem(*TotpItem.key(user_id)), actions, condition)
 
 
@@ -176,12 +197,17 @@ def remove_totp(user_id: str, *, step: int | None = None, recovery_hash: str | N
     return unit.delete(TOTP, TotpItem(*TotpItem.key(user_id)), condition)
 
 
+def delete_totp(user_id: str) -> unit.Write:
+    """The write that deletes the factor whatever its state (support's reset, which takes no code)."""
+    return unit.delete(TOTP, TotpItem(*TotpItem.key(user_id)))
+
+
 def replace_recovery_codes(
     user_id: str, hashes: dict[str, bool], *, step: int | None = None, recovery_hash: str | None = None
 ) -> unit.Write:
     """The write that uses a code, as use_totp, and stores new recovery codes in place of every old one."""
     condition, sets, _ = _proof(step, recovery_hash)
-    actions = [*sets, TotpItem.attempts.set(0), TotpItem.recovery_codes.set(hashes)]
+    actions = [*sets, _try_taken_back(recovery_hash), TotpItem.recovery_codes.set(hashes)]
     return unit.update(TOTP, TotpItem(*TotpItem.key(user_id)), actions, condition)
 
 

@@ -2,7 +2,8 @@
 
 pk = USER#<user id>      sk = USER | SESSION#<id> | OTP#<type> | API_KEY | TRANSACTION#<id> | TASK#<id>
                               | TOTP | TOTP#PENDING | AUDIT#<time>#<id> | LOGIN#ADDRESS#<ip> | LOGIN#HOUR#<hour>
-gsi1: EMAIL#<email> / USER | OTP#<type> | LOGIN#...  (what a login reads in one query)
+                              | LOGIN#CODE#<window>#<ip>
+gsi1: EMAIL#<email> / USER | OTP#<type> | LOGIN#ADDRESS#... | LOGIN#HOUR#...  (what a login reads in one query)
 gsi2: USERS / <created at>#<id>                        (every user, newest first)
 pk = EMAIL#<email>       sk = EMAIL                (reserves an address: uniqueness by condition)
 pk = AUDIT#<day>         sk = AUDIT#<time>#<id>    (events of no user)
@@ -121,13 +122,16 @@ class TotpPendingItem(TableItem, discriminator="totp_pending"):
 
 class TotpItem(TableItem, discriminator="totp"):
     """The confirmed authenticator app: the secret (encrypted), the last time step used, the recovery codes'
-    HMACs (a map of hash to true, so one is used by removing its entry) and the attempt window's count."""
+    HMACs (a map of hash to true, so one is used by removing its entry), and the account's ceilings on tries in
+    the current clock hour: app codes (attempts in attempt_window) and recovery codes, counted apart."""
 
     secret_ciphertext = UnicodeAttribute()
     last_step = NumberAttribute()
     recovery_codes: MapAttribute[str, Any] = MapAttribute(null=True)
     attempts = NumberAttribute(null=True)
     attempt_window = NumberAttribute(null=True)
+    recovery_attempts = NumberAttribute(null=True)
+    recovery_window = NumberAttribute(null=True)
 
     @staticmethod
     def key(user_id: str) -> tuple[str, str]:
@@ -135,8 +139,9 @@ class TotpItem(TableItem, discriminator="totp"):
 
 
 class LoginCounter(TableItem):
-    """Failed logins of a user: from one client address (within a window), or in one clock hour. No `kind`: only
-    ever written by upserts. gsi1 brings them with the user to the login. Expired by TTL."""
+    """Failed logins of a user: from one client address (within a window), or in one clock hour; and the tries of
+    second-factor codes from one client address in one window. No `kind`: only ever written by upserts. gsi1
+    brings the login failures with the user to the login. Expired by TTL."""
 
     attempts = NumberAttribute(null=True)
     window_end = NumberAttribute(null=True)
@@ -145,6 +150,7 @@ class LoginCounter(TableItem):
     PREFIX = "LOGIN#"
     ADDRESS = "LOGIN#ADDRESS#"
     HOUR = "LOGIN#HOUR#"
+    CODE = "LOGIN#CODE#"
 
     @staticmethod
     def by_address(user_id: str, address: str) -> tuple[str, str]:
@@ -153,6 +159,10 @@ class LoginCounter(TableItem):
     @staticmethod
     def by_hour(user_id: str, hour: int) -> tuple[str, str]:
         return user_pk(user_id), f"{LoginCounter.HOUR}{hour}"
+
+    @staticmethod
+    def code_tries(user_id: str, address: str, window: int) -> tuple[str, str]:
+        return user_pk(user_id), f"{LoginCounter.CODE}{window}#{address}"
 
 
 def typed(raw: dict[str, Any]) -> TableItem:

@@ -11,7 +11,14 @@ from clara.domain.accounts.authenticator import (
     start_authenticator,
     switch_to_emailed_codes,
 )
-from clara.domain.accounts.codes import activate, change_password, ensure_may_act_on_email, send_otp, set_two_factor
+from clara.domain.accounts.codes import (
+    activate,
+    change_password,
+    ensure_may_act_on_email,
+    reset_two_factor,
+    send_otp,
+    set_two_factor,
+)
 from clara.domain.accounts.google import google_sign_in
 from clara.domain.accounts.profile import delete_user, update_user
 from clara.domain.accounts.registration import register
@@ -32,6 +39,7 @@ __all__ = [
     "read_basic_credentials",
     "regenerate_recovery_codes",
     "register",
+    "reset_two_factor",
     "send_otp",
     "set_two_factor",
     "start_authenticator",

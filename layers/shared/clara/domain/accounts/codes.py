@@ -14,6 +14,7 @@ from clara.contract.requests import (
 )
 from clara.domain import lockout, mail_cap, otp, users
 from clara.domain.accounts.authenticator import drop_authenticator
+from clara.domain.accounts.notices import notify_owner
 from clara.domain.accounts.sessions import OTP_TYPES, stored_user, update_user_write
 from clara.domain.audit import AuditEvent, audit_put
 from clara.domain.caller import Caller
@@ -121,8 +122,10 @@ def change_password(caller: Caller, email: str, request: ChangePasswordRequest) 
         caller,
         update_user_write(user.id, {"password_hash": hash_password(request.password)}, now=now),
         credentials.new_api_key(user.id, now)[1],
+        credentials.end_totp_pending(user.id),
         audit_put("password_changed", user_id=user.id, source_ip=caller.source_ip, api_key_replaced=True),
     )
+    notify_owner(user, "password_changed", caller.source_ip, now)
     # The owner proved the mailbox: the guesses at the old password no longer lock any address out.
     stale = credentials.session_keys(user.id, keep=caller.session_id) + lockout.counter_keys(user.id)
     stored.delete_items(stale)
@@ -130,19 +133,43 @@ def change_password(caller: Caller, email: str, request: ChangePasswordRequest) 
 
 def set_two_factor(caller: Caller, user: User, code: str | None, enabled: bool) -> None:
     """Turn 2FA on or off with a TWO_FACTOR_AUTH code; a wrong code is 401 with is_2fa_enabled, as the contract.
-    With an authenticator app, turning 2FA off takes its code or a recovery code, and removes the app."""
-    event: AuditEvent = "2fa_enabled" if enabled else "2fa_disabled"
+    With an authenticator app, turning 2FA off takes its code or a recovery code, and removes the app. Either way
+    a pending enrolment ends and the owner is emailed."""
     if not enabled and user.is_2fa_enabled and user.two_factor_method == "totp":
-        drop_authenticator(caller, user, code, {"is_2fa_enabled": False}, event)
+        drop_authenticator(caller, user, code, turn_off=True)
         return
+    event: AuditEvent = "2fa_enabled" if enabled else "2fa_disabled"
+    now = utc_now()
     try:
         _use_code(
             user.id,
             "TWO_FACTOR_AUTH",
             code,
             caller,
-            update_user_write(user.id, {"is_2fa_enabled": enabled}),
+            update_user_write(user.id, {"is_2fa_enabled": enabled}, now=now),
+            credentials.end_totp_pending(user.id),
             audit_put(event, user_id=user.id, source_ip=caller.source_ip),
         )
     except AuthenticationFailed:
         raise TwoFactorRequired() from None
+    notify_owner(user, "2fa_on" if enabled else "2fa_off", caller.source_ip, now)
+
+
+def reset_two_factor(caller: Caller, user: User) -> None:
+    """Support's way back in for an owner who lost the second factor (the private key, no code): 2FA off whatever
+    the method, the app, its recovery codes and any pending enrolment removed, audited, and the owner emailed."""
+    now = utc_now()
+    try:
+        unit.commit(
+            credentials.delete_totp(user.id),
+            credentials.end_totp_pending(user.id),
+            update_user_write(
+                user.id, {"is_2fa_enabled": False, "two_factor_method": "email", "recovery_codes_left": 0}, now=now
+            ),
+            audit_put(
+                "2fa_reset_by_support", user_id=user.id, source_ip=caller.source_ip, method=user.two_factor_method
+            ),
+        )
+    except unit.Refused as refused:
+        raise NotFound("User") from refused  # erased meanwhile: the user update's condition
+    notify_owner(user, "2fa_off_by_support", None, now)

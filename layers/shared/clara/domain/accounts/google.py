@@ -24,6 +24,7 @@ from clara.store import users as stored
 
 if TYPE_CHECKING:
     from clara.integrations.google_identity import GoogleIdentity
+from clara.domain.accounts.notices import notify_owner
 from clara.domain.accounts.registration import create_user, mail_or_undo
 from clara.domain.accounts.sessions import capitalise, new_session, stored_user, update_user_write
 from clara.domain.accounts.sign_in import recovery_code_used, second_factor_or_refuse
@@ -54,8 +55,7 @@ def google_sign_in(id_token: str, code: str | None, source_ip: str) -> tuple[Use
     operations: list[unit.Write] = []
     used_recovery_code = False
     if user.is_2fa_enabled:
-        operation, used_recovery_code = second_factor_or_refuse(user, code, source_ip, google=True)
-        operations.append(operation)
+        operations, used_recovery_code = second_factor_or_refuse(user, code, source_ip, google=True)
     if not user.is_active:
         user = _take_unverified_account(user, identity, source_ip)
     token, session_put = new_session(user.id)
@@ -74,6 +74,7 @@ def google_sign_in(id_token: str, code: str | None, source_ip: str) -> tuple[Use
         raise
     if used_recovery_code:
         changes["recovery_codes_left"] = user.recovery_codes_left - 1
+        notify_owner(user, "recovery_code_used", source_ip, now)
     return stored_user(user, now, **changes), token, False
 
 
@@ -125,6 +126,7 @@ def _take_unverified_account(user: User, identity: "GoogleIdentity", source_ip: 
     unit.commit(
         update_user_write(user.id, changes, remove=removed, now=now),
         credentials.new_api_key(user.id, now)[1],
+        credentials.end_totp_pending(user.id),  # the password went: an enrolment started with it ends too
         audit_put("google_took_unverified_account", user_id=user.id, source_ip=source_ip),
     )
     # Without a password no new session can start, so this finds every session there will be; the guesses at the

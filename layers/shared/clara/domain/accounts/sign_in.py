@@ -8,11 +8,12 @@ from clara.contract.errors import (
     TwoFactorRequired,
 )
 from clara.domain import lockout, otp, totp, users
+from clara.domain.accounts.notices import notify_owner
 from clara.domain.accounts.sessions import new_session, stored_user, update_user_write
 from clara.domain.audit import audit_put, record
 from clara.domain.caller import Caller
 from clara.domain.lockout import LoginGuard
-from clara.domain.models import User
+from clara.domain.models import LoginCounters, User
 from clara.domain.passwords import verify_password
 from clara.formats import utc_now
 from clara.observability import count
@@ -62,8 +63,8 @@ def login(authorization: str | None, code: str | None, source_ip: str) -> tuple[
     operations: list[unit.Write] = [*guard.success_writes()]
     used_recovery_code = False
     if user.is_2fa_enabled:
-        operation, used_recovery_code = second_factor_or_refuse(user, code, source_ip)
-        operations.append(operation)
+        second_factor, used_recovery_code = second_factor_or_refuse(user, code, source_ip)
+        operations += second_factor
     token, session_put = new_session(user.id)
     operations.append(session_put)
     if used_recovery_code:
@@ -81,23 +82,27 @@ def login(authorization: str | None, code: str | None, source_ip: str) -> tuple[
             raise TwoFactorRequired() from refused  # the code was used by a concurrent login
         raise
     count("LoginsSucceeded")
+    if used_recovery_code:
+        notify_owner(user, "recovery_code_used", source_ip, now)
     return user, token
 
 
-def _second_factor(user: User, code: str | None) -> tuple[unit.Write, bool]:
-    """The write that uses the 2FA code of the user's method, and whether it was a recovery code;
+def _second_factor(user: User, code: str | None, source_ip: str) -> tuple[list[unit.Write], bool]:
+    """The writes that use the 2FA code of the user's method, and whether it was a recovery code;
     401 when it is wrong (clara.domain.otp, clara.domain.totp)."""
     if user.two_factor_method == "totp":
-        proof = totp.verify(user.id, code)
+        proof = totp.verify(user.id, code, source_ip)
         return proof.use(), proof.recovery
-    return otp.check(user.id, "TWO_FACTOR_AUTH", code), False
+    return [otp.check(user.id, "TWO_FACTOR_AUTH", code)], False
 
 
-def second_factor_or_refuse(user: User, code: str | None, source_ip: str, **audited: Any) -> tuple[unit.Write, bool]:
+def second_factor_or_refuse(
+    user: User, code: str | None, source_ip: str, **audited: Any
+) -> tuple[list[unit.Write], bool]:
     """_second_factor for a sign-in (password or Google): a wrong code is a failed login, counted and audited, and
     answered 401 with the 2FA hint."""
     try:
-        return _second_factor(user, code)
+        return _second_factor(user, code, source_ip)
     except AuthenticationFailed:
         count("LoginsFailed")
         record("login_failed", user_id=user.id, source_ip=source_ip, reason="2fa_code", **audited)
@@ -134,6 +139,25 @@ def _count_failed_login(guard: LoginGuard, source_ip: str) -> None:
             if attempt or not refused.failed(lockout.REFUSED_BY[0]):
                 raise
             window_open = not window_open
+
+
+def password_proof(user: User, password: str | None, source_ip: str) -> list[unit.Write]:
+    """The writes that hold a fresh proof by the account's password to the login lockout (its unit is refused if
+    the address or the account got locked meanwhile); 401 for no password, a wrong one, or a locked login.
+
+    A password checked anywhere is a login attempt: a wrong one is counted as login counts it, so a stolen token
+    cannot guess the password here past the lockout."""
+    records = users.find_by_email(user.email)
+    counted = records.login_counters if records is not None else LoginCounters()
+    guard = LoginGuard(user.id, user.email, source_ip, utc_now().timestamp(), counted)
+    password_ok = verify_password(password or "", user.password_hash) if password else False
+    if guard.locked:
+        _refuse_locked(user, source_ip)
+    if not password_ok:
+        if password:
+            _count_failed_login(guard, source_ip)
+        raise AuthenticationFailed()
+    return [*guard.success_writes()]
 
 
 def logout(caller: Caller) -> None:
