@@ -225,3 +225,29 @@ def test_a_page_of_tasks_costs_3_round_trips(call_api, accounts, dynamodb_calls)
     assert response.status == 200
     assert [task["id"] for task in response.json["data"]] == ["task_2", "task_1"]
     assert names == ["BatchGetItem", "UpdateItem", "Query"], names
+
+
+def test_an_authenticator_confirmation_and_an_app_code_login_round_trips(call_api, accounts, dynamodb_calls):
+    """An app's confirmation with the fresh proof (issue 22): the token's 2, the login counters' Query (password) or
+    the emailed code's try, the enrolment's try, one transaction: 5 (4 before issue 22). A login with an app code:
+    the login's 3, plus the address's try and the account's ceiling (which reads the factor): 5, and 6 on the
+    account's first try of a clock hour, when the ceiling's count starts again after a refused "count on" (4 and 5
+    before issue 22)."""
+    import pyotp
+
+    account = accounts.active()
+    url = f"{API}/users/{account.id}/2fa/totp"
+    secret = call_api("POST", url, headers=headers(account.auth)).json["data"]["secret"]
+    app = pyotp.TOTP(secret)
+    proof = {"code": app.at(time.time()), "password": account.password}
+    confirmed, names = dynamodb_calls.during(
+        lambda: call_api("POST", f"{url}/confirm", headers=headers(account.auth), body=body(proof))
+    )
+    report("POST /users/{id}/2fa/totp/confirm (password)", names)
+    assert confirmed.status == 200, confirmed.text
+    assert len(names) <= 5, names
+
+    logged_in, login_names = dynamodb_calls.during(lambda: accounts.login(account.email, code=app.at(time.time() + 30)))
+    report("POST /auth/session (app code)", login_names)
+    assert logged_in.status == 200, logged_in.text
+    assert len(login_names) <= 6, login_names
