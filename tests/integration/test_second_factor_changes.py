@@ -232,7 +232,7 @@ def test_someone_elses_wrong_codes_do_not_refuse_the_owners_right_code(call_api,
 
 def test_many_addresses_reach_the_accounts_ceiling_then_the_next_hour_opens(call_api, stack, accounts, clock):
     account, secret, codes = with_authenticator(call_api, accounts, clock)
-    clock.now = (clock.now // 3600) * 3600 + STEP / 2 + 60  # early in an hour, so the guesses share it
+    clock.now = (clock.now // 3600 + 1) * 3600 + STEP / 2 + 60  # early in the next hour: the guesses share it
 
     for n in range(30):  # the default ceiling, from 6 addresses (5 each, each within its own cap)
         address = f"203.0.113.{n // 5 + 1}"
@@ -255,7 +255,7 @@ def test_many_addresses_reach_the_accounts_ceiling_then_the_next_hour_opens(call
 
 def test_recovery_code_guessing_is_bounded_on_its_own(call_api, stack, accounts, clock):
     account, secret, codes = with_authenticator(call_api, accounts, clock)
-    clock.now = (clock.now // 3600) * 3600 + STEP / 2 + 60
+    clock.now = (clock.now // 3600 + 1) * 3600 + STEP / 2 + 60  # early in the next hour: the guesses share it
 
     for n in range(10):  # the default recovery ceiling, from 2 addresses (5 each, each within its own cap)
         guess = accounts.login(
