@@ -14,7 +14,10 @@ import pytest
 from moto import mock_aws
 
 from clara.settings import get_settings
-from harness.inprocess import AWS_ENVIRONMENT, TEMPLATE, Stack, call
+from harness.inprocess import AWS_ENVIRONMENT, FUNCTIONS, TEMPLATE, TEST_ENVIRONMENT, Stack, call
+from harness.stripe_events import WEBHOOK_SECRET
+from local_runtime.environment import function_environment
+from local_runtime.events import LambdaContext, function_url_event
 from local_runtime.resources import create_resources
 
 
@@ -56,3 +59,27 @@ def call_api(stack: Stack, monkeypatch: pytest.MonkeyPatch):
     address API Gateway saw; `base_path` what the client's URL had before the path (None: `/prod`).
     """
     return partial(call, stack, monkeypatch.setenv)
+
+
+@pytest.fixture
+def webhook(stack: Stack, monkeypatch: pytest.MonkeyPatch):
+    """POST a payload to the webhook function as its Function URL would, with the given Stripe-Signature."""
+    environment = function_environment(
+        TEMPLATE,
+        "StripeWebhookFunction",
+        stack.physical_ids,
+        {**TEST_ENVIRONMENT, "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET},
+    )
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    handler = FUNCTIONS.handler("StripeWebhookFunction")
+
+    def deliver(payload: bytes, signature: str | None, content_type: str = "application/json") -> dict[str, Any]:
+        headers = {"Content-Type": content_type, "User-Agent": "Stripe/1.0"}
+        if signature is not None:
+            headers["Stripe-Signature"] = signature
+        event = function_url_event("POST", "/", "", headers, payload)
+        return handler(event, LambdaContext("StripeWebhookFunction", 15))
+
+    return deliver

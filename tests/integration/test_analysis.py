@@ -459,6 +459,55 @@ def test_a_bad_request_is_refused_with_400_and_costs_nothing(clara, case):
     assert_nothing_charged_or_left(clara, account, 100)
 
 
+# Characters that reorder or hide what a file name shows (U+202E makes "invoice\u202egnp.exe" show as
+# "invoiceexe.png"), and other controls and invisible format characters.
+HIDDEN_IN_NAMES = [
+    *map(chr, range(0x202A, 0x202F)),  # bidi embeddings and overrides, U+202E the right-to-left override
+    *map(chr, range(0x2066, 0x206A)),  # bidi isolates
+    "\u200e",  # left-to-right mark
+    "\u200f",  # right-to-left mark
+    "\u061c",  # Arabic letter mark
+    "\x7f",  # DEL
+    "\x85",  # a C1 control (next line)
+    "\u00ad",  # soft hyphen
+    "\u200b",  # zero width space
+    "\ufeff",  # zero width no-break space
+    "\u2028",  # line separator
+    "\u2029",  # paragraph separator
+]
+
+
+def test_a_file_name_with_a_bidi_control_or_an_invisible_character_is_refused_and_costs_nothing(clara):
+    account = clara.user(credits=100)
+
+    answers = {
+        f"U+{ord(char):04X}": clara.analyse(account, files=[(f"invoice{char}gnp.exe.png", media.png())])
+        for char in HIDDEN_IN_NAMES
+    }
+
+    assert {
+        code: (r.status, r.json) for code, r in answers.items() if (r.status, r.json) != (400, error(INVALID))
+    } == {}
+    assert_nothing_charged_or_left(clara, account, 100)
+
+
+def test_file_names_in_any_script_are_stored_and_echoed_as_sent(clara):
+    account = clara.user(credits=100)
+    names = [
+        "Photo de l\u2019\u00e9t\u00e9 \u00e0 S\u00e3o Paulo.png",
+        "\u5831\u544a\u66f8 2024\u5e74.pdf",  # Japanese
+        "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645.png",  # Persian, spelled with a zero width non-joiner
+        "\u0939\u093f\u0928\u094d\u0926\u0940.png",  # Hindi
+        "\U0001f469\u200d\U0001f4bb notes.png",  # an emoji sequence joined by a zero width joiner
+    ]
+    files = [(name, media.pdf() if name.endswith(".pdf") else media.png()) for name in names]
+
+    created = clara.submit(account, files=files)
+
+    assert [a["name"] for a in created["attachments"]] == names
+    assert [a["name"] for a in clara.task(account, created["id"])["attachments"]] == names
+
+
 def test_below_the_cost_the_request_is_refused_with_403_and_costs_nothing(clara):
     account = clara.user(credits=COST - 1)
 

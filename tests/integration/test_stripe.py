@@ -21,9 +21,8 @@ from clara.domain.tokens import issue_api_key_token
 from clara.settings import get_settings
 from clara.store import table, users
 from harness.accounts import PRIVATE, PUBLIC, Account, bearer, headers, signed_in_user
-from harness.inprocess import FUNCTIONS, TEMPLATE, TEST_ENVIRONMENT, Stack
+from harness.inprocess import FUNCTIONS, Stack
 from harness.stripe_events import WEBHOOK_SECRET, event_of, stripe_event
-from local_runtime.environment import function_environment
 from local_runtime.events import LambdaContext, function_url_event
 from local_runtime.stripe_standin import StripeStandIn, sign
 
@@ -302,30 +301,6 @@ def test_concurrent_first_purchases_share_one_customer(stripe_api, user, standin
 
 
 # ------------------------------------------------------------------------------------------- webhook
-
-
-@pytest.fixture
-def webhook(stack: Stack, monkeypatch: pytest.MonkeyPatch):
-    """POST a payload to the webhook function as its Function URL would, with the given Stripe-Signature."""
-    environment = function_environment(
-        TEMPLATE,
-        "StripeWebhookFunction",
-        stack.physical_ids,
-        {**TEST_ENVIRONMENT, "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET},
-    )
-    for name, value in environment.items():
-        monkeypatch.setenv(name, value)
-    get_settings.cache_clear()
-    handler = FUNCTIONS.handler("StripeWebhookFunction")
-
-    def deliver(payload: bytes, signature: str | None, content_type: str = "application/json") -> dict[str, Any]:
-        headers = {"Content-Type": content_type, "User-Agent": "Stripe/1.0"}
-        if signature is not None:
-            headers["Stripe-Signature"] = signature
-        event = function_url_event("POST", "/", "", headers, payload)
-        return handler(event, LambdaContext("StripeWebhookFunction", 15))
-
-    return deliver
 
 
 def credits_of(user: Account) -> float:

@@ -260,6 +260,32 @@ def test_a_url_the_model_writes_never_reaches_the_result(clients: Clients) -> No
     assert LINK_REMOVED in result.summary and LINK_REMOVED in claim.text
 
 
+def test_a_cited_url_is_shown_without_its_user_name_and_password_and_only_if_it_is_http(clients: Clients) -> None:
+    """Sources are shown to customers: an http(s) URL, never a credential a citation carried, nor another scheme."""
+    citations = [
+        ("https://reader:s3cr3t@news.example.org/tower?page=2", "Tower facts", "news.example.org"),
+        ("ftp://files.example.org/tower.txt", "Tower file", "files.example.org"),
+        ("javascript:alert(1)", "Script", "script.example.org"),
+        ("HTTP://archive.example.org/tower", "Archive", "archive.example.org"),
+    ]
+    claim = {
+        **VERDICT["claims"][0],
+        "explanation": "Per https://reader:s3cr3t@news.example.org/tower?page=2 it is 330 m.",
+        "evidence_ids": ["E1", "E2", "E3", "E4"],
+    }
+
+    result = one_claim_checked(clients, {**VERDICT, "claims": [claim]}, citations)
+
+    (checked,) = result.claims
+    assert [source.url for source in checked.sources] == [
+        "https://news.example.org/tower?page=2",
+        "HTTP://archive.example.org/tower",
+    ]
+    dumped = result.model_dump_json()
+    assert "s3cr3t" not in dumped and "reader" not in dumped
+    assert "ftp:" not in dumped and "javascript:" not in dumped
+
+
 def test_no_citations_means_no_sources_and_unverifiable(clients: Clients) -> None:
     draft = {**VERDICT, "verdict": "TRUE", "claims": [{**VERDICT["claims"][0], "verdict": "TRUE"}]}
 

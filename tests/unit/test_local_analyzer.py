@@ -118,6 +118,20 @@ def test_links_are_read_by_the_safe_fetcher_and_their_text_checked_with_the_rest
     assert result.searches == 0
 
 
+def test_a_link_is_shown_without_its_user_name_and_password_and_never_as_a_source():
+    """The fetcher reads neither link (no network: both are refused before any connection); the report names them
+    without the credentials they carried."""
+    text = "Read https://reader:s3cr3t@news.example.org/tower?page=2 and ftp://admin:hunter2@files.example.org/x."
+
+    result = LocalAnalyzer().analyze(text, [])
+
+    assert [(link.url, link.status) for link in result.links] == [
+        ("https://news.example.org/tower?page=2", "refused"),
+        ("ftp://files.example.org/x", "refused"),
+    ]
+    assert all(claim.sources == [] for claim in result.claims)
+
+
 # ------------------------------------------------------------------------------------------- PDFs
 
 

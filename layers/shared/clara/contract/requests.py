@@ -241,7 +241,7 @@ class ExactNumbersBody(Body):
         try:
             data = json.loads(json_data, parse_float=Decimal, parse_constant=_refuse_constant)
             json_text(data).encode()  # a lone surrogate (pydantic's parser refuses it) cannot be stored
-        except ValueError as error:  # not JSON, not UTF-8, NaN or Infinity
+        except (ValueError, RecursionError) as error:  # not JSON, not UTF-8, NaN or Infinity; nested too deep
             raise ValidationError.from_exception_data(
                 cls.__name__,
                 [InitErrorDetails(type="json_invalid", input=str(json_data)[:100], ctx={"error": str(error)})],

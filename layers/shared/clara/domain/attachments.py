@@ -1,7 +1,7 @@
 """What the agent accepts: the supported extensions and size caps per media type (from settings), and the
 check of each uploaded file: a supported extension, content whose magic bytes match its type, and its cap."""
 
-import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Literal
@@ -52,7 +52,23 @@ MEDIA_TYPES = {
     ".flac": "audio/flac",
 }
 
-_SAFE_NAME = re.compile(r"^[^/\\\x00-\x1f]{1,255}$")
+# A name is shown back to the user (the task, the result) and to the model: no path separators, and nothing that
+# reorders or hides what it shows (U+202E makes "invoice\u202egnp.exe" read "invoiceexe.png"): no controls (Cc),
+# format characters (Cf: bidi marks, embeddings, overrides and isolates, zero width spaces) or line and paragraph
+# separators (Zl, Zp). The joiners stay: Persian and Indic names and emoji sequences are spelled with them.
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+_JOINERS = frozenset("\u200c\u200d")  # zero width non-joiner and joiner
+
+
+def _safe_name(name: str) -> bool:
+    return (
+        0 < len(name) <= 255
+        and name not in (".", "..")
+        and not any(
+            char in "/\\" or (unicodedata.category(char) in _REFUSED_CATEGORIES and char not in _JOINERS)
+            for char in name
+        )
+    )
 
 
 def supported_extensions(settings: Settings | None = None) -> dict[MediaKind, list[str]]:
@@ -94,7 +110,7 @@ class Upload:
 
 def check_upload(name: str, content: bytes) -> Upload:
     """The upload if its name, extension, magic bytes and size are all acceptable; 400 Invalid Schema if not."""
-    if not _SAFE_NAME.match(name) or name in (".", ".."):
+    if not _safe_name(name):
         raise InvalidSchema()
     extension = PurePosixPath(name).suffix.lower()
     kind = next((k for k, extensions in supported_extensions().items() if extension in extensions), None)

@@ -265,7 +265,7 @@ def verified_event(payload: bytes, signature: str | None) -> dict[str, Any]:
     # Parsed here, not by stripe.Webhook.construct_event, which fails on signed JSON that is not an object.
     try:
         event = json.loads(text)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:  # RecursionError: nested deeper than Python's recursion limit
         raise InvalidWebhook(_NOT_AN_EVENT) from error
     if not isinstance(event, dict):
         raise InvalidWebhook(_NOT_AN_EVENT)

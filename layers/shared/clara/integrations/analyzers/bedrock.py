@@ -263,7 +263,8 @@ class BedrockAnalyzer:
             answers = list(pool.map(self._grounded_search, claims))
         findings: dict[int, str] = {}
         for index, (answer_text, citations) in enumerate(answers):  # in claim order, so ids are stable
-            ids = [book.add("E", url, title, domain, excerpt) for url, title, domain, excerpt in citations]
+            added = (book.add("E", url, title, domain, excerpt) for url, title, domain, excerpt in citations)
+            ids = [evidence_id for evidence_id in added if evidence_id is not None]
             cited = f" (cited: {', '.join(dict.fromkeys(ids))})" if ids else " (no sources cited)"
             findings[index] = answer_text[:FINDINGS_CHARACTERS] + cited
         return findings
@@ -295,8 +296,8 @@ class BedrockAnalyzer:
             for citation in cited.get("citations", []):
                 web = citation.get("location", {}).get("web", {})
                 url = web.get("url")
-                if not (isinstance(url, str) and url.startswith(("https://", "http://"))):
-                    continue  # only what the grounding read, by its web location
+                if not isinstance(url, str):
+                    continue  # only what the grounding read, by its web location (the book checks the URL)
                 quoted = " ".join(part.get("text", "") for part in citation.get("sourceContent", []))
                 citations.append((url, citation.get("title"), web.get("domain"), (quoted or statement)[:1000]))
         return " ".join(" ".join(texts).split()), citations

@@ -20,9 +20,26 @@ _WRITTEN_LINK = re.compile(
     r"(?i)\b(?:[a-z][a-z0-9+.-]*://|www\.)[^\s<>\"'`]+|\b(?:[a-z0-9-]+\.)+[a-z]{2,}/[^\s<>\"'`]*"
 )
 _TRAILING = ".,;:!?)]}'\""
+# The user name and password a link may carry before its host (scheme://user:password@host/...).
+_USERINFO = re.compile(r"^([a-z][a-z0-9+.-]*://)[^/?#]*@", re.IGNORECASE)
 LINK_REMOVED = "[link removed]"
 NO_EVIDENCE = "No cited evidence was found for this claim, so it is marked unverifiable."
 CONTENT_ONLY = "Judged from the content itself; no outside source was cited."
+
+
+def without_userinfo(url: str) -> str:
+    """`url` without a user name and password: never shown to a customer, whoever wrote them into the link."""
+    return _USERINFO.sub(r"\1", url)
+
+
+def shown_url(url: str) -> str | None:
+    """`url` as a source may show it: an http(s) URL with a host, without userinfo; None for anything else."""
+    url = without_userinfo(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed [IPv6 host
+        return None
+    return url if parts.scheme.lower() in ("http", "https") and parts.hostname else None
 
 
 @dataclass(frozen=True)
@@ -36,12 +53,19 @@ class Evidence:
 
 @dataclass
 class EvidenceBook:
-    """Everything read for one task, by id. A URL is entered once, under its first id."""
+    """Everything read for one task, by id. A URL is entered once, under its first id, as shown_url shows it:
+    every source enters here, so none carries a credential or another scheme, and a model that copies the URL
+    with its credentials into its text has it scrubbed like any link that was not read."""
 
     entries: dict[str, Evidence] = field(default_factory=dict)
     _by_url: dict[str, str] = field(default_factory=dict)
 
-    def add(self, prefix: str, url: str, title: str | None, domain: str | None, excerpt: str) -> str:
+    def add(self, prefix: str, url: str, title: str | None, domain: str | None, excerpt: str) -> str | None:
+        """The evidence's id; None when the URL may not be shown (it is then no evidence)."""
+        shown = shown_url(url)
+        if shown is None:
+            return None
+        url = shown
         if url in self._by_url:
             return self._by_url[url]
         number = sum(1 for key in self.entries if key.startswith(prefix)) + 1
@@ -144,5 +168,11 @@ def grounded_result(draft: Draft, book: EvidenceBook) -> GroundedVerdict:
 
 
 def link_report(link: LinkOutcome) -> LinkReport:
-    """A link of the content as the result reports it; a page read is evidence the verdict step may cite."""
-    return LinkReport(url=link.url, status=link.status, title=link.page.title if link.page else None, notes=link.notes)
+    """A link of the content as the result reports it, without userinfo (a link of another scheme stays, reported
+    refused, so the user learns why it was not read); a page read is evidence the verdict step may cite."""
+    return LinkReport(
+        url=without_userinfo(link.url),
+        status=link.status,
+        title=link.page.title if link.page else None,
+        notes=link.notes,
+    )
