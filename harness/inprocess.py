@@ -20,12 +20,15 @@ from local_runtime.environment import function_environment
 from local_runtime.events import LambdaContext, api_gateway_event
 from local_runtime.functions import FunctionRegistry, add_layers_to_path
 from local_runtime.template import load_template
+from local_runtime.transaction_tokens import install as honour_transaction_tokens
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = load_template(ROOT / "template.yaml")
 add_layers_to_path(TEMPLATE)
 # Handler modules are loaded once per process, like a warm Lambda instance; state lives in moto.
 FUNCTIONS = FunctionRegistry(TEMPLATE)
+# moto in process answers a retried transaction as DynamoDB does: its ClientRequestToken makes it a no-op.
+honour_transaction_tokens()
 
 
 # Known keys for the tests, bcrypt at its minimum cost (one test measures cost 12), and a rate limit that only

@@ -3,6 +3,7 @@
 DynamoDB applies each request atomically: a conditional write or a transaction sees no other write halfway.
 moto's threaded server does not (two concurrent conditional updates can both pass their condition), so the
 local runtime serialises DynamoDB requests, and only those: SQS long polls and the rest stay concurrent.
+It also honours TransactWriteItems' ClientRequestToken as DynamoDB does (local_runtime/transaction_tokens.py).
 """
 
 import sys
@@ -12,6 +13,8 @@ from typing import Any
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
+
+from local_runtime import transaction_tokens
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -30,6 +33,7 @@ def dynamodb_requests_in_turn(app: WsgiApp) -> WsgiApp:
 
 class EmulatorServer:
     def __init__(self, host: str, port: int):
+        transaction_tokens.install()
         app = dynamodb_requests_in_turn(DomainDispatcherApplication(create_backend_app))
         self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="aws-emulator", daemon=True)

@@ -5,6 +5,7 @@ name, so that a refusal says which condition failed: `Refused.reasons["balance"]
 Contention and throttling are not refusals: those errors go up unchanged, and the API answers them with 503.
 """
 
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -61,11 +62,17 @@ def _plain(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def commit(*writes: Write, token: str | None = None) -> None:
-    """Write all or nothing. `token` (ClientRequestToken) makes a retry of the same unit within ten minutes a
-    no-op that succeeds. Raises Refused when a condition fails."""
-    arguments: dict[str, Any] = {"TransactItems": [dict(write.request) for write in writes]}
-    if token:
-        arguments["ClientRequestToken"] = token
+    """Write all or nothing. Raises Refused when a condition fails.
+
+    Every unit goes with a ClientRequestToken: `token` when the caller has one (the same writes sent again with
+    it within ten minutes, even by another request, succeed without being applied; other writes with it are
+    refused with IdempotentParameterMismatchException), else a fresh one per unit. botocore's retries of the call
+    send the same token, so an attempt DynamoDB applied but whose answer was lost is not applied again and does
+    not fail its own conditions: the retry answers success."""
+    arguments: dict[str, Any] = {
+        "TransactItems": [dict(write.request) for write in writes],
+        "ClientRequestToken": token or str(uuid.uuid4()),
+    }
     dynamodb = client()
     try:
         dynamodb.transact_write_items(**arguments)
