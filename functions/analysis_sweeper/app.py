@@ -1,5 +1,6 @@
-"""The analysis backstops (clara.domain.sweeper): every minute, a sweep of the open tasks (EventBridge schedule); and
-the dead-letter queue's messages, each settling its task (failed and refunded once).
+"""The backstops (clara.domain.sweeper): every minute, a sweep of the open tasks (EventBridge schedule), and the
+security notices a request left unsent (clara.domain.accounts.notices); and the dead-letter queue's messages, each
+settling its task (failed and refunded once).
 
 A dead-lettered task that a run holds right now is a batch item failure: it comes back after the dead-letter
 queue's visibility timeout, when that run has ended.
@@ -11,6 +12,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from clara.domain.accounts.notices import deliver_pending
 from clara.domain.sweeper import settle_dead_letter, sweep
 from clara.observability import logger, metrics, tracer
 
@@ -28,4 +30,4 @@ def settle(record: SQSRecord) -> None:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "Records" in event:  # the dead-letter queue
         return process_partial_response(event=event, record_handler=settle, processor=processor, context=context)
-    return sweep().as_dict()  # the schedule
+    return {**sweep().as_dict(), "notices_sent": deliver_pending()}  # the schedule

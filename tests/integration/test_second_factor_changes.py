@@ -4,10 +4,15 @@ every change to how the account is secured ends a pending enrolment and is email
 
 Codes are computed with pyotp at the clock test_totp's Clock sets (clara.domain.totp's)."""
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
+import clara.domain.accounts.notices
+from clara.formats import utc_now
+from clara.integrations.mail import Mailer
+from clara.settings import get_settings
 from harness.accounts import (
     API,
     NO_ACCESS,
@@ -20,11 +25,15 @@ from harness.accounts import (
     error,
     headers,
     item,
+    items_of,
     login_counter,
     sent_messages,
     user_item,
 )
 from harness.accounts import body as json_body
+from harness.inprocess import FUNCTIONS, TEMPLATE, TEST_ENVIRONMENT
+from local_runtime.environment import function_environment
+from local_runtime.events import LambdaContext, scheduled_event
 from tests.integration.test_totp import STEP, TWO_FA, Clock, code_at, enrol, login, post, with_authenticator
 
 
@@ -169,8 +178,53 @@ def test_the_owner_is_emailed_on_every_second_factor_change(call_api, stack, acc
     assert changed.status == 200, changed.text
     assert_notice(account, "password was changed")
     assert len(notices(account.email)) == 5
+    assert not [each for each in items_of(stack, account.id) if each["sk"].startswith("NOTICE#")]  # all sent
     # A notice carries no code: nothing in it signs anyone in.
     assert all(code not in message.body for message in notices(account.email) for code in codes)
+
+
+class Crash(BaseException):
+    """The process dies here (the Lambda sandbox torn down): no except clause sees it."""
+
+
+def sweep(stack: Any, monkeypatch: Any, later_by: float) -> dict[str, Any]:
+    """AnalysisSweeperFunction's scheduled run, `later_by` seconds from now."""
+    sweeper = "AnalysisSweeperFunction"
+    for name, value in function_environment(TEMPLATE, sweeper, stack.physical_ids, TEST_ENVIRONMENT).items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    later = utc_now() + timedelta(seconds=later_by)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(clara.domain.accounts.notices, "utc_now", lambda: later)
+        return FUNCTIONS.handler(sweeper)(scheduled_event("every-minute"), LambdaContext(sweeper, 60))
+
+
+@pytest.mark.parametrize("failure", ["ses_refuses", "process_dies"])
+def test_a_notice_the_request_could_not_send_is_sent_by_the_sweeper_once(
+    call_api, stack, accounts, monkeypatch, failure
+):
+    account = accounts.active()
+    code = accounts.send_otp(account.email, "TWO_FACTOR_AUTH")
+    send = Mailer.send_security_notice
+
+    def fail(*_: Any, **__: Any) -> None:
+        raise Crash() if failure == "process_dies" else RuntimeError("SES refused the message")
+
+    monkeypatch.setattr(Mailer, "send_security_notice", fail)
+    if failure == "process_dies":  # right after the change was stored, before its email
+        with pytest.raises(Crash):
+            post(call_api, account, "", {"code": code})
+    else:
+        assert post(call_api, account, "", {"code": code}).status == 200
+    monkeypatch.setattr(Mailer, "send_security_notice", send)
+
+    assert user_item(stack, account.id)["is_2fa_enabled"] is True  # the change is stored...
+    assert notices(account.email) == []  # ...its email is not sent yet, and not lost:
+    assert sweep(stack, monkeypatch, later_by=0)["notices_sent"] == []  # a minute is the request's own
+    assert len(sweep(stack, monkeypatch, later_by=61)["notices_sent"]) == 1
+    assert_notice(account, "Two-factor authentication is on")
+    assert sweep(stack, monkeypatch, later_by=122)["notices_sent"] == []  # sent once
+    assert len(notices(account.email)) == 1
 
 
 # ------------------------------------------------------------------------------------------- 2. support

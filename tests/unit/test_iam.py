@@ -78,8 +78,10 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "dynamodb:GetItem",
         "dynamodb:PutItem",  # the refund's transaction item
         "dynamodb:UpdateItem",
-        "dynamodb:Query",  # the open tasks, on gsi1
+        "dynamodb:Query",  # the open tasks and the unsent security notices, on gsi1
         "sqs:SendMessage",  # a lost message, sent again
+        "dynamodb:DeleteItem",  # a security notice, once sent
+        "ses:SendEmail",  # a security notice a request left unsent
     },
     "AuthFunction": {
         *AUTHENTICATION,

@@ -126,6 +126,19 @@ class TotpFactor(LazyModel):
     recovery_window: int = 0
 
 
+class Notice(LazyModel):
+    """A security notice to email to a user (clara.domain.accounts.notices), stored with the change it tells of
+    until it is sent. `change` is a clara.integrations.mail.SecurityChange; `source_ip` None means Clara support."""
+
+    id: str
+    user_id: str
+    change: str
+    email: str
+    first_name: str | None = None
+    source_ip: str | None = None
+    created_at: datetime
+
+
 class LoginCount(LazyModel):
     """One login-failure counter (clara.domain.lockout): its failures, and for an address's counter the end of its
     window (epoch seconds)."""

@@ -2,8 +2,9 @@
 
 pk = USER#<user id>      sk = USER | SESSION#<id> | OTP#<type> | API_KEY | TRANSACTION#<id> | TASK#<id>
                               | TOTP | TOTP#PENDING | AUDIT#<time>#<id> | LOGIN#ADDRESS#<ip> | LOGIN#HOUR#<hour>
-                              | LOGIN#CODE#<window>#<ip>
+                              | LOGIN#CODE#<window>#<ip> | NOTICE#<id>
 gsi1: EMAIL#<email> / USER | OTP#<type> | LOGIN#ADDRESS#... | LOGIN#HOUR#...  (what a login reads in one query)
+gsi1: OPEN_TASKS#<shard> | NOTICES / <created at>#<id>  (the sweeper's sparse listings)
 gsi2: USERS / <created at>#<id>                        (every user, newest first)
 pk = EMAIL#<email>       sk = EMAIL                (reserves an address: uniqueness by condition)
 pk = AUDIT#<day>         sk = AUDIT#<time>#<id>    (events of no user)
@@ -170,6 +171,28 @@ def typed(raw: dict[str, Any]) -> TableItem:
     if "kind" not in raw and raw.get("sk", {}).get("S", "").startswith(LoginCounter.PREFIX):
         return LoginCounter.from_raw_data(raw)
     return TableItem.from_raw_data(raw)
+
+
+class NoticeItem(TableItem, discriminator="notice"):
+    """A security notice waiting to be emailed, written in the unit of the change it tells of and deleted once
+    sent. Until then it is in the sparse listing of gsi1 (gsi1pk = NOTICES, gsi1sk = <created_at>#<id>) that the
+    sweeper reads, as open tasks are; gsi1 otherwise finds items by email, which never is "NOTICES". Expired by
+    TTL a day after it was written, so an address SES keeps refusing is not tried for ever."""
+
+    id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    change = UnicodeAttribute()
+    email = UnicodeAttribute()
+    first_name = UnicodeAttribute(null=True)
+    source_ip = UnicodeAttribute(null=True)
+    created_at = IsoDateTimeAttribute()
+    expires_at = NumberAttribute()
+
+    LISTING = "NOTICES"
+
+    @staticmethod
+    def key(user_id: str, notice_id: str) -> tuple[str, str]:
+        return user_pk(user_id), f"NOTICE#{notice_id}"
 
 
 class ApiKeyItem(TableItem, discriminator="api_key"):

@@ -8,7 +8,7 @@ from clara.contract.errors import (
     TwoFactorRequired,
 )
 from clara.domain import otp, totp
-from clara.domain.accounts.notices import notify_owner
+from clara.domain.accounts.notices import deliver, notice
 from clara.domain.accounts.sessions import stored_user, update_user_write
 from clara.domain.accounts.sign_in import password_proof
 from clara.domain.audit import AuditEvent, audit_put
@@ -44,17 +44,19 @@ def confirm_authenticator(
         raise TwoFactorRequired() from None
     changes = {"is_2fa_enabled": True, "two_factor_method": "totp", "recovery_codes_left": len(codes)}
     now = utc_now()
+    told, tell = notice(user, "authenticator_on", caller.source_ip, now)
     try:
         unit.commit(
             *fresh,
             *factor_operations,
             update_user_write(user.id, changes, now=now),
             audit_put("2fa_enabled", user_id=user.id, source_ip=caller.source_ip, method="totp"),
+            tell,
         )
     except unit.Refused as refused:
         # Confirmed by a concurrent request, a newer enrolment, a code used meanwhile, or a lockout meanwhile.
         raise TwoFactorRequired() from refused
-    notify_owner(user, "authenticator_on", caller.source_ip, now)
+    deliver(told)
     return stored_user(user, now, **changes), codes
 
 
@@ -76,12 +78,14 @@ def regenerate_recovery_codes(caller: Caller, user: User, code: str | None) -> t
         raise TwoFactorRequired()
     codes, hashes = totp.new_recovery_codes(user.id)
     now = utc_now()
+    told, tell = notice(user, "recovery_codes_regenerated", caller.source_ip, now)
     _transact_proven(
         *proof.replace_recovery_codes(hashes),
         update_user_write(user.id, {"recovery_codes_left": len(codes)}, now=now),
         audit_put("2fa_recovery_codes_regenerated", user_id=user.id, source_ip=caller.source_ip),
+        tell,
     )
-    notify_owner(user, "recovery_codes_regenerated", caller.source_ip, now)
+    deliver(told)
     return stored_user(user, now, recovery_codes_left=len(codes)), codes
 
 
@@ -97,15 +101,17 @@ def drop_authenticator(caller: Caller, user: User, code: str | None, *, turn_off
     changes: dict[str, Any] = {"is_2fa_enabled": False} if turn_off else {}
     event: AuditEvent = "2fa_disabled" if turn_off else "2fa_method_changed"
     now = utc_now()
+    told = [notice(user, "2fa_off" if turn_off else "authenticator_removed", caller.source_ip, now)]
+    if proof.recovery:
+        told.append(notice(user, "recovery_code_used", caller.source_ip, now))
     _transact_proven(
         *proof.remove_factor(),
         credentials.end_totp_pending(user.id),
         update_user_write(user.id, {**changes, "two_factor_method": "email", "recovery_codes_left": 0}, now=now),
         audit_put(event, user_id=user.id, source_ip=caller.source_ip, method="email", recovery_code=proof.recovery),
+        *(tell for _, tell in told),
     )
-    notify_owner(user, "2fa_off" if turn_off else "authenticator_removed", caller.source_ip, now)
-    if proof.recovery:
-        notify_owner(user, "recovery_code_used", caller.source_ip, now)
+    deliver(*(each for each, _ in told))
 
 
 def _authenticator_proof(caller: Caller, user: User, code: str | None) -> totp.Proof:

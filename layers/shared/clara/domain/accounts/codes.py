@@ -14,7 +14,7 @@ from clara.contract.requests import (
 )
 from clara.domain import lockout, mail_cap, otp, users
 from clara.domain.accounts.authenticator import drop_authenticator
-from clara.domain.accounts.notices import notify_owner
+from clara.domain.accounts.notices import deliver, notice
 from clara.domain.accounts.sessions import OTP_TYPES, stored_user, update_user_write
 from clara.domain.audit import AuditEvent, audit_put
 from clara.domain.caller import Caller
@@ -115,6 +115,7 @@ def change_password(caller: Caller, email: str, request: ChangePasswordRequest) 
     user = records.user
     _same_user(caller, user)
     now = utc_now()
+    told, tell = notice(user, "password_changed", caller.source_ip, now)
     _use_code(
         user.id,
         "CHANGE_PASSWORD",
@@ -124,8 +125,9 @@ def change_password(caller: Caller, email: str, request: ChangePasswordRequest) 
         credentials.new_api_key(user.id, now)[1],
         credentials.end_totp_pending(user.id),
         audit_put("password_changed", user_id=user.id, source_ip=caller.source_ip, api_key_replaced=True),
+        tell,
     )
-    notify_owner(user, "password_changed", caller.source_ip, now)
+    deliver(told)
     # The owner proved the mailbox: the guesses at the old password no longer lock any address out.
     stale = credentials.session_keys(user.id, keep=caller.session_id) + lockout.counter_keys(user.id)
     stored.delete_items(stale)
@@ -140,6 +142,7 @@ def set_two_factor(caller: Caller, user: User, code: str | None, enabled: bool) 
         return
     event: AuditEvent = "2fa_enabled" if enabled else "2fa_disabled"
     now = utc_now()
+    told, tell = notice(user, "2fa_on" if enabled else "2fa_off", caller.source_ip, now)
     try:
         _use_code(
             user.id,
@@ -149,16 +152,18 @@ def set_two_factor(caller: Caller, user: User, code: str | None, enabled: bool) 
             update_user_write(user.id, {"is_2fa_enabled": enabled}, now=now),
             credentials.end_totp_pending(user.id),
             audit_put(event, user_id=user.id, source_ip=caller.source_ip),
+            tell,
         )
     except AuthenticationFailed:
         raise TwoFactorRequired() from None
-    notify_owner(user, "2fa_on" if enabled else "2fa_off", caller.source_ip, now)
+    deliver(told)
 
 
 def reset_two_factor(caller: Caller, user: User) -> None:
     """Support's way back in for an owner who lost the second factor (the private key, no code): 2FA off whatever
     the method, the app, its recovery codes and any pending enrolment removed, audited, and the owner emailed."""
     now = utc_now()
+    told, tell = notice(user, "2fa_off_by_support", None, now)
     try:
         unit.commit(
             credentials.delete_totp(user.id),
@@ -169,7 +174,8 @@ def reset_two_factor(caller: Caller, user: User) -> None:
             audit_put(
                 "2fa_reset_by_support", user_id=user.id, source_ip=caller.source_ip, method=user.two_factor_method
             ),
+            tell,
         )
     except unit.Refused as refused:
         raise NotFound("User") from refused  # erased meanwhile: the user update's condition
-    notify_owner(user, "2fa_off_by_support", None, now)
+    deliver(told)

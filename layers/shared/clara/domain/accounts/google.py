@@ -13,7 +13,7 @@ from clara.contract.requests import (
 )
 from clara.domain import lockout, users
 from clara.domain.audit import audit_put
-from clara.domain.models import User
+from clara.domain.models import Notice, User
 from clara.domain.passwords import hash_password
 from clara.formats import new_id, utc_now
 from clara.integrations.mail import Mailer
@@ -24,10 +24,10 @@ from clara.store import users as stored
 
 if TYPE_CHECKING:
     from clara.integrations.google_identity import GoogleIdentity
-from clara.domain.accounts.notices import notify_owner
+from clara.domain.accounts.notices import deliver
 from clara.domain.accounts.registration import create_user, mail_or_undo
 from clara.domain.accounts.sessions import capitalise, new_session, stored_user, update_user_write
-from clara.domain.accounts.sign_in import recovery_code_used, second_factor_or_refuse
+from clara.domain.accounts.sign_in import notice_of_recovery_code, recovery_code_used, second_factor_or_refuse
 
 
 def google_sign_in(id_token: str, code: str | None, source_ip: str) -> tuple[User, str, bool]:
@@ -61,6 +61,10 @@ def google_sign_in(id_token: str, code: str | None, source_ip: str) -> tuple[Use
     token, session_put = new_session(user.id)
     changes: dict[str, Any] = {"google_user_id": identity.subject, "is_active": True}
     now = utc_now()
+    told: list[Notice] = []
+    if used_recovery_code:
+        told, tell = notice_of_recovery_code(user, source_ip, now)
+        operations.append(tell)
     try:
         unit.commit(
             *operations,
@@ -74,7 +78,7 @@ def google_sign_in(id_token: str, code: str | None, source_ip: str) -> tuple[Use
         raise
     if used_recovery_code:
         changes["recovery_codes_left"] = user.recovery_codes_left - 1
-        notify_owner(user, "recovery_code_used", source_ip, now)
+    deliver(*told)
     return stored_user(user, now, **changes), token, False
 
 

@@ -1,6 +1,7 @@
 """Password login (with the second factor and the lockout) and logout."""
 
 import base64
+from datetime import datetime
 from typing import Any, NoReturn
 
 from clara.contract.errors import (
@@ -8,12 +9,12 @@ from clara.contract.errors import (
     TwoFactorRequired,
 )
 from clara.domain import lockout, otp, totp, users
-from clara.domain.accounts.notices import notify_owner
+from clara.domain.accounts.notices import deliver, notice
 from clara.domain.accounts.sessions import new_session, stored_user, update_user_write
 from clara.domain.audit import audit_put, record
 from clara.domain.caller import Caller
 from clara.domain.lockout import LoginGuard
-from clara.domain.models import LoginCounters, User
+from clara.domain.models import LoginCounters, Notice, User
 from clara.domain.passwords import verify_password
 from clara.formats import utc_now
 from clara.observability import count
@@ -67,9 +68,12 @@ def login(authorization: str | None, code: str | None, source_ip: str) -> tuple[
         operations += second_factor
     token, session_put = new_session(user.id)
     operations.append(session_put)
+    told: list[Notice] = []
     if used_recovery_code:
         operations.append(update_user_write(user.id, {}, now=now, add=recovery_code_used(True)))
         user = stored_user(user, now, recovery_codes_left=user.recovery_codes_left - 1)
+        told, tell = notice_of_recovery_code(user, source_ip, now)
+        operations.append(tell)
     operations.append(
         audit_put("login_succeeded", user_id=user.id, source_ip=source_ip, two_factor=user.is_2fa_enabled)
     )
@@ -82,8 +86,7 @@ def login(authorization: str | None, code: str | None, source_ip: str) -> tuple[
             raise TwoFactorRequired() from refused  # the code was used by a concurrent login
         raise
     count("LoginsSucceeded")
-    if used_recovery_code:
-        notify_owner(user, "recovery_code_used", source_ip, now)
+    deliver(*told)
     return user, token
 
 
@@ -111,6 +114,12 @@ def second_factor_or_refuse(
 
 def recovery_code_used(used: bool) -> dict[str, int] | None:
     return {"recovery_codes_left": -1} if used else None
+
+
+def notice_of_recovery_code(user: User, source_ip: str, now: datetime) -> tuple[list[Notice], unit.Write]:
+    """The owner's notice that a recovery code signed in (delivered once the sign-in is stored), and its write."""
+    told, tell = notice(user, "recovery_code_used", source_ip, now)
+    return [told], tell
 
 
 def _refuse_locked(user: User, source_ip: str) -> NoReturn:
