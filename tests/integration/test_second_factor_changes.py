@@ -57,6 +57,20 @@ def confirm(call_api: Any, account: Account, secret: str, clock: Clock, source_i
     )
 
 
+def change_password(call_api: Any, accounts: Accounts, account: Account) -> str:
+    """Change the account's password with an emailed CHANGE_PASSWORD code: the new password."""
+    new = "a brand new password"
+    code = accounts.send_otp(account.email, "CHANGE_PASSWORD")
+    changed = call_api(
+        "PATCH",
+        f"{API}/users/{account.email}/password",
+        headers=headers(account.auth),
+        body=json_body({"password": new, "code": code}),
+    )
+    assert changed.status == 200, changed.text
+    return new
+
+
 # ------------------------------------------------------------------------------------------- 1. the fresh proof
 
 
@@ -110,15 +124,7 @@ def test_a_pending_enrolment_ends_when_2fa_or_the_password_changes(call_api, sta
         accounts.enable_2fa(account)
         proof = {"email_code": accounts.send_otp(account.email, "TWO_FACTOR_AUTH")}
     else:
-        code = accounts.send_otp(account.email, "CHANGE_PASSWORD")
-        changed = call_api(
-            "PATCH",
-            f"{API}/users/{account.email}/password",
-            headers=headers(account.auth),
-            body=json_body({"password": "a brand new password", "code": code}),
-        )
-        assert changed.status == 200, changed.text
-        proof = {"password": "a brand new password"}
+        proof = {"password": change_password(call_api, accounts, account)}
 
     late = confirm(call_api, account, secret, clock, **proof)
 
@@ -168,14 +174,7 @@ def test_the_owner_is_emailed_on_every_second_factor_change(call_api, stack, acc
     assert switched.status == 204, switched.text
     assert_notice(account, "authenticator app was removed")
 
-    code = accounts.send_otp(account.email, "CHANGE_PASSWORD")
-    changed = call_api(
-        "PATCH",
-        f"{API}/users/{account.email}/password",
-        headers=headers(account.auth),
-        body=json_body({"password": "a brand new password", "code": code}),
-    )
-    assert changed.status == 200, changed.text
+    change_password(call_api, accounts, account)
     assert_notice(account, "password was changed")
     assert len(notices(account.email)) == 5
     assert not [each for each in items_of(stack, account.id) if each["sk"].startswith("NOTICE#")]  # all sent
