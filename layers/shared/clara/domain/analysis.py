@@ -10,7 +10,7 @@ from clara.aws import aws_client
 from clara.contract.errors import ClaraError, InsufficientCredits, InvalidSchema, SomethingWentWrong
 from clara.domain import ledger
 from clara.domain.attachments import Upload
-from clara.domain.tasks import StoredAttachment, Task, get_task
+from clara.domain.tasks import StoredAttachment, Task, TaskStatus, get_task
 from clara.domain.users import User
 from clara.formats import new_id, utc_now
 from clara.integrations.analyzers import AttachmentInput, PermanentAnalysisError, analyzer_for_settings
@@ -262,22 +262,32 @@ def _kind(media_type: str) -> Any:
     return "pdf" if media_type == "application/pdf" else media_type.split("/")[0]
 
 
-def fail_and_refund(task: Task, error: str, *, unchanged_since: str | None = None) -> None:
-    """FAILED with `error` and the cost credited back, in one transaction, once whatever the retries.
+def fail_and_refund(
+    task: Task,
+    error: str,
+    *,
+    unchanged_since: str | None = None,
+    allowed_from: tuple[TaskStatus, ...] = ("PENDING", "PROCESSING"),
+) -> Task | None:
+    """FAILED with `error` and the cost credited back, in one transaction, once whatever the retries: the task as
+    this call stored it, or None when another run had settled it already.
 
     `unchanged_since` (the task's stored updated_at, as read) settles it only if no run touched it since: a sweeper or
-    the dead-letter queue must not fail a task a worker has just claimed again."""
+    the dead-letter queue must not fail a task a worker has just claimed again. `allowed_from` narrows the states
+    it may leave (a cancel: PENDING only). Raises unit.Refused when the task is open but not settleable so."""
     count("AnalysesFailed")
+    now = utc_now()
     fail = store.change_status(
         task,
         "FAILED",
-        allowed_from=("PENDING", "PROCESSING"),
+        allowed_from=allowed_from,
         unchanged_since=unchanged_since,
         error=error,
         lease_until=0,
+        at=now,
     )
     try:
-        ledger.record(
+        _, settled = ledger.record(
             task.user_id,
             ledger.transaction_id_for(f"refund:{task.id}"),
             "CREDIT",
@@ -289,5 +299,8 @@ def fail_and_refund(task: Task, error: str, *, unchanged_since: str | None = Non
     except Exception as cancelled:
         current = get_task(task.user_id, task.id)
         if current is None or current.status in ("FAILED", "COMPLETED"):
-            return  # already settled by another run (or the user is gone)
+            return None  # already settled by another run (or the user is gone)
         raise cancelled
+    if not settled:
+        return None  # its refund was there already: settled by another run, nothing written now
+    return task.model_copy(update={"status": "FAILED", "error": error, "lease_until": 0, "updated_at": now})

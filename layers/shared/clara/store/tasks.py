@@ -118,9 +118,10 @@ def change_status(
     lease_until: float | None = None,
     result: dict[str, Any] | None = None,
     error: str | None = None,
+    at: datetime | None = None,
 ) -> unit.Write:
-    """The write moving the task to `status` (and setting the fields given), refused unless the task exists in
-    one of `allowed_from` and, when given:
+    """The write moving the task to `status` (and setting the fields given; its updated_at to `at`, else now),
+    refused unless the task exists in one of `allowed_from` and, when given:
     * held_by: the run holding it is this one (run_id);
     * claimable_at: it is PENDING, or its lease ran out before this moment (seconds since the epoch);
     * unchanged_since: its stored updated_at is this text (StoredTask.updated_at): no run touched it since.
@@ -132,7 +133,7 @@ def change_status(
         condition &= (TaskItem.status == "PENDING") | (TaskItem.lease_until < claimable_at)
     if unchanged_since is not None:
         condition &= TaskItem.updated_at == unchanged_since
-    actions: list[Action] = [TaskItem.status.set(status), TaskItem.updated_at.set(utc_now().isoformat())]
+    actions: list[Action] = [TaskItem.status.set(status), TaskItem.updated_at.set((at or utc_now()).isoformat())]
     changes: list[tuple[Any, Any]] = [
         (TaskItem.run_id, run_id),
         (TaskItem.lease_until, lease_until),
