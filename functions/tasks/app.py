@@ -1,10 +1,11 @@
-"""Tasks: a user's analysis tasks, newest first, and one task with its result."""
+"""Tasks: a user's analysis tasks, newest first, one task with its result, and the cancel of a PENDING one."""
 
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from clara.contract.errors import InactiveUser, NotFound
+from clara.contract.errors import InactiveUser, NotFound, TaskNotCancellable
+from clara.domain.cancel import cancel_task
 from clara.domain.tasks import TaskView, list_tasks, task_of, task_view
 from clara.http.app import Page, create_app, lambda_handler_for, read_page
 from clara.http.auth import Role, authenticate, user_in_path
@@ -48,6 +49,23 @@ TASK_FETCHED = Success(200, TaskView, "Task fetched successfully.")
 def view(user_id: str, task_id: str) -> Response[Any]:
     user = user_in_path(authenticate(app.current_event, *CALLERS, active=True), user_id)
     return TASK_FETCHED.answer(task_view(task_of(user.id, task_id)))
+
+
+TASK_CANCELLED = Success(200, TaskView, "Task cancelled successfully.")
+
+
+@app.post(
+    "/users/<user_id>/tasks/<task_id>/cancel",
+    **documented(
+        "Cancel a PENDING task: it ends FAILED and its credits are refunded once (409 once a worker claimed it)",
+        TASK_CANCELLED,
+        auth=CALLERS,
+        errors=(InactiveUser, NotFound("User"), NotFound("Task"), TaskNotCancellable),
+    ),
+)
+def cancel(user_id: str, task_id: str) -> Response[Any]:
+    user = user_in_path(authenticate(app.current_event, *CALLERS, active=True), user_id)
+    return TASK_CANCELLED.answer(task_view(cancel_task(user.id, task_id)))
 
 
 lambda_handler = lambda_handler_for(app)

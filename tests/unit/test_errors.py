@@ -35,6 +35,7 @@ CONTRACT_ROWS = [
     (errors.CreditsRateNotFound(), 404, "No credits rate found for the given amount.", None),
     (errors.RouteNotFound(), 404, "The requested route does not exist.", None),
     (errors.MethodNotAllowed(), 405, "The requested method is not allowed for this route.", None),
+    (errors.TaskNotCancellable(), 409, "The task can no longer be cancelled.", None),
     (errors.RateLimitExceeded(), 429, "You have exceeded the rate limit.", None),
     (errors.SomethingWentWrong(), 500, "Something went wrong.", None),
 ]

@@ -61,7 +61,12 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "sqs:SendMessage",
         "secretsmanager:GetSecretValue",
     },
-    "TasksFunction": {*AUTHENTICATION, "dynamodb:Query", "secretsmanager:GetSecretValue"},
+    "TasksFunction": {
+        *AUTHENTICATION,
+        "dynamodb:Query",
+        "dynamodb:PutItem",  # a cancel's refund: the transaction item (the task and the balance are UpdateItem)
+        "secretsmanager:GetSecretValue",
+    },
     "AnalysisWorkerFunction": {
         "dynamodb:GetItem",
         "dynamodb:PutItem",

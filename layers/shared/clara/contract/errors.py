@@ -95,6 +95,13 @@ class IdempotencyKeyReused(ClaraError):
     message = "The Idempotency-Key was already used with a different request."
 
 
+class TaskNotCancellable(ClaraError):
+    """Not in the contract's table: a cancel of a task a worker has claimed (PROCESSING) or that has ended."""
+
+    status_code = 409
+    message = "The task can no longer be cancelled."
+
+
 class PayloadTooLarge(ClaraError):
     """Not in the contract's table; API Gateway answers 413 for oversized requests and we keep that status."""
 
