@@ -172,7 +172,8 @@ server = ClaraMCPServer(
         "Clara fact-checks text and media. Submit a claim with agent_analysis (it costs credits; user_view shows "
         "the balance, agent_supported_attachments the accepted files), then poll task_view with the task's id "
         "until its status is COMPLETED (the verdict is in `result`) or FAILED (`error` says why, and the credits "
-        "were refunded). Credits are bought through stripe_rate and stripe_buy."
+        "were refunded); task_cancel stops a task still PENDING and refunds it. Credits are bought through stripe_rate "
+        "and stripe_buy."
     ),
 )
 
@@ -229,6 +230,16 @@ def task_view(
     """One analysis task of the user: status PENDING or PROCESSING (call again in a few seconds), COMPLETED
     (the verdict and its explanation are in `result`) or FAILED (`error` says why; the credits were refunded)."""
     return _result(tools.task_view(_caller(), task_id))
+
+
+@tool(ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=False))
+def task_cancel(
+    task_id: Annotated[str, Field(description="The task's id, as agent_analysis returned it (task_<hex>).")],
+) -> CallToolResult:
+    """Cancel one of the user's analysis tasks while it is PENDING: it ends FAILED ("Cancelled at the user's
+    request.") and its credits are refunded. Fails with "The task can no longer be cancelled." once it is
+    PROCESSING, COMPLETED or FAILED."""
+    return _result(tools.task_cancel(_caller(), task_id))
 
 
 @tool(READ_ONLY)

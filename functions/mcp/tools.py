@@ -19,6 +19,7 @@ from clara.contract.errors import InvalidSchema
 from clara.domain import analysis, billing, ledger, tasks
 from clara.domain.attachments import Upload, check_upload, supported_attachments_view
 from clara.domain.caller import Caller
+from clara.domain.cancel import cancel_task
 from clara.formats import LazyModel, json_ready
 from clara.http.app import DEFAULT_LIMIT, page_of, parsed
 from clara.settings import get_settings
@@ -73,6 +74,11 @@ def task_view_all(caller: Caller, limit: int = DEFAULT_LIMIT, offset: int = 0) -
 def task_view(caller: Caller, task_id: str) -> dict[str, Any]:
     """GET /users/{id}/tasks/{task_id}; another user's task is not found."""
     return _json(tasks.task_view(tasks.task_of(caller.own_user().id, task_id)))
+
+
+def task_cancel(caller: Caller, task_id: str) -> dict[str, Any]:
+    """POST /users/{id}/tasks/{task_id}/cancel: the PENDING task FAILED and refunded; another user's is not found."""
+    return _json(tasks.task_view(cancel_task(caller.own_user().id, task_id)))
 
 
 # ------------------------------------------------------------------------------------------- agent

@@ -37,6 +37,8 @@ MCP = f"{API}/mcp"
 HOST = "abc123defg.execute-api.us-east-1.amazonaws.com"  # API Gateway always forwards the Host it was called on
 VERSION = "2025-06-18"
 TASK_NOT_FOUND = "Task with the given identifier does not exist."
+CANCELLED_ERROR = "Cancelled at the user's request."
+NOT_CANCELLABLE = "The task can no longer be cancelled."
 TRANSACTION_NOT_FOUND = "Transaction with the given identifier does not exist."
 NO_RATE = "No credits rate found for the given amount."
 CLIENT_URL = "https://app.example.com"
@@ -177,7 +179,7 @@ def test_the_initialized_notification_is_accepted(mcp: McpClient):
     assert response.status == 202 and response.text == ""
 
 
-def test_tools_list_has_the_nine_tools_with_descriptions_and_input_schemas(mcp: McpClient):
+def test_tools_list_has_the_ten_tools_with_descriptions_and_input_schemas(mcp: McpClient):
     tools = {tool["name"]: tool for tool in mcp.request("tools/list").result["tools"]}
 
     assert set(tools) == TOOLS
@@ -188,6 +190,7 @@ def test_tools_list_has_the_nine_tools_with_descriptions_and_input_schemas(mcp: 
     assert {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}.items() <= page["limit"].items()
     assert {"type": "integer", "minimum": 0, "default": 0}.items() <= page["offset"].items()
     assert tools["task_view"]["inputSchema"]["required"] == ["task_id"]
+    assert tools["task_cancel"]["inputSchema"]["required"] == ["task_id"]
     assert tools["transaction_view"]["inputSchema"]["required"] == ["transaction_id"]
     assert sorted(tools["stripe_buy"]["inputSchema"]["required"]) == ["amount", "return_path"]
     analysis = tools["agent_analysis"]["inputSchema"]
@@ -196,6 +199,8 @@ def test_tools_list_has_the_nine_tools_with_descriptions_and_input_schemas(mcp: 
     assert "content_base64" in file_schema and "name" in file_schema
     assert tools["user_view"]["annotations"]["readOnlyHint"] is True
     assert tools["agent_analysis"]["annotations"]["readOnlyHint"] is False
+    assert tools["task_cancel"]["annotations"]["readOnlyHint"] is False
+    assert tools["task_cancel"]["annotations"]["destructiveHint"] is True
 
 
 def test_a_charset_in_the_content_type_is_accepted(mcp: McpClient):
@@ -415,6 +420,31 @@ def test_another_users_task_is_not_found(call_api, mcp: McpClient, accounts: Acc
 
     assert mcp.tool_error("task_view", {"task_id": theirs["id"]}) == TASK_NOT_FOUND
     assert mcp.data("task_view_all") == []
+
+
+def test_task_cancel_cancels_a_pending_task_as_the_rest_route_does(call_api, mcp: McpClient, user: Account):
+    set_credits(call_api, user, 100)
+    task = mcp.data("agent_analysis", {"text": "A claim."})
+
+    cancelled = mcp.data("task_cancel", {"task_id": task["id"]})
+
+    assert (cancelled["id"], cancelled["status"], cancelled["error"]) == (task["id"], "FAILED", CANCELLED_ERROR)
+    assert cancelled == rest(call_api, user, f"/users/{user.id}/tasks/{task['id']}")
+    assert mcp.data("user_view")["credits"] == 100
+    assert sorted(t["type"] for t in mcp.data("transaction_view_all")) == ["CREDIT", "CREDIT", "DEBIT"]  # admin's
+    assert mcp.tool_error("task_cancel", {"task_id": task["id"]}) == NOT_CANCELLABLE
+    assert mcp.data("user_view")["credits"] == 100
+
+
+def test_another_users_task_or_an_unknown_one_cannot_be_cancelled(call_api, mcp: McpClient, accounts: Accounts):
+    other = accounts.active()
+    set_credits(call_api, other, 100)
+    theirs = McpClient(call_api, accounts.api_key_token(other)).data("agent_analysis", {"text": "A claim."})
+
+    assert mcp.tool_error("task_cancel", {"task_id": theirs["id"]}) == TASK_NOT_FOUND
+    assert mcp.tool_error("task_cancel", {"task_id": "task_00000000000000000000000000000000"}) == TASK_NOT_FOUND
+    assert mcp.tool_error("task_cancel") == INVALID
+    assert rest(call_api, other, f"/users/{other.id}/tasks/{theirs['id']}")["status"] == "PENDING"
 
 
 def test_analysis_without_enough_credits_is_a_tool_error_and_costs_nothing(call_api, mcp: McpClient, user: Account):
