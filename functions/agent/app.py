@@ -12,6 +12,7 @@ from clara.http.app import create_app, lambda_handler_for
 from clara.http.auth import Role, authenticate, user_in_path
 from clara.http.multipart import read_analysis_form
 from clara.http.openapi import Success, documented
+from clara.http.urls import api_url
 
 app = create_app()
 CALLERS = (Role.USER, Role.API_KEY, Role.PRIVATE)
@@ -45,6 +46,14 @@ def supported_attachments(user_id: str) -> Response[Any]:
 
 
 ANALYSIS_CREATED = Success(201, TaskView, "Analysis task created successfully.")
+# The 201 says where to poll the task (RFC 9110, 15.3.2): its URL under the base the request used.
+TASK_LOCATION = {
+    "Location": {
+        "description": "The task's URL, under the base URL the request used: "
+        "<base>/api/v1/users/{user_id}/tasks/{task_id}",
+        "schema": {"type": "string", "format": "uri"},
+    }
+}
 
 
 @app.post(
@@ -55,13 +64,15 @@ ANALYSIS_CREATED = Success(201, TaskView, "Analysis task created successfully.")
         auth=CALLERS,
         body=ANALYSIS_FORM,
         errors=(InvalidSchema, InactiveUser, InsufficientCredits, NotFound("User"), PayloadTooLarge),
+        ok_headers=TASK_LOCATION,
     ),
 )
 def analyse(user_id: str) -> Response[Any]:
     user = user_in_path(authenticate(app.current_event, *CALLERS, active=True), user_id)
     text, uploads = read_analysis_form(app.current_event)
     task = analysis.submit(user, text, uploads)
-    return ANALYSIS_CREATED.answer(task_view(task))
+    location = api_url(app.current_event, f"/users/{task.user_id}/tasks/{task.id}")
+    return ANALYSIS_CREATED.answer(task_view(task), headers={"Location": location})
 
 
 lambda_handler = lambda_handler_for(app)

@@ -73,3 +73,10 @@ def test_a_204_declares_no_body():
     no_content = [op["responses"]["204"] for _, _, op in OPERATIONS if "204" in op["responses"]]
 
     assert no_content and all("content" not in response for response in no_content)
+
+
+def test_the_analysis_201_declares_its_location_header():
+    created = DOC["paths"]["/users/{user_id}/agent/analysis"]["post"]["responses"]["201"]
+
+    assert created["headers"]["Location"]["schema"] == {"type": "string", "format": "uri"}
+    assert created["headers"]["Location"]["description"]
