@@ -40,6 +40,9 @@ SCHEMAS = "#/components/schemas/"
 # Request and query models by name, for the document builder: filled as routes are declared.
 REQUEST_MODELS: dict[str, type[BaseModel]] = {}
 QUERY_EXTENSION = "x-clara-query"
+# Request headers a route reads (beyond its credential), as OpenAPI header parameters: the document builder adds them
+# to the route's parameters (Powertools writes its own over any `parameters` given here).
+HEADERS_EXTENSION = "x-clara-headers"
 
 
 class Envelope(LazyModel, Generic[Data]):
@@ -94,6 +97,7 @@ def documented(
     body: type[BaseModel] | dict[str, Any] | None = None,
     body_required: bool = True,
     query: type[BaseModel] | None = None,
+    headers: dict[str, str] | None = None,
     errors: Iterable[ErrorLike] = (),
     ok_content: dict[str, Any] | None = None,
     ok_headers: dict[str, dict[str, Any]] | None = None,
@@ -103,7 +107,9 @@ def documented(
     `errors` lists what the route's own logic raises; the errors every credential, body or query can cause are
     added here, once: 401 and 429 with any credential, 403 for a credential the route does not take, 400 for a
     body or query, and 500. `ok_content` replaces the envelope for the few answers that are not JSON envelopes;
-    `ok_headers` documents the headers of the success (OpenAPI Header Objects by name, e.g. a 201's Location).
+    `ok_headers` documents the headers of the success (OpenAPI Header Objects by name, e.g. a 201's Location);
+    `headers` the optional request headers the route reads, by name with their description (an Idempotency-Key), so
+    that Swagger UI's "Try it out" can send them.
     `ok` may be a few answers of one status and data type that differ by message (one route, two outcomes).
     """
     roles = tuple(auth)
@@ -123,6 +129,11 @@ def documented(
         REQUEST_MODELS[query.__name__] = query
         extensions[QUERY_EXTENSION] = query.__name__
         answers.append(InvalidSchema)
+    if headers:
+        extensions[HEADERS_EXTENSION] = [
+            {"name": name, "in": "header", "required": False, "description": text, "schema": {"type": "string"}}
+            for name, text in headers.items()
+        ]
     answers.append(SomethingWentWrong)
     return {
         "summary": summary,
