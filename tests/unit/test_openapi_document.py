@@ -75,7 +75,7 @@ def test_a_204_declares_no_body():
     assert no_content and all("content" not in response for response in no_content)
 
 
-@pytest.mark.parametrize("path", ["/users/{user_id}/transactions"])
+@pytest.mark.parametrize("path", ["/users/{user_id}/agent/analysis", "/users/{user_id}/transactions"])
 def test_the_idempotent_posts_declare_their_idempotency_key_header(path: str):
     parameters = DOC["paths"][path]["post"]["parameters"]
 
