@@ -42,7 +42,7 @@ SCHEMAS = "#/components/schemas/"
 def build_document(template: Template) -> dict[str, Any]:
     add_layers_to_path(template)
     from clara import __version__
-    from clara.http.openapi import QUERY_EXTENSION, REQUEST_MODELS
+    from clara.http.openapi import HEADERS_EXTENSION, QUERY_EXTENSION, REQUEST_MODELS
     from clara.settings import API_PREFIX
 
     paths: dict[str, dict[str, Any]] = {}
@@ -60,6 +60,9 @@ def build_document(template: Template) -> dict[str, Any]:
                 query = operation.pop(QUERY_EXTENSION, None)
                 if query:
                     operation["parameters"] = operation.get("parameters", []) + _query_parameters(REQUEST_MODELS[query])
+                operation["parameters"] = operation.get("parameters", []) + operation.pop(HEADERS_EXTENSION, [])
+                if not operation["parameters"]:
+                    del operation["parameters"]
                 paths.setdefault(path, {})[method] = operation
     for name, model in sorted(REQUEST_MODELS.items()):
         schema = model.model_json_schema(ref_template=SCHEMAS + "{model}")

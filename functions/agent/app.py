@@ -4,7 +4,14 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from clara.contract.errors import InactiveUser, InsufficientCredits, InvalidSchema, NotFound, PayloadTooLarge
+from clara.contract.errors import (
+    IdempotencyKeyReused,
+    InactiveUser,
+    InsufficientCredits,
+    InvalidSchema,
+    NotFound,
+    PayloadTooLarge,
+)
 from clara.domain import analysis
 from clara.domain.attachments import supported_attachments_view
 from clara.domain.tasks import TaskView, task_view
@@ -12,6 +19,7 @@ from clara.http.app import create_app, lambda_handler_for
 from clara.http.auth import Role, authenticate, user_in_path
 from clara.http.multipart import read_analysis_form
 from clara.http.openapi import Success, documented
+from clara.http.urls import api_url
 
 app = create_app()
 CALLERS = (Role.USER, Role.API_KEY, Role.PRIVATE)
@@ -45,6 +53,18 @@ def supported_attachments(user_id: str) -> Response[Any]:
 
 
 ANALYSIS_CREATED = Success(201, TaskView, "Analysis task created successfully.")
+IDEMPOTENCY_KEY = {
+    "Idempotency-Key": "Any text of the client's: the same request (text and files) under the same key within 24 "
+    "hours answers the task it made (201, no second charge); another request under it is 409. Keys are per user."
+}
+# The 201 says where to poll the task (RFC 9110, 15.3.2): its URL under the base the request used.
+TASK_LOCATION = {
+    "Location": {
+        "description": "The task's URL, under the base URL the request used: "
+        "<base>/api/v1/users/{user_id}/tasks/{task_id}",
+        "schema": {"type": "string", "format": "uri"},
+    }
+}
 
 
 @app.post(
@@ -54,14 +74,25 @@ ANALYSIS_CREATED = Success(201, TaskView, "Analysis task created successfully.")
         ANALYSIS_CREATED,
         auth=CALLERS,
         body=ANALYSIS_FORM,
-        errors=(InvalidSchema, InactiveUser, InsufficientCredits, NotFound("User"), PayloadTooLarge),
+        headers=IDEMPOTENCY_KEY,
+        errors=(
+            InvalidSchema,
+            InactiveUser,
+            InsufficientCredits,
+            NotFound("User"),
+            PayloadTooLarge,
+            IdempotencyKeyReused,
+        ),
+        ok_headers=TASK_LOCATION,
     ),
 )
 def analyse(user_id: str) -> Response[Any]:
     user = user_in_path(authenticate(app.current_event, *CALLERS, active=True), user_id)
     text, uploads = read_analysis_form(app.current_event)
-    task = analysis.submit(user, text, uploads)
-    return ANALYSIS_CREATED.answer(task_view(task))
+    # A retried request with the same Idempotency-Key answers the task it made (409 for another request).
+    task = analysis.submit(user, text, uploads, app.current_event.headers.get("Idempotency-Key"))
+    location = api_url(app.current_event, f"/users/{task.user_id}/tasks/{task.id}")
+    return ANALYSIS_CREATED.answer(task_view(task), headers={"Location": location})
 
 
 lambda_handler = lambda_handler_for(app)

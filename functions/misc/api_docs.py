@@ -7,17 +7,16 @@ page works offline, and no extra package in any build.
 Where the browser sees the API depends on how it is reached: `/prod/api/v1` on API Gateway's execute-api endpoint
 (the stage is in the URL), a custom domain's base path before `/api/v1`, or plain `/api/v1` under `make run`.
 So the page refers to its assets and to the document by relative URLs, and the document's `servers` gets the
-request's prefix when it is served, so that Swagger UI's "Try it out" calls go where the page came from.
+request's prefix (clara.http.urls.served_prefix) when it is served, so that Swagger UI's "Try it out" calls go
+where the page came from.
 """
 
 import json
-import re
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Literal
 
 import aws_lambda_powertools
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 # Generated from every function's routes by `make openapi` (local_runtime/openapi.py); a test checks it is current.
 DOCUMENT = Path(__file__).with_name("openapi.json")
@@ -50,21 +49,6 @@ PAGE = """<!doctype html>
 </body>
 </html>
 """
-
-# A prefix is path segments only (`/prod`, `/clara/v2`) or nothing.
-_PREFIX = re.compile(r"(?:/[A-Za-z0-9._~-]+)*")
-
-
-def served_prefix(event: APIGatewayProxyEvent) -> str:
-    """What the browser's URL has before the API's own path: `/prod` on the execute-api endpoint, a custom
-    domain's base path (or nothing when it maps the stage at its root), nothing under `make run`.
-
-    API Gateway gives both: requestContext.path is the path as the client sent it, `path` the API's own (after the
-    stage or base path). Anything else than a plain prefix of path segments counts as none.
-    """
-    seen, routed = event.request_context.path or "", event.path or ""
-    prefix = seen[: -len(routed)] if routed and seen.endswith(routed) else ""
-    return prefix if _PREFIX.fullmatch(prefix) else ""
 
 
 @cache

@@ -11,6 +11,7 @@ from clara.contract.errors import RouteNotFound
 from clara.formats import LazyModel
 from clara.http.app import create_app, lambda_handler_for
 from clara.http.openapi import Success, documented
+from clara.http.urls import served_prefix
 from clara.settings import SERVICE_NAME, get_settings
 
 app = create_app()
@@ -57,7 +58,7 @@ DOCUMENT = Success(200, None, "The OpenAPI document")
 def openapi_document() -> Response[Any]:
     _docs_enabled()
     # Its servers under the prefix this request came with (/prod on the execute-api endpoint): see api_docs.
-    return Response(DOCUMENT.status, "application/json", api_docs.document(api_docs.served_prefix(app.current_event)))
+    return Response(DOCUMENT.status, "application/json", api_docs.document(served_prefix(app.current_event)))
 
 
 DOCS_PAGE = Success(200, None, "The Swagger UI page")

@@ -68,6 +68,10 @@ TRANSACTION_CREATED = Success(201, TransactionView, "Transaction created success
         TRANSACTION_CREATED,
         auth=ADMIN,
         body=NewTransactionRequest,
+        headers={
+            "Idempotency-Key": "Any text of the client's: the same body under the same key records the transaction "
+            "once and answers it again; another body under it is 409. Keys are per user."
+        },
         errors=(NotFound("User"), InsufficientCredits, IdempotencyKeyReused),
     ),
 )

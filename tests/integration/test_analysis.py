@@ -394,6 +394,49 @@ def test_the_queue_holds_one_message_naming_the_task(clara):
     assert json.loads(message["Body"]) == {"task_id": task["id"], "user_id": account.id}
 
 
+EXECUTE_API = "abc123.execute-api.us-east-1.amazonaws.com"
+
+
+@pytest.mark.parametrize(
+    ("base_path", "headers", "base"),
+    [
+        (None, {"Host": EXECUTE_API}, f"https://{EXECUTE_API}/prod"),
+        ("", {"Host": "api.clara.example"}, "https://api.clara.example"),
+        ("/clara", {"Host": "api.clara.example"}, "https://api.clara.example/clara"),
+        ("", {"Host": "127.0.0.1:3000", "X-Forwarded-Proto": "http"}, "http://127.0.0.1:3000"),
+    ],
+    ids=["execute-api endpoint", "custom domain at its root", "custom domain under a base path", "make run"],
+)
+def test_the_201_locates_the_task_under_the_url_the_request_used(clara, base_path, headers, base):
+    account = clara.user(credits=100)
+    body, content_type = media.multipart([("text", "The Moon is made of rock.")])
+
+    response = clara.call_api(
+        "POST",
+        f"{API}/users/{account.id}/agent/analysis",
+        headers={"Authorization": account.auth, "Content-Type": content_type, **headers},
+        body=body,
+        base_path=base_path,
+    )
+
+    assert response.status == 201, response.text
+    task_id = response.json["data"]["id"]
+    assert response.headers["Location"] == f"{base}{API}/users/{account.id}/tasks/{task_id}"
+    fetched = clara.call_api(
+        "GET", response.headers["Location"].removeprefix(base), headers={"Authorization": account.auth}
+    )
+    assert fetched.status == 200 and fetched.json["data"] == response.json["data"]
+
+
+def test_a_refused_analysis_has_no_location(clara):
+    account = clara.user(credits=0)
+
+    response = clara.analyse(account)
+
+    assert response.status == 403
+    assert "Location" not in response.headers
+
+
 # =========================================================================================== analysis: refused
 
 

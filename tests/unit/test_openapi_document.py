@@ -73,3 +73,18 @@ def test_a_204_declares_no_body():
     no_content = [op["responses"]["204"] for _, _, op in OPERATIONS if "204" in op["responses"]]
 
     assert no_content and all("content" not in response for response in no_content)
+
+
+@pytest.mark.parametrize("path", ["/users/{user_id}/agent/analysis", "/users/{user_id}/transactions"])
+def test_the_idempotent_posts_declare_their_idempotency_key_header(path: str):
+    parameters = DOC["paths"][path]["post"]["parameters"]
+
+    [key] = [p for p in parameters if p["in"] == "header" and p["name"] == "Idempotency-Key"]
+    assert key["required"] is False and key["schema"]["type"] == "string" and key["description"]
+
+
+def test_the_analysis_201_declares_its_location_header():
+    created = DOC["paths"]["/users/{user_id}/agent/analysis"]["post"]["responses"]["201"]
+
+    assert created["headers"]["Location"]["schema"] == {"type": "string", "format": "uri"}
+    assert created["headers"]["Location"]["description"]

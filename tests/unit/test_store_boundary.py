@@ -20,7 +20,7 @@ CODE = sorted(
 )
 # The start of every key the table's items have (clara.store.items), and the names of its indexes and key attributes.
 KEY = re.compile(
-    r"\b(USER|USERS|EMAIL|SESSION|OTP|TOTP|API_KEY|TRANSACTIONS?|TASKS?|OPEN_TASKS|AUDIT|LOGIN|RATE|MAILCAP)#"
+    r"\b(USER|USERS|EMAIL|SESSION|OTP|TOTP|API_KEY|TRANSACTIONS?|TASKS?|OPEN_TASKS|AUDIT|LOGIN|RATE|MAILCAP|IDEMPOTENCY)#"
 )
 TABLE_NAMES = re.compile(r"^(gsi[12](pk|sk)?|pk|sk)$")
 

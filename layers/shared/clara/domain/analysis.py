@@ -1,13 +1,25 @@
 """Analysis end to end, at least once: a request becomes a paid PENDING task (files in S3, one transaction for
 the debit and the task, one SQS message); the worker runs it once, PENDING -> PROCESSING -> COMPLETED|FAILED, by
-conditional writes, and a task that fails for good is refunded exactly once (a CREDIT keyed by the task id)."""
+conditional writes, and a task that fails for good is refunded exactly once (a CREDIT keyed by the task id).
 
+A request with an Idempotency-Key claims the key in that same transaction (clara.store.analysis_keys): for
+KEY_SECONDS the same request under the key answers the key's task, charged and queued once; another request is 409.
+"""
+
+import hashlib
 import json
 import time
 from typing import Any
 
 from clara.aws import aws_client
-from clara.contract.errors import ClaraError, InsufficientCredits, InvalidSchema, SomethingWentWrong
+from clara.contract.errors import (
+    ClaraError,
+    IdempotencyKeyReused,
+    InsufficientCredits,
+    InvalidSchema,
+    NotFound,
+    SomethingWentWrong,
+)
 from clara.domain import ledger
 from clara.domain.attachments import Upload
 from clara.domain.tasks import StoredAttachment, Task, TaskStatus, get_task
@@ -16,10 +28,12 @@ from clara.formats import new_id, utc_now
 from clara.integrations.analyzers import AttachmentInput, PermanentAnalysisError, analyzer_for_settings
 from clara.observability import count, logger
 from clara.settings import get_settings
+from clara.store import analysis_keys, unit
 from clara.store import tasks as store
-from clara.store import unit
 
 LEASE_SECONDS = 390  # longer than the worker's timeout (360 s): a crashed run's task can be claimed again after it
+# How long an Idempotency-Key answers its task, from the request that made it (a replay does not extend it).
+KEY_SECONDS = 24 * 60 * 60
 
 
 def _s3() -> Any:
@@ -50,18 +64,32 @@ def checked_request(text: str, uploads: list[Upload]) -> tuple[str, list[Upload]
     return text, uploads
 
 
-def submit(user: User, text: str, uploads: list[Upload]) -> Task:
+def request_hash(text: str, uploads: list[Upload]) -> str:
+    """The digest of a request as checked: its text (stripped) and each file's name, media type and bytes, in order.
+    The multipart body's own bytes (its boundary) do not count: a retry repeats the request, not its encoding."""
+    files = [[upload.name, upload.media_type, hashlib.sha256(upload.content).hexdigest()] for upload in uploads]
+    canonical = json.dumps({"text": text, "files": files}, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def submit(user: User, text: str, uploads: list[Upload], idempotency_key: str | None = None) -> Task:
     """Store the files, charge the user and create the task in one transaction, then queue it.
 
     Nothing is charged when anything before the queue fails (a transaction whose answer was lost but which was
     applied counts as done: the task is read back); when the queue fails, the task is marked FAILED and refunded
     before the error is reported (a 503 when SQS is throttling or unavailable). A crash before the message is
     sent leaves a paid PENDING task that the sweeper queues again (clara.domain.sweeper).
+
+    With an `idempotency_key` the transaction also claims the user's key. When the key already names a task
+    (within KEY_SECONDS of the request that made it), nothing is charged or queued: the same request answers that
+    task as it is now (whatever the balance), another request is 409. A task that could not be queued frees its
+    key with its refund, so a retry makes a new one.
     """
     settings = get_settings()
     cost = settings.analysis_cost_credits
-    if user.credits < cost:
-        raise InsufficientCredits()  # checked again, atomically, by the debit below
+    key = idempotency_key or None  # an empty header is none, as for the ledger's admin transactions
+    if user.credits < cost and key is None:
+        raise InsufficientCredits()  # checked again, atomically, by the debit below (a retry with a key may not pay)
     now = utc_now()
     task_id = new_id("task")
     task = Task(
@@ -82,6 +110,9 @@ def submit(user: User, text: str, uploads: list[Upload]) -> Task:
             for index, upload in enumerate(uploads)
         ],
     )
+    digest = request_hash(text, uploads) if key else ""
+    clock = time.time()
+    claim = (analysis_keys.claim(user.id, key, task.id, digest, now=clock, until=clock + KEY_SECONDS),) if key else ()
     stored: list[str] = []
     try:
         for attachment, upload in zip(task.attachments, uploads, strict=True):
@@ -99,9 +130,13 @@ def submit(user: User, text: str, uploads: list[Upload]) -> Task:
             cost,
             0.0,
             f"Analysis task {task.id}.",
-            also=(store.new_task(task),),
+            also=(store.new_task(task), *claim),
         )
     except Exception as error:
+        earlier = analysis_keys.holder(error, user.id, key) if key and isinstance(error, unit.Refused) else None
+        if earlier is not None:
+            _delete_files(stored)  # this request's copies: the key's task has its own
+            return _task_of_key(user, earlier, digest)
         # A timeout may hide a transaction DynamoDB did apply: then the task exists, paid, and is queued below.
         if isinstance(error, ClaraError) or not _created(task):
             _delete_files(stored)
@@ -111,11 +146,23 @@ def submit(user: User, text: str, uploads: list[Upload]) -> Task:
         queue_task(task)
     except Exception as error:
         logger.exception("Analysis task not queued; refunding", extra={"task_id": task.id})
-        fail_and_refund(task, "The analysis could not be queued. Your credits were refunded.")
+        release = (analysis_keys.release(user.id, key, task.id, now=time.time()),) if key else ()
+        fail_and_refund(task, "The analysis could not be queued. Your credits were refunded.", also=release)
         _delete_files(stored)
         raise SomethingWentWrong() from error
     count("AnalysesCreated")
     count("CreditsSpent", cost)
+    return task
+
+
+def _task_of_key(user: User, earlier: analysis_keys.KeyUse, digest: str) -> Task:
+    """The task an Idempotency-Key made, as it is now, for the same request; 409 for another."""
+    if earlier.request_hash != digest:
+        raise IdempotencyKeyReused()
+    task = get_task(user.id, earlier.task_id)
+    if task is None:  # the key and its task are written together and go only with their user
+        raise NotFound("User")
+    logger.info("Analysis request replayed under its Idempotency-Key", extra={"task_id": task.id})
     return task
 
 
@@ -268,13 +315,15 @@ def fail_and_refund(
     *,
     unchanged_since: str | None = None,
     allowed_from: tuple[TaskStatus, ...] = ("PENDING", "PROCESSING"),
+    also: tuple[unit.Write, ...] = (),
 ) -> Task | None:
     """FAILED with `error` and the cost credited back, in one transaction, once whatever the retries: the task as
     this call stored it, or None when another run had settled it already.
 
     `unchanged_since` (the task's stored updated_at, as read) settles it only if no run touched it since: a sweeper or
     the dead-letter queue must not fail a task a worker has just claimed again. `allowed_from` narrows the states
-    it may leave (a cancel: PENDING only). Raises unit.Refused when the task is open but not settleable so."""
+    it may leave (a cancel: PENDING only). `also` joins the transaction (the release of the request's
+    Idempotency-Key). Raises unit.Refused when the task is open but not settleable so."""
     count("AnalysesFailed")
     now = utc_now()
     fail = store.change_status(
@@ -294,7 +343,7 @@ def fail_and_refund(
             task.cost_credits,
             0.0,
             f"Refund of failed analysis task {task.id}.",
-            also=(fail,),
+            also=(fail, *also),
         )
     except Exception as cancelled:
         current = get_task(task.user_id, task.id)

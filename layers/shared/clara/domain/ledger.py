@@ -55,7 +55,9 @@ def record(
     """Apply one transaction: (the transaction, whether it was new). Replaying the same id changes nothing.
 
     A DEBIT needs the balance to cover it (403 otherwise); `expected_balance`, when given, must be the balance
-    at the moment of the write (an admin setting an absolute balance). `also` joins the same transaction.
+    at the moment of the write (an admin setting an absolute balance). `also` joins the same transaction; when a
+    condition of `also` fails (and the transaction is not a replay), the caller answers it: unit.Refused goes up,
+    even if the balance was refused too.
     """
     now = utc_now()
     credits, fiat = money(credits), money(fiat)  # a float (a configured cost) through its shortest text
@@ -80,6 +82,8 @@ def record(
             existing = get_transaction(user_id, transaction_id)
             if existing:
                 return existing, False
+        if any(refused.failed(write.name) for write in also):
+            raise
         if refused.failed(transactions.BALANCE):
             if not transactions.user_exists(user_id):
                 raise NotFound("User") from refused

@@ -40,6 +40,9 @@ SCHEMAS = "#/components/schemas/"
 # Request and query models by name, for the document builder: filled as routes are declared.
 REQUEST_MODELS: dict[str, type[BaseModel]] = {}
 QUERY_EXTENSION = "x-clara-query"
+# Request headers a route reads (beyond its credential), as OpenAPI header parameters: the document builder adds them
+# to the route's parameters (Powertools writes its own over any `parameters` given here).
+HEADERS_EXTENSION = "x-clara-headers"
 
 
 class Envelope(LazyModel, Generic[Data]):
@@ -65,11 +68,12 @@ class Success(NamedTuple):
     data: Any
     message: str
 
-    def answer(self, data: Any = None) -> Response[Any]:
-        """The envelope of `data` with this status and message; a 204 carries no body at all."""
+    def answer(self, data: Any = None, headers: dict[str, str] | None = None) -> Response[Any]:
+        """The envelope of `data` with this status and message (and `headers`, which the route documents in
+        `ok_headers`); a 204 carries no body at all."""
         if self.status == 204:
             return no_content()
-        return success(data, self.message, self.status)
+        return success(data, self.message, self.status, headers)
 
 
 NO_CONTENT = Success(204, None, "No content.")
@@ -93,14 +97,19 @@ def documented(
     body: type[BaseModel] | dict[str, Any] | None = None,
     body_required: bool = True,
     query: type[BaseModel] | None = None,
+    headers: dict[str, str] | None = None,
     errors: Iterable[ErrorLike] = (),
     ok_content: dict[str, Any] | None = None,
+    ok_headers: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Keyword arguments for `@app.<method>(path, **documented(...))`.
 
     `errors` lists what the route's own logic raises; the errors every credential, body or query can cause are
     added here, once: 401 and 429 with any credential, 403 for a credential the route does not take, 400 for a
-    body or query, and 500. `ok_content` replaces the envelope for the few answers that are not JSON envelopes.
+    body or query, and 500. `ok_content` replaces the envelope for the few answers that are not JSON envelopes;
+    `ok_headers` documents the headers of the success (OpenAPI Header Objects by name, e.g. a 201's Location);
+    `headers` the optional request headers the route reads, by name with their description (an Idempotency-Key), so
+    that Swagger UI's "Try it out" can send them.
     `ok` may be a few answers of one status and data type that differ by message (one route, two outcomes).
     """
     roles = tuple(auth)
@@ -120,10 +129,15 @@ def documented(
         REQUEST_MODELS[query.__name__] = query
         extensions[QUERY_EXTENSION] = query.__name__
         answers.append(InvalidSchema)
+    if headers:
+        extensions[HEADERS_EXTENSION] = [
+            {"name": name, "in": "header", "required": False, "description": text, "schema": {"type": "string"}}
+            for name, text in headers.items()
+        ]
     answers.append(SomethingWentWrong)
     return {
         "summary": summary,
-        "responses": {_status(ok): _success(ok, ok_content), **_errors(answers)},
+        "responses": {_status(ok): _success(ok, ok_content, ok_headers), **_errors(answers)},
         "security": security or None,
         "openapi_extensions": extensions,
     }
@@ -140,7 +154,9 @@ def _status(ok: Success | tuple[Success, ...]) -> int:
     return ok.status if isinstance(ok, Success) else ok[0].status
 
 
-def _success(ok: Success | tuple[Success, ...], content: dict[str, Any] | None) -> dict[str, Any]:
+def _success(
+    ok: Success | tuple[Success, ...], content: dict[str, Any] | None, headers: dict[str, dict[str, Any]] | None
+) -> dict[str, Any]:
     outcomes = (ok,) if isinstance(ok, Success) else ok
     first = outcomes[0]
     if any((outcome.status, outcome.data) != (first.status, first.data) for outcome in outcomes):
@@ -148,10 +164,10 @@ def _success(ok: Success | tuple[Success, ...], content: dict[str, Any] | None) 
     if first.status == 204:
         return {"description": "No content: the body is empty."}
     description = " | ".join(outcome.message for outcome in outcomes)
-    if content is not None:
-        return {"description": description, "content": content}
-    envelope = Envelope[first.data]  # type: ignore[name-defined]  # a generic parametrised at runtime
-    return {"description": description, "content": {JSON: {"model": envelope}}}
+    if content is None:
+        envelope = Envelope[first.data]  # type: ignore[name-defined]  # a generic parametrised at runtime
+        content = {JSON: {"model": envelope}}
+    return {"description": description, **({"headers": headers} if headers else {}), "content": content}
 
 
 def _errors(answers: Iterable[ErrorLike]) -> dict[int, dict[str, Any]]:

@@ -2,7 +2,7 @@
 
 pk = USER#<user id>      sk = USER | SESSION#<id> | OTP#<type> | API_KEY | TRANSACTION#<id> | TASK#<id>
                               | TOTP | TOTP#PENDING | AUDIT#<time>#<id> | LOGIN#ADDRESS#<ip> | LOGIN#HOUR#<hour>
-                              | LOGIN#CODE#<window>#<ip> | NOTICE#<id>
+                              | LOGIN#CODE#<window>#<ip> | NOTICE#<id> | IDEMPOTENCY#ANALYSIS#<sha256 of the key>
 gsi1: EMAIL#<email> / USER | OTP#<type> | LOGIN#ADDRESS#... | LOGIN#HOUR#...  (what a login reads in one query)
 gsi1: OPEN_TASKS#<shard> | NOTICES / <created at>#<id>  (the sweeper's sparse listings)
 gsi2: USERS / <created at>#<id>                        (every user, newest first)
@@ -12,6 +12,7 @@ pk = RATE#<subject>      sk = <second>             (rate-limit counters, expired
 pk = MAILCAP#<email>     sk = <hour>               (code emails per hour, expired by TTL)
 """
 
+import hashlib
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
@@ -305,3 +306,19 @@ class TaskItem(TableItem, discriminator="task"):
     @staticmethod
     def open_listing(shard: int) -> str:
         return f"OPEN_TASKS#{shard}"
+
+
+class AnalysisKeyItem(TableItem, discriminator="analysis_key"):
+    """An Idempotency-Key of the user's analysis requests: the task it made and the digest of its request, until
+    expires_at. Written in the task's own transaction, on the condition that the key is new or expired; the key is
+    kept only as its SHA-256 (a client's key may be long, and is not ours to store). Expired by TTL too, a while
+    after expires_at (the condition, not the TTL, is what frees the key on time)."""
+
+    task_id = UnicodeAttribute()
+    request_hash = UnicodeAttribute()
+    expires_at = NumberAttribute()
+
+    @staticmethod
+    def key(user_id: str, idempotency_key: str) -> tuple[str, str]:
+        digest = hashlib.sha256(idempotency_key.encode()).hexdigest()
+        return user_pk(user_id), f"IDEMPOTENCY#ANALYSIS#{digest}"

@@ -28,18 +28,24 @@ class Write:
 
 class Refused(Exception):
     """A condition of the unit did not hold: nothing was written. `reasons` maps each write's name to its code
-    ("ConditionalCheckFailed", or "None" for a write whose condition held)."""
+    ("ConditionalCheckFailed", or "None" for a write whose condition held); `old` the item as it was, raw, of each
+    refused write that asked for it (`put(..., old_on_refusal=True)`)."""
 
-    def __init__(self, reasons: Mapping[str, str]) -> None:
+    def __init__(self, reasons: Mapping[str, str], old: Mapping[str, dict[str, Any]] | None = None) -> None:
         super().__init__(", ".join(f"{name}: {code}" for name, code in reasons.items()))
         self.reasons = dict(reasons)
+        self.old = dict(old or {})
 
     def failed(self, name: str) -> bool:
         return self.reasons.get(name) == CONDITION_FAILED
 
 
-def put(name: str, item: TableItem, condition: Condition | None = None) -> Write:
-    return Write(name, {"Put": _plain(item.get_save_kwargs_from_instance(condition=condition))})
+def put(name: str, item: TableItem, condition: Condition | None = None, *, old_on_refusal: bool = False) -> Write:
+    """`old_on_refusal`: when the condition fails, DynamoDB sends the item as it is with the refusal (Refused.old),
+    which saves reading it back."""
+    returned = "ALL_OLD" if old_on_refusal else None
+    request = item.get_save_kwargs_from_instance(condition=condition, return_values_on_condition_failure=returned)
+    return Write(name, {"Put": _plain(request)})
 
 
 def update(name: str, item: TableItem, actions: Sequence[Action], condition: Condition | None = None) -> Write:
@@ -77,7 +83,9 @@ def commit(*writes: Write, token: str | None = None) -> None:
     try:
         dynamodb.transact_write_items(**arguments)
     except dynamodb.exceptions.TransactionCanceledException as error:
-        codes = [reason.get("Code", "None") for reason in error.response.get("CancellationReasons", [])]
+        reasons = error.response.get("CancellationReasons", [])
+        codes = [reason.get("Code", "None") for reason in reasons]
         if CONDITION_FAILED not in codes:
             raise  # contention or throttling: not an answer, a reason to try again later
-        raise Refused({write.name: code for write, code in zip(writes, codes, strict=False)}) from error
+        old = {write.name: reason["Item"] for write, reason in zip(writes, reasons, strict=False) if reason.get("Item")}
+        raise Refused({write.name: code for write, code in zip(writes, codes, strict=False)}, old) from error
