@@ -53,7 +53,8 @@ def test_every_json_body_reader_answers_a_deeply_nested_body_as_a_client_error(c
                 **({"Authorization": authorization} if authorization else {}),
             }
             response = call_api(method, url, headers=headers, body=DEEP)
-            answers.append((response.status, response.json))
+            # A credential whose route reads no body (support's DELETE /2fa with the private key) may answer 204.
+            answers.append((response.status, response.json if response.text else None))
         if path in JSON_RPC_ROUTES:
             read = [body for status, body in answers if 400 <= status < 500 and "error" in body and "jsonrpc" in body]
         else:
