@@ -87,6 +87,7 @@ class Routes:
                 lambda: clara.analyse(a, files=[("photo.png", media.png())])
             ),
             "GET /users/{user_id}/tasks/{task_id}": self.task,
+            "POST /users/{user_id}/tasks/{task_id}/cancel": self.cancel,
             "GET /users/{user_id}/transactions/{transaction_id}": self.transaction,
             "POST /users/{user_id}/transactions": lambda _, url: self.request(
                 "POST", url, PRIVATE, {"description": "Goodwill", "value_in_credits": 5, "type": "CREDIT"}
@@ -179,6 +180,9 @@ class Routes:
 
     def task(self, account: Account, url: str) -> Request:
         return self.request("GET", url.replace("{task_id}", self.clara.submit(account)["id"]), account.auth)
+
+    def cancel(self, account: Account, url: str) -> Request:
+        return self.request("POST", url.replace("{task_id}", self.clara.submit(account)["id"]), account.auth)
 
     def transaction(self, account: Account, url: str) -> Request:
         [transaction] = self.clara.transactions(account)
