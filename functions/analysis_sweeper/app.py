@@ -1,5 +1,5 @@
 """The backstops (clara.domain.sweeper): every minute, a sweep of the open tasks (EventBridge schedule), and the
-security notices a request left unsent (clara.domain.accounts.notices); and the dead-letter queue's messages, each
+security notices a request left unsent (clara.domain.notices); and the dead-letter queue's messages, each
 settling its task (failed and refunded once).
 
 A dead-lettered task that a run holds right now is a batch item failure: it comes back after the dead-letter
@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from clara.domain.accounts.notices import deliver_pending
+from clara.domain.notices import deliver_pending
 from clara.domain.sweeper import settle_dead_letter, sweep
 from clara.observability import logger, metrics, tracer
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-import clara.domain.accounts.notices
+import clara.domain.notices
 from clara.formats import utc_now
 from clara.integrations.mail import Mailer
 from clara.settings import get_settings
@@ -194,7 +194,7 @@ def sweep(stack: Any, monkeypatch: Any, later_by: float) -> dict[str, Any]:
     get_settings.cache_clear()
     later = utc_now() + timedelta(seconds=later_by)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(clara.domain.accounts.notices, "utc_now", lambda: later)
+        patch.setattr(clara.domain.notices, "utc_now", lambda: later)
         return FUNCTIONS.handler(sweeper)(scheduled_event("every-minute"), LambdaContext(sweeper, 60))
 
 

@@ -127,7 +127,7 @@ class TotpFactor(LazyModel):
 
 
 class Notice(LazyModel):
-    """A security notice to email to a user (clara.domain.accounts.notices), stored with the change it tells of
+    """A security notice to email to a user (clara.domain.notices), stored with the change it tells of
     until it is sent. `change` is a clara.integrations.mail.SecurityChange; `source_ip` None means Clara support."""
 
     id: str

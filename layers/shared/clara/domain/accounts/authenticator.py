@@ -8,12 +8,12 @@ from clara.contract.errors import (
     TwoFactorRequired,
 )
 from clara.domain import otp, totp
-from clara.domain.accounts.notices import deliver, notice
 from clara.domain.accounts.sessions import stored_user, update_user_write
 from clara.domain.accounts.sign_in import password_proof
 from clara.domain.audit import AuditEvent, audit_put
 from clara.domain.caller import Caller
 from clara.domain.models import User
+from clara.domain.notices import deliver, notice
 from clara.formats import utc_now
 from clara.store import credentials, unit
 

@@ -14,11 +14,11 @@ from clara.contract.requests import (
 )
 from clara.domain import lockout, mail_cap, otp, users
 from clara.domain.accounts.authenticator import drop_authenticator
-from clara.domain.accounts.notices import deliver, notice
 from clara.domain.accounts.sessions import OTP_TYPES, stored_user, update_user_write
 from clara.domain.audit import AuditEvent, audit_put
 from clara.domain.caller import Caller
 from clara.domain.models import OtpType, User, UserRecords
+from clara.domain.notices import deliver, notice
 from clara.domain.passwords import hash_password
 from clara.formats import utc_now
 from clara.integrations.mail import Mailer

@@ -24,10 +24,10 @@ from clara.store import users as stored
 
 if TYPE_CHECKING:
     from clara.integrations.google_identity import GoogleIdentity
-from clara.domain.accounts.notices import deliver
 from clara.domain.accounts.registration import create_user, mail_or_undo
 from clara.domain.accounts.sessions import capitalise, new_session, stored_user, update_user_write
 from clara.domain.accounts.sign_in import notice_of_recovery_code, recovery_code_used, second_factor_or_refuse
+from clara.domain.notices import deliver
 
 
 def google_sign_in(id_token: str, code: str | None, source_ip: str) -> tuple[User, str, bool]:

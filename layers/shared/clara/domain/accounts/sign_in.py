@@ -9,12 +9,12 @@ from clara.contract.errors import (
     TwoFactorRequired,
 )
 from clara.domain import lockout, otp, totp, users
-from clara.domain.accounts.notices import deliver, notice
 from clara.domain.accounts.sessions import new_session, stored_user, update_user_write
 from clara.domain.audit import audit_put, record
 from clara.domain.caller import Caller
 from clara.domain.lockout import LoginGuard
 from clara.domain.models import LoginCounters, Notice, User
+from clara.domain.notices import deliver, notice
 from clara.domain.passwords import verify_password
 from clara.formats import utc_now
 from clara.observability import count
@@ -159,7 +159,7 @@ def password_proof(user: User, password: str | None, source_ip: str) -> list[uni
     records = users.find_by_email(user.email)
     counted = records.login_counters if records is not None else LoginCounters()
     guard = LoginGuard(user.id, user.email, source_ip, utc_now().timestamp(), counted)
-    password_ok = verify_password(password or "", user.password_hash) if password else False
+    password_ok = verify_password(password, user.password_hash) if password else False
     if guard.locked:
         _refuse_locked(user, source_ip)
     if not password_ok:
