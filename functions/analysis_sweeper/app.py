@@ -1,5 +1,6 @@
-"""The backstops (clara.domain.sweeper): every minute, a sweep of the open tasks (EventBridge schedule), and the
-security notices a request left unsent (clara.domain.notices); and the dead-letter queue's messages, each
+"""The backstops (clara.domain.sweeper): every minute, a sweep of the open tasks (EventBridge schedule), the
+security notices a request left unsent (clara.domain.notices) and the webhook events their writers left unqueued
+(clara.domain.webhooks.events); and the dead-letter queue's messages, each
 settling its task (failed and refunded once).
 
 A dead-lettered task that a run holds right now is a batch item failure: it comes back after the dead-letter
@@ -14,6 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from clara.domain.notices import deliver_pending
 from clara.domain.sweeper import settle_dead_letter, sweep
+from clara.domain.webhooks.events import dispatch_pending
 from clara.observability import logger, metrics, tracer
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -30,4 +32,5 @@ def settle(record: SQSRecord) -> None:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "Records" in event:  # the dead-letter queue
         return process_partial_response(event=event, record_handler=settle, processor=processor, context=context)
-    return {**sweep().as_dict(), "notices_sent": deliver_pending()}  # the schedule
+    # The schedule. The sweep first: the tasks it settles record their events, which it hands over itself.
+    return {**sweep().as_dict(), "notices_sent": deliver_pending(), "webhook_events_queued": dispatch_pending()}

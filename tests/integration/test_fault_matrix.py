@@ -46,6 +46,9 @@ SERVICES = ("dynamodb", "s3", "sqs", "ses", "secretsmanager")
 Request = Callable[[], ApiResponse]
 BUSY = "The service is busy. Please try again shortly."
 ADMIN_OPERATIONS = frozenset({"GET /users", "DELETE /users/{user_id}"})
+# A webhook endpoint's URL: loopback, which FETCH_ALLOW_LOOPBACK lets tests use; nothing listens there.
+RECEIVER = "http://127.0.0.1:9/hook"
+LOOPBACK = {"FETCH_ALLOW_LOOPBACK": "true"}
 
 
 class Routes:
@@ -93,6 +96,14 @@ class Routes:
                 "POST", url, PRIVATE, {"description": "Goodwill", "value_in_credits": 5, "type": "CREDIT"}
             ),
             "POST /mcp": self.mcp,
+            "POST /users/{user_id}/webhooks": lambda a, url: self.request(
+                "POST", url, a.auth, {"url": RECEIVER}, LOOPBACK
+            ),
+            "GET /users/{user_id}/webhooks/{webhook_id}": self.webhook_route("GET"),
+            "DELETE /users/{user_id}/webhooks/{webhook_id}": self.webhook_route("DELETE"),
+            "POST /users/{user_id}/webhooks/{webhook_id}/secret": self.webhook_route("POST"),
+            "POST /users/{user_id}/webhooks/{webhook_id}/test": self.webhook_route("POST"),
+            "GET /users/{user_id}/webhooks/{webhook_id}/deliveries": self.webhook_route("GET"),
         }
 
     def setup(self, operation: str, account: Account) -> Request:
@@ -183,6 +194,24 @@ class Routes:
 
     def cancel(self, account: Account, url: str) -> Request:
         return self.request("POST", url.replace("{task_id}", self.clara.submit(account)["id"]), account.auth)
+
+    def webhook_route(self, method: str) -> Callable[[Account, str], Request]:
+        """A route of one endpoint, created first (its URL is never dialled: no event is delivered here)."""
+
+        def setup(account: Account, url: str) -> Request:
+            made = self.call_api(
+                "POST",
+                f"{API}/users/{account.id}/webhooks",
+                headers=headers(account.auth),
+                body=body({"url": RECEIVER}),
+                env=LOOPBACK,
+            )
+            assert made.status == 201, made.text
+            return self.request(
+                method, url.replace("{webhook_id}", made.json["data"]["id"]), account.auth, env=LOOPBACK
+            )
+
+        return setup
 
     def transaction(self, account: Account, url: str) -> Request:
         [transaction] = self.clara.transactions(account)

@@ -35,6 +35,9 @@ LAYER = ROOT / "layers" / "shared"
 # What each function's routes need, reviewed by hand (see the comments of its Policies in template.yaml).
 AUTHENTICATION = {"dynamodb:UpdateItem", "dynamodb:BatchGetItem", "dynamodb:GetItem"}  # clara.http.auth, user_in_path
 API_SECRETS = {"JwtSecret", "PublicApiKeySecret", "PrivateApiKeySecret"}  # clara.http.auth, clara.domain.tokens
+# A task's end records its webhook event (clara.domain.webhooks.events): the user's endpoints, read by a Query of the
+# table; the event handed to the webhook queue, then deleted.
+TASK_EVENTS = {"dynamodb:Query", "dynamodb:DeleteItem", "sqs:SendMessage"}
 EXPECTED_ACTIONS: dict[str, set[str]] = {
     "MiscFunction": set(),
     "StripeFunction": {*AUTHENTICATION, "secretsmanager:GetSecretValue"},
@@ -46,6 +49,7 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
     },
     "McpFunction": {
         *AUTHENTICATION,
+        *TASK_EVENTS,
         "dynamodb:PutItem",
         "dynamodb:Query",
         "s3:PutObject",
@@ -55,6 +59,7 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
     },
     "AgentFunction": {
         *AUTHENTICATION,
+        *TASK_EVENTS,
         "dynamodb:PutItem",
         "s3:PutObject",
         "s3:DeleteObject",
@@ -63,11 +68,13 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
     },
     "TasksFunction": {
         *AUTHENTICATION,
+        *TASK_EVENTS,
         "dynamodb:Query",
         "dynamodb:PutItem",  # a cancel's refund: the transaction item (the task and the balance are UpdateItem)
         "secretsmanager:GetSecretValue",
     },
     "AnalysisWorkerFunction": {
+        *TASK_EVENTS,
         "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
@@ -80,6 +87,7 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "transcribe:GetTranscriptionJob",
     },
     "AnalysisSweeperFunction": {
+        *TASK_EVENTS,
         "dynamodb:GetItem",
         "dynamodb:PutItem",  # the refund's transaction item
         "dynamodb:UpdateItem",
@@ -114,6 +122,23 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "dynamodb:Query",
         "secretsmanager:GetSecretValue",
     },
+    "WebhooksFunction": {
+        *AUTHENTICATION,
+        "dynamodb:PutItem",  # an endpoint (with its count's Update), a test event
+        "dynamodb:DeleteItem",  # an endpoint; a test event once queued
+        "dynamodb:Query",  # the endpoints, the delivery log
+        "sqs:SendMessage",  # a test event
+        "secretsmanager:GetSecretValue",
+    },
+    "WebhookDeliveryFunction": {
+        "dynamodb:GetItem",  # the endpoint, and its owner when it is disabled
+        "dynamodb:PutItem",  # the delivery log; the owner's notice
+        "dynamodb:UpdateItem",  # the endpoint's failing state, its disabling
+        "dynamodb:DeleteItem",  # the notice, once sent
+        "sqs:ChangeMessageVisibility",  # a failed attempt waits for its retry
+        "secretsmanager:GetSecretValue",  # the token key, which seals the signing secrets
+        "ses:SendEmail",  # the owner of a disabled endpoint
+    },
 }
 EXPECTED_SECRETS: dict[str, set[str]] = {
     "MiscFunction": set(),
@@ -128,6 +153,8 @@ EXPECTED_SECRETS: dict[str, set[str]] = {
     "UsersFunction": API_SECRETS,
     "ApiKeysFunction": API_SECRETS,
     "TransactionsFunction": API_SECRETS,
+    "WebhooksFunction": API_SECRETS,
+    "WebhookDeliveryFunction": {"JwtSecret"},
 }
 
 # Actions AWS authorises only on "*" (no resource-level permissions).
@@ -150,6 +177,7 @@ OPERATIONS: dict[str, str] = {
     "delete_objects": "s3:DeleteObject",
     "list_objects_v2": "s3:ListBucket",
     "send_message": "sqs:SendMessage",
+    "send_message_batch": "sqs:SendMessage",
     "change_message_visibility": "sqs:ChangeMessageVisibility",
     "send_email": "ses:SendEmail",
     "converse": "bedrock:InvokeModel",
@@ -185,6 +213,8 @@ UNIT_WRITES = {"put": "Put", "update": "Update", "delete": "Delete", "check": "C
 
 # A system tool named in the code is authorised apart from the model that calls it.
 SYSTEM_TOOLS = {"nova_grounding": "bedrock:InvokeTool"}
+# Each queue, by the setting that holds its URL (clara.settings): a function's code that names it sends there.
+QUEUE_SETTINGS = {"AnalysisQueue": "analysis_queue_url", "WebhookQueue": "webhook_queue_url"}
 SECRET_READERS = {"secret", "optional_secret"}  # clara.secrets: secret("jwt_secret_key") ...
 S3_BUCKET_ACTIONS = {"s3:ListBucket"}
 
@@ -302,6 +332,16 @@ def import_closure(function: str) -> dict[str, Path]:
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         pending.extend(_imported_names(tree, module, path.name == "__init__.py"))
     return closure
+
+
+def queues_named(function: str) -> set[str]:
+    """The queues whose URL setting the function's code reads (get_settings().analysis_queue_url ...)."""
+    named = set()
+    for path in import_closure(function).values():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        attributes = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+        named |= {queue for queue, setting in QUEUE_SETTINGS.items() if setting in attributes}
+    return named
 
 
 @cache
@@ -494,7 +534,9 @@ def test_resources_are_the_narrowest(function: str) -> None:
                 else:
                     assert resource.startswith("${AttachmentsBucket.Arn}/"), f"{function}: {resource} is not an object"
             elif service == "sqs":
-                assert resource == "${AnalysisQueue.Arn}", f"{function}: {resource} is not the analysis queue"
+                queue = re.fullmatch(r"\$\{(\w+)\.Arn\}", resource)
+                assert queue and queue.group(1) in QUEUE_SETTINGS, f"{function}: {resource} is no queue of Clara's"
+                assert queue.group(1) in queues_named(function), f"{function}: its code never names {resource}"
             elif service == "secretsmanager":
                 secret_id = resource.removeprefix("${").removesuffix("}")
                 assert secret_id in secrets_read, f"{function}: its code never reads {secret_id}"

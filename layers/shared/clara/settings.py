@@ -28,6 +28,7 @@ class Settings(BaseModel):
     version: str = ""
     table_name: str = "ClaraTable"
     analysis_queue_url: str = ""
+    webhook_queue_url: str = ""  # the webhook delivery queue (clara.domain.webhooks)
     attachments_bucket: str = ""
 
     # Accounts and authentication

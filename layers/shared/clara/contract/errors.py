@@ -102,6 +102,25 @@ class TaskNotCancellable(ClaraError):
     message = "The task can no longer be cancelled."
 
 
+class WebhookUrlRefused(ClaraError):
+    """Not in the contract's table: a webhook URL the address policy refuses (clara.domain.webhooks.endpoints)."""
+
+    status_code = 400
+    message = "The webhook URL is not allowed."
+
+    def __init__(self, reason: str | None = None) -> None:
+        super().__init__(f"The webhook URL is not allowed: {reason}" if reason else None)
+
+
+class WebhookLimitReached(ClaraError):
+    """Not in the contract's table: a user has as many webhook endpoints as allowed."""
+
+    status_code = 400
+
+    def __init__(self, cap: int) -> None:
+        super().__init__(f"A user may have at most {cap} webhook endpoints.")
+
+
 class PayloadTooLarge(ClaraError):
     """Not in the contract's table; API Gateway answers 413 for oversized requests and we keep that status."""
 

@@ -267,3 +267,19 @@ def email_in_path(value: str) -> str:
         return _email(unquote(value, errors="strict"))
     except (ValueError, UnicodeDecodeError) as error:
         raise InvalidSchema() from error
+
+
+WebhookEventType = Literal["task.completed", "task.failed", "webhook.test"]
+
+
+class NewWebhookRequest(Body):
+    url: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=2048),
+        Field(description="http(s) to a public address (https in production); checked again at every delivery"),
+    ]
+    events: Annotated[
+        list[WebhookEventType] | None,
+        Field(min_length=1, description="The event types to send here; every type when left out"),
+    ] = None
+    description: Annotated[str | None, StringConstraints(strip_whitespace=True, max_length=500)] = None

@@ -24,7 +24,8 @@ from clara.domain import ledger
 from clara.domain.attachments import Upload
 from clara.domain.tasks import StoredAttachment, Task, TaskStatus, get_task
 from clara.domain.users import User
-from clara.formats import new_id, utc_now
+from clara.domain.webhooks import events as webhook_events
+from clara.formats import money, new_id, utc_now
 from clara.integrations.analyzers import AttachmentInput, PermanentAnalysisError, analyzer_for_settings
 from clara.observability import count, logger
 from clara.settings import get_settings
@@ -252,12 +253,17 @@ def _run_task(body: str, receive_count: int) -> None:
             return
         _release(task, run_id)
         raise
+    stored_result, now = result.model_dump(mode="json"), utc_now()
+    completed = task.model_copy(update={"status": "COMPLETED", "result": stored_result, "updated_at": now})
+    event, recorded = webhook_events.task_ended(completed)  # in the task's own unit: a crash never loses it
     unit.commit(
         store.change_status(
-            task, "COMPLETED", allowed_from=("PROCESSING",), held_by=run_id, result=result.model_dump(mode="json")
-        )
+            task, "COMPLETED", allowed_from=("PROCESSING",), held_by=run_id, result=stored_result, at=now
+        ),
+        *recorded,
     )
     count("AnalysesCompleted")
+    webhook_events.dispatch(event)
 
 
 def _claim(task: Task, run_id: str) -> None:
@@ -326,6 +332,12 @@ def fail_and_refund(
     Idempotency-Key). Raises unit.Refused when the task is open but not settleable so."""
     count("AnalysesFailed")
     now = utc_now()
+    failed = task.model_copy(update={"status": "FAILED", "error": error, "lease_until": 0, "updated_at": now})
+    refund_id = ledger.transaction_id_for(f"refund:{task.id}")
+    # The task.failed event, with its refund, in the same transaction (clara.domain.webhooks.events).
+    event, recorded = webhook_events.task_ended(
+        failed, refund={"transaction_id": refund_id, "value_in_credits": money(task.cost_credits)}
+    )
     fail = store.change_status(
         task,
         "FAILED",
@@ -338,12 +350,12 @@ def fail_and_refund(
     try:
         _, settled = ledger.record(
             task.user_id,
-            ledger.transaction_id_for(f"refund:{task.id}"),
+            refund_id,
             "CREDIT",
             task.cost_credits,
             0.0,
             f"Refund of failed analysis task {task.id}.",
-            also=(fail, *also),
+            also=(fail, *recorded, *also),
         )
     except Exception as cancelled:
         current = get_task(task.user_id, task.id)
@@ -352,4 +364,5 @@ def fail_and_refund(
         raise cancelled
     if not settled:
         return None  # its refund was there already: settled by another run, nothing written now
-    return task.model_copy(update={"status": "FAILED", "error": error, "lease_until": 0, "updated_at": now})
+    webhook_events.dispatch(event)
+    return failed

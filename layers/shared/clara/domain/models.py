@@ -127,8 +127,9 @@ class TotpFactor(LazyModel):
 
 
 class Notice(LazyModel):
-    """A security notice to email to a user (clara.domain.notices), stored with the change it tells of
-    until it is sent. `change` is a clara.integrations.mail.SecurityChange; `source_ip` None means Clara support."""
+    """A notice to email to a user (clara.domain.notices), stored with the change it tells of until it is sent.
+    `change` is a clara.integrations.mail.SecurityChange, or "webhook_disabled" (`detail`: the endpoint's URL);
+    `source_ip` None means Clara support (or Clara itself)."""
 
     id: str
     user_id: str
@@ -136,6 +137,7 @@ class Notice(LazyModel):
     email: str
     first_name: str | None = None
     source_ip: str | None = None
+    detail: str | None = None
     created_at: datetime
 
 

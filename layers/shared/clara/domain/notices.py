@@ -1,4 +1,5 @@
-"""The owner is told of every change to how the account is secured (docs/architecture.md, Account security).
+"""The owner is told of every change to how the account is secured (docs/architecture.md, Account security), and
+of a webhook endpoint Clara disabled (clara.domain.webhooks.delivery).
 
 The notice is an outbox item written in the same transaction as the change (with its audit item), so a crash or a
 mail failure between the change and its email delays the email and never loses it: the request sends it right
@@ -11,8 +12,9 @@ from datetime import datetime, timedelta
 from typing import cast
 
 from clara.domain.models import Notice, User
+from clara.domain.webhooks.records import DISABLE_AFTER_DAYS
 from clara.formats import new_id, utc_now
-from clara.integrations.mail import Mailer, SecurityChange
+from clara.integrations.mail import Mailer, SecurityChange, WebhookDisabled
 from clara.observability import count, logger
 from clara.store import notices as stored
 from clara.store import unit
@@ -22,9 +24,11 @@ SWEEP_AFTER_SECONDS = 60
 SWEEP_LIMIT = 100
 
 
-def notice(user: User, change: SecurityChange, source_ip: str | None, at: datetime) -> tuple[Notice, unit.Write]:
+def notice(
+    user: User, change: SecurityChange | WebhookDisabled, source_ip: str | None, at: datetime, detail: str | None = None
+) -> tuple[Notice, unit.Write]:
     """The notice of `change` to `user`, made at `at` from `source_ip` (None: by Clara support with the private
-    key), and the write that stores it in the change's unit."""
+    key, or by Clara itself), and the write that stores it in the change's unit."""
     made = Notice(
         id=new_id("notice"),
         user_id=user.id,
@@ -32,6 +36,7 @@ def notice(user: User, change: SecurityChange, source_ip: str | None, at: dateti
         email=user.email,
         first_name=user.first_name,
         source_ip=source_ip,
+        detail=detail,
         created_at=at,
     )
     return made, stored.put_notice(made)
@@ -43,8 +48,15 @@ def deliver(*notices: Notice) -> list[str]:
     sent = []
     for each in notices:
         try:
-            change = cast(SecurityChange, each.change)  # written from a SecurityChange by `notice`
-            Mailer().send_security_notice(each.email, each.first_name or "", change, each.created_at, each.source_ip)
+            if each.change == "webhook_disabled":
+                Mailer().send_webhook_disabled(
+                    each.email, each.first_name or "", each.detail or "", DISABLE_AFTER_DAYS, each.created_at
+                )
+            else:
+                change = cast(SecurityChange, each.change)  # written from a SecurityChange by `notice`
+                Mailer().send_security_notice(
+                    each.email, each.first_name or "", change, each.created_at, each.source_ip
+                )
             stored.delete_notice(each)
         except Exception:
             logger.exception("Security notice not delivered; the sweeper tries again", extra={"notice_id": each.id})

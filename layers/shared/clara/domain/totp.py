@@ -16,10 +16,8 @@ share a try and a try past a cap is refused without being compared. The caps are
   try back from the ceiling, and starts its address's count again.
 """
 
-import base64
 import hashlib
 import hmac
-import os
 import re
 import secrets as random
 import time
@@ -29,6 +27,7 @@ import pyotp
 
 from clara.contract.errors import AuthenticationFailed
 from clara.domain.models import TotpFactor, TotpPending
+from clara.domain.sealed import seal, unseal
 from clara.formats import LazyModel
 from clara.secrets import secret
 from clara.settings import get_settings
@@ -59,29 +58,16 @@ class RecoveryCodes(LazyModel):
 # ------------------------------------------------------------------------------------------- secrets at rest
 
 
-def _key() -> bytes:
-    """The AES-256 key, derived from the token key (a separate context, so the two never share a key).
-    Rotating the token key makes stored secrets unreadable: users enrol again."""
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
-    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"clara totp secret v1")
-    return hkdf.derive(secret("jwt_secret_key").encode())
+# The HKDF info of the TOTP secret's key (clara.domain.sealed): the one secrets were always sealed under.
+SEALED_AS = b"clara totp secret v1"
 
 
 def encrypt(user_id: str, plain: str) -> str:
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-    nonce = os.urandom(12)
-    return base64.b64encode(nonce + AESGCM(_key()).encrypt(nonce, plain.encode(), user_id.encode())).decode()
+    return seal(SEALED_AS, user_id, plain)
 
 
 def decrypt(user_id: str, stored: str) -> str:
-    """The secret; the user id as associated data means a ciphertext copied to another user fails."""
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-    raw = base64.b64decode(stored)
-    return AESGCM(_key()).decrypt(raw[:12], raw[12:], user_id.encode()).decode()
+    return unseal(SEALED_AS, user_id, stored)
 
 
 # ------------------------------------------------------------------------------------------- enrolment

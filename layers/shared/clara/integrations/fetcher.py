@@ -23,6 +23,7 @@ import socket
 import ssl
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Literal, cast
@@ -322,8 +323,14 @@ class SafeFetcher:
     def fetch(self, url: str) -> FetchedPage:
         """The page behind the link, after at most max_redirects redirects; raises FetchRefused or FetchFailed."""
         deadline = _Deadline(self.timeout_seconds, self._clock)
-        try:
+        with self._failures_explained():
             return self._follow(url, deadline)
+
+    @contextmanager
+    def _failures_explained(self) -> Iterator[None]:
+        """Network, TLS and HTTP errors as FetchFailed with a note a user can read."""
+        try:
+            yield
         except FetchError:
             raise
         except TimeoutError as error:
@@ -447,6 +454,42 @@ class SafeFetcher:
 
     def _too_large(self) -> FetchRefused:
         return FetchRefused(f"The page is larger than {_size(self.max_bytes)}, the most Clara reads from a link.")
+
+    # --------------------------------------------------------------------------- sending (webhooks)
+
+    def check(self, url: str, *, https_only: bool = False) -> None:
+        """Whether a request to `url` would be allowed now: rules 1 and 2, the host resolved. Raises FetchRefused
+        (the policy said no) or FetchFailed (the name could not be found)."""
+        target = _parse_target(url)
+        if https_only and target.scheme != "https":
+            raise FetchRefused("Only https addresses are allowed.")
+        self._checked_addresses(target)
+
+    def post(self, url: str, body: bytes, headers: dict[str, str], *, max_answer_bytes: int) -> int:
+        """POST `body` to `url` under the same rules as a fetch (the address checked at this connection and the
+        checked address dialled, one deadline for everything), following no redirect: the answer's status. At most
+        `max_answer_bytes` of the answer are read, then dropped: a receiver's answer is not Clara's to keep.
+        Raises FetchRefused or FetchFailed as fetch() does."""
+        deadline = _Deadline(self.timeout_seconds, self._clock)
+        target = _parse_target(url)
+        with self._failures_explained(), self._open(target, deadline) as sock:
+            lines = [
+                f"POST {target.path} HTTP/1.1",
+                f"Host: {target.host_header}",
+                *(f"{name}: {value}" for name, value in headers.items()),
+                f"Content-Length: {len(body)}",
+                "Connection: close",
+            ]
+            sock.settimeout(deadline.remaining())
+            sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+            response = http.client.HTTPResponse(cast(socket.socket, _DeadlineSocket(sock, deadline)), method="POST")
+            response.begin()
+            with response:
+                left = max_answer_bytes
+                while left > 0 and (chunk := response.read1(min(CHUNK_SIZE, left))):
+                    left -= len(chunk)
+                    deadline.remaining()
+                return response.status
 
 
 def _size(count: int) -> str:

@@ -71,6 +71,9 @@ SECURITY_CHANGES: dict[SecurityChange, tuple[str, str]] = {
         "Your password was changed: every other session was signed out and your API key was replaced.",
     ),
 }
+# A notice of something Clara did, not the owner: a webhook endpoint disabled after days of failed deliveries.
+WebhookDisabled = Literal["webhook_disabled"]
+
 IF_NOT_YOU = (
     "If this was you, there is nothing to do. If it was not, someone else can act on your account: change your "
     "password at once (ask for a CHANGE_PASSWORD code), which signs out every other session and replaces your API "
@@ -177,6 +180,25 @@ class Mailer:
                     f"with your email and this password:</p><p><code>{escape(password)}</code></p>"
                     "<p>We recommend changing it after you first sign in.</p>"
                 ),
+            ),
+        )
+
+    def send_webhook_disabled(self, to: str, first_name: str, url: str, days: int, at: datetime) -> None:
+        """A webhook endpoint every delivery to which failed for `days` was disabled (clara.domain.webhooks)."""
+        what = (
+            f"Clara disabled your webhook endpoint {url}: every delivery to it has failed for {days} days. "
+            "No more events are sent to it. Once it answers again, delete it and create it anew "
+            "(POST /users/{user_id}/webhooks); its delivery log (GET .../deliveries) shows what failed."
+        )
+        hi_text, hi_html = _hi(first_name)
+        when = http_date(at)
+        self._send(
+            to,
+            "webhook disabled",
+            _Email(
+                subject="A Clara webhook endpoint was disabled",
+                text=f"{hi_text}\n\n{what}\n\nWhen: {when}",
+                html=f"{hi_html}<p>{escape(what)}</p><p>When: {escape(when)}</p>",
             ),
         )
 

@@ -3,8 +3,9 @@
 pk = USER#<user id>      sk = USER | SESSION#<id> | OTP#<type> | API_KEY | TRANSACTION#<id> | TASK#<id>
                               | TOTP | TOTP#PENDING | AUDIT#<time>#<id> | LOGIN#ADDRESS#<ip> | LOGIN#HOUR#<hour>
                               | LOGIN#CODE#<window>#<ip> | NOTICE#<id> | IDEMPOTENCY#ANALYSIS#<sha256 of the key>
+                              | WEBHOOKS | WEBHOOK#<id> | WEBHOOK_EVENT#<id> | DELIVERY#<webhook id>#<time>#<id>
 gsi1: EMAIL#<email> / USER | OTP#<type> | LOGIN#ADDRESS#... | LOGIN#HOUR#...  (what a login reads in one query)
-gsi1: OPEN_TASKS#<shard> | NOTICES / <created at>#<id>  (the sweeper's sparse listings)
+gsi1: OPEN_TASKS#<shard> | NOTICES | WEBHOOK_EVENTS / <created at>#<id>  (the sweeper's sparse listings)
 gsi2: USERS / <created at>#<id>                        (every user, newest first)
 pk = EMAIL#<email>       sk = EMAIL                (reserves an address: uniqueness by condition)
 pk = AUDIT#<day>         sk = AUDIT#<time>#<id>    (events of no user)
@@ -186,6 +187,7 @@ class NoticeItem(TableItem, discriminator="notice"):
     email = UnicodeAttribute()
     first_name = UnicodeAttribute(null=True)
     source_ip = UnicodeAttribute(null=True)
+    detail = UnicodeAttribute(null=True)
     created_at = IsoDateTimeAttribute()
     expires_at = NumberAttribute()
 
@@ -322,3 +324,84 @@ class AnalysisKeyItem(TableItem, discriminator="analysis_key"):
     def key(user_id: str, idempotency_key: str) -> tuple[str, str]:
         digest = hashlib.sha256(idempotency_key.encode()).hexdigest()
         return user_pk(user_id), f"IDEMPOTENCY#ANALYSIS#{digest}"
+
+
+class WebhookCountItem(TableItem, discriminator="webhook_count"):
+    """How many webhook endpoints the user has: raised on the condition that it is below the cap, in the unit
+    that creates one, and lowered in the unit that deletes one, so concurrent creations cannot pass the cap."""
+
+    endpoints = NumberAttribute(default=0)
+
+    @staticmethod
+    def key(user_id: str) -> tuple[str, str]:
+        return user_pk(user_id), "WEBHOOKS"
+
+
+class WebhookItem(TableItem, discriminator="webhook"):
+    """A webhook endpoint of the user (clara.domain.webhooks): where events go and which, its signing secret
+    sealed (clara.domain.sealed) and, for 24 hours after a rotation, the previous one; since when every delivery
+    to it has failed, and when it was disabled for that."""
+
+    id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    url = UnicodeAttribute()
+    events = ListAttribute(of=UnicodeAttribute)
+    description = UnicodeAttribute(null=True)
+    enabled = BooleanAttribute()
+    secret_ciphertext = UnicodeAttribute()
+    previous_secret_ciphertext = UnicodeAttribute(null=True)
+    previous_secret_until = NumberAttribute(null=True)
+    failing_since = NumberAttribute(null=True)
+    disabled_at = NumberAttribute(null=True)
+    created_at = IsoDateTimeAttribute()
+
+    PREFIX = "WEBHOOK#"
+
+    @staticmethod
+    def key(user_id: str, webhook_id: str) -> tuple[str, str]:
+        return user_pk(user_id), f"{WebhookItem.PREFIX}{webhook_id}"
+
+
+class WebhookEventItem(TableItem, discriminator="webhook_event"):
+    """An event waiting to be handed to the delivery queue: written in the unit of the change it tells of (a task's
+    end), deleted once its messages are sent. Until then it is in the sparse listing of gsi1 (gsi1pk =
+    WEBHOOK_EVENTS) that the sweeper reads, as notices are. Expired by TTL after a day."""
+
+    id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    type = UnicodeAttribute()
+    body = UnicodeAttribute()  # the JSON body every endpoint receives, signed as is
+    webhook_ids = ListAttribute(of=UnicodeAttribute)
+    created_at = IsoDateTimeAttribute()
+    expires_at = NumberAttribute()
+
+    LISTING = "WEBHOOK_EVENTS"
+
+    @staticmethod
+    def key(user_id: str, event_id: str) -> tuple[str, str]:
+        return user_pk(user_id), f"WEBHOOK_EVENT#{event_id}"
+
+
+class WebhookDeliveryItem(TableItem, discriminator="webhook_delivery"):
+    """One attempt to deliver an event to an endpoint, for the endpoint's delivery log (newest first by its sort
+    key). Expired by TTL after DELIVERY_LOG_DAYS."""
+
+    event_id = UnicodeAttribute()
+    webhook_id = UnicodeAttribute()
+    type = UnicodeAttribute()
+    attempt = NumberAttribute()
+    outcome = UnicodeAttribute()  # delivered | retrying | failed
+    status_code = NumberAttribute(null=True)
+    error = UnicodeAttribute(null=True)
+    duration_ms = NumberAttribute()
+    created_at = IsoDateTimeAttribute()
+    next_attempt_at = IsoDateTimeAttribute(null=True)
+    expires_at = NumberAttribute()
+
+    @staticmethod
+    def prefix(webhook_id: str) -> str:
+        return f"DELIVERY#{webhook_id}#"
+
+    @staticmethod
+    def key(user_id: str, webhook_id: str, created_at: str, event_id: str, attempt: int) -> tuple[str, str]:
+        return user_pk(user_id), f"{WebhookDeliveryItem.prefix(webhook_id)}{created_at}#{event_id}#{attempt}"

@@ -2,10 +2,9 @@
 tells of, deleted once sent, and listed for the sweeper until then (NoticeItem)."""
 
 from datetime import datetime
-from itertools import islice
 
 from clara.domain.models import Notice
-from clara.store import unit
+from clara.store import outbox, unit
 from clara.store.items import NoticeItem
 
 KEPT_SECONDS = 86_400  # a notice not sent within a day goes (its TTL): its change is in the audit trail anyway
@@ -14,9 +13,7 @@ KEPT_SECONDS = 86_400  # a notice not sent within a day goes (its TTL): its chan
 def put_notice(notice: Notice) -> unit.Write:
     item = NoticeItem(
         *NoticeItem.key(notice.user_id, notice.id),
-        gsi1pk=NoticeItem.LISTING,
-        gsi1sk=f"{notice.created_at.isoformat()}#{notice.id}",
-        expires_at=int(notice.created_at.timestamp()) + KEPT_SECONDS,
+        **outbox.listed(NoticeItem.LISTING, notice.created_at, notice.id, KEPT_SECONDS),
         **notice.model_dump(),
     )
     return unit.put(f"notice_{notice.id}", item)
@@ -28,10 +25,7 @@ def delete_notice(notice: Notice) -> None:
 
 def pending_notices(created_before: datetime, limit: int) -> list[Notice]:
     """The notices not sent yet that were written before `created_before`, oldest first, at most `limit`."""
-    items = NoticeItem.by_email.query(
-        NoticeItem.LISTING, NoticeItem.gsi1sk < created_before.isoformat(), limit=limit, page_size=limit
-    )
-    return [_notice(item) for item in islice(items, limit) if isinstance(item, NoticeItem)]
+    return [_notice(item) for item in outbox.pending(NoticeItem, NoticeItem.LISTING, created_before, limit)]
 
 
 def _notice(item: NoticeItem) -> Notice:
