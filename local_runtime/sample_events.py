@@ -43,6 +43,9 @@ SAMPLE_EMAIL = "ada@example.com"
 SAMPLE_PASSWORD = "analytical-engine"  # noqa: S105 (the sample user's, in the committed events)
 SAMPLE_USER_TOKEN = "calzo_user_eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.e30.invalid"  # noqa: S105
 SAMPLE_API_KEY_TOKEN = "clara_api_replace-with-the-token-of-GET-users-id-api_key"  # noqa: S105
+SAMPLE_WEBHOOK_ID = "webhook_3f9a1c2b4d5e6f708192a3b4c5d6e7f8"
+# The sample user's webhook endpoint: loopback, which development allows; nothing needs to listen there.
+SAMPLE_WEBHOOK_URL = "http://127.0.0.1:8765/clara"
 ALREADY_REGISTERED = "User with the given identifier already exists."  # clara.contract.errors.AlreadyExists, a 400
 # Enough for a few analyses (20 credits each by default).
 MIN_CREDITS = 100
@@ -63,6 +66,7 @@ class SampleUser:
     user_id: str
     user_token: str
     api_key_token: str
+    webhook_id: str = SAMPLE_WEBHOOK_ID
     # The API keys of the running API, in place of the development keys the committed events carry.
     public_key: str = DEFAULT_PUBLIC_API_KEY
     private_key: str = DEFAULT_PRIVATE_API_KEY
@@ -140,7 +144,25 @@ def prepare_sample_user(
         _expect(status, body, (200, 201), "credit the sample user")
     status, body = request("GET", f"/users/{user_id}/api_key", {"Authorization": f"Bearer {user_token}"}, None)
     api_key_token = _expect(status, body, (200,), "read the sample user's API key")["token"]
-    return SampleUser(user_id, user_token, api_key_token, public_key, private_key)
+    webhook_id = _sample_webhook(request, user_id, user_token)
+    return SampleUser(user_id, user_token, api_key_token, webhook_id, public_key, private_key)
+
+
+def _sample_webhook(request: Request, user_id: str, user_token: str) -> str:
+    """The id of the sample user's webhook endpoint, made the first time (the webhooks.*.json events name it)."""
+    auth = {"Authorization": f"Bearer {user_token}"}
+    status, body = request("GET", f"/users/{user_id}/webhooks", auth, None)
+    _expect(status, body, (200,), "list the sample user's webhooks")
+    found: list[dict[str, Any]] = body.get("data") or []
+    if found:
+        return str(found[0]["id"])
+    status, body = request(
+        "POST",
+        f"/users/{user_id}/webhooks",
+        {**auth, "Content-Type": "application/json"},
+        _json({"url": SAMPLE_WEBHOOK_URL, "description": "The sample events' endpoint"}),
+    )
+    return str(_expect(status, body, (201,), "make the sample user's webhook")["id"])
 
 
 def _set_header(event: dict[str, Any], name: str, value: str) -> None:
@@ -178,6 +200,7 @@ def fresh_event(
         (SAMPLE_USER_ID, user.user_id),
         (SAMPLE_USER_TOKEN, user.user_token),
         (SAMPLE_API_KEY_TOKEN, user.api_key_token),
+        (SAMPLE_WEBHOOK_ID, user.webhook_id),
         (f'"{DEFAULT_PUBLIC_API_KEY}"', json.dumps(user.public_key)),
         (f'"{DEFAULT_PRIVATE_API_KEY}"', json.dumps(user.private_key)),
     ):

@@ -108,7 +108,13 @@ def test_a_task_charged_but_never_queued_is_queued_by_the_sweeper_and_completes(
     assert clara.task(account, task["id"])["status"] == "COMPLETED"
     assert clara.balance(account) == 100 - COST
     assert "gsi1pk" not in clara.stored_task(account, task["id"])  # out of the open-task listing
-    assert sweep(clara, later_by=3600) == {"requeued": [], "settled": [], "failed": [], "notices_sent": []}
+    assert sweep(clara, later_by=3600) == {
+        "requeued": [],
+        "settled": [],
+        "failed": [],
+        "notices_sent": [],
+        "webhook_events_queued": [],
+    }
 
 
 def test_an_open_task_is_in_the_sparse_listing_until_it_ends(clara, fake_analyzer):
