@@ -16,6 +16,7 @@ from standardwebhooks.webhooks import Webhook as Verifier
 from standardwebhooks.webhooks import WebhookVerificationError
 
 import clara.domain.webhooks.delivery as delivery
+import clara.domain.webhooks.endpoints as endpoints
 import clara.domain.webhooks.events as webhook_events
 import clara.integrations.fetcher as fetcher
 from clara.formats import utc_now
@@ -46,6 +47,9 @@ class Receiver:
     def __init__(self) -> None:
         self.requests: list[tuple[dict[str, str], bytes]] = []
         self.answers: list[tuple[int, dict[str, str]]] = []
+        self.delay = 0.0  # seconds before answering
+        self.answer_body = b""  # sent after the headers, without a Content-Length (read until the close)
+        self.answer_taken: bool | None = None  # whether the sender took all of answer_body
         received = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -53,9 +57,20 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 received.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
                 status, headers = received.answers.pop(0) if received.answers else (204, {})
+                time.sleep(received.delay)
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)
+                if received.answer_body:
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    try:
+                        self.wfile.write(received.answer_body)
+                        self.wfile.flush()
+                        received.answer_taken = True
+                    except OSError:  # the sender hung up before taking it all
+                        received.answer_taken = False
+                    return
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -439,6 +454,34 @@ def test_an_event_the_writer_could_not_queue_is_queued_by_the_sweeper_once(clara
     deliver_queued(clara)
     [event] = [verified(made["secret"], headers, body) for headers, body in receiver.requests]
     assert (event["type"], event["data"]["id"]) == ("task.completed", task["id"])
+
+
+def test_a_slow_receiver_costs_at_most_the_timeout_and_a_huge_answer_is_not_read(
+    clara, fake_analyzer, receiver, monkeypatch
+):
+    fake_analyzer()
+    account = clara.user()
+    made = created(clara, account, receiver.url)
+    complete_a_task(clara, account)
+    [message] = receive_deliveries(clara)
+    monkeypatch.setattr(endpoints, "DELIVERY_TIMEOUT_SECONDS", 0.5)  # 10 s in the stack: the same code path
+    receiver.delay = 2.0
+
+    started = time.monotonic()
+    assert run_delivery(clara, [message], receive_count=1) == {message["MessageId"]}
+    assert time.monotonic() - started < 1.5
+
+    receiver.delay, receiver.answer_body = 0.0, b"x" * 20_000_000  # 20 MB of answer to a 200
+    receiver.answers = [(200, {})]
+    assert run_delivery(clara, [message], receive_count=2) == set()  # delivered: the status is what counts
+    log = get(clara, account, f"/{made['id']}/deliveries").json["data"]
+    assert [(d["attempt"], d["outcome"], d["status_code"]) for d in log] == [
+        (2, "delivered", 200),
+        (1, "retrying", None),
+    ]
+    assert log[1]["error"] == "The site did not answer within 0.5 s."
+    time.sleep(0.2)
+    assert receiver.answer_taken is False  # Clara hung up after 64 KB instead of taking 20 MB
 
 
 # =========================================================================================== secret, test, delete
