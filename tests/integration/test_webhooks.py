@@ -19,6 +19,7 @@ import clara.domain.webhooks.delivery as delivery
 import clara.domain.webhooks.endpoints as endpoints
 import clara.domain.webhooks.events as webhook_events
 import clara.integrations.fetcher as fetcher
+from clara.aws import aws_client
 from clara.formats import utc_now
 from clara.settings import get_settings
 from harness.accounts import API, PRIVATE, PUBLIC, Account, bearer, item, sent_messages
@@ -529,3 +530,72 @@ def test_a_deleted_endpoint_gets_nothing_more(clara, fake_analyzer, receiver):
         "DELETE", f"{API}/users/{account.id}/webhooks/{made['id']}", headers={"Authorization": account.auth}
     )
     assert again.json == error(NOT_FOUND)
+
+
+# =========================================================================================== what an event costs
+
+
+class AwsCalls:
+    """The DynamoDB and SQS calls of the functions' clients, by name."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def __call__(self, model: Any, **_: Any) -> None:
+        self.names.append(f"{model.service_model.service_name}.{model.name}")
+
+    def take(self) -> list[str]:
+        taken, self.names = self.names, []
+        return taken
+
+
+@pytest.fixture
+def aws_calls(stack: Any) -> Iterator[AwsCalls]:
+    aws_client.cache_clear()  # clients of this moto instance, made now, so the hook is on the ones used
+    calls = AwsCalls()
+    clients = [aws_client("dynamodb"), aws_client("sqs")]
+    for client in clients:
+        client.meta.events.register("before-call", calls, unique_id="webhook-costs")
+    yield calls
+    for client in clients:
+        client.meta.events.unregister("before-call", unique_id="webhook-costs")
+    aws_client.cache_clear()
+
+
+def test_the_calls_an_event_costs(clara, fake_analyzer, receiver, aws_calls):
+    """Printed with -s; the closing note of issue 24 quotes them."""
+    fake_analyzer()
+    without = clara.user()
+    task = clara.submit(without)
+    aws_calls.take()
+    clara.run_worker(clara.receive())
+    no_endpoint = aws_calls.take()
+    account = clara.user()
+    created(clara, account, receiver.url)
+    clara.submit(account)
+    aws_calls.take()
+    clara.run_worker(clara.receive())
+    recorded = aws_calls.take()
+    receiver.answers = [(500, {})]
+    [message] = receive_deliveries(clara)
+    aws_calls.take()
+    run_delivery(clara, [message], receive_count=1)
+    failed = aws_calls.take()
+    run_delivery(clara, [message], receive_count=2)
+    delivered = aws_calls.take()
+
+    print(f"\nend of a task, no endpoint: {no_endpoint}\nwith one: {recorded}\na failed attempt: {failed}")
+    print(f"the delivery after it: {delivered}")
+    assert clara.task(without, task["id"])["status"] == "COMPLETED"
+    # With no endpoint, a task's end pays one Query and writes nothing more.
+    assert no_endpoint.count("dynamodb.Query") == 1 and "sqs.SendMessageBatch" not in no_endpoint
+    # With one: the Query, the event in the task's transaction, one SendMessageBatch, one DeleteItem.
+    extra = [name for name in recorded if name not in no_endpoint]
+    assert sorted(extra) == ["dynamodb.DeleteItem", "sqs.SendMessageBatch"]
+    assert len(recorded) == len(no_endpoint) + 2
+    # An attempt: the endpoint read, the log written; a first failure marks the endpoint (one UpdateItem) and
+    # hides the message until its retry; the success after it clears the mark.
+    assert sorted(failed) == sorted(
+        ["dynamodb.GetItem", "dynamodb.UpdateItem", "dynamodb.PutItem", "sqs.ChangeMessageVisibility"]
+    )
+    assert sorted(delivered) == sorted(["dynamodb.GetItem", "dynamodb.UpdateItem", "dynamodb.PutItem"])
