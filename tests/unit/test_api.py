@@ -169,6 +169,9 @@ def test_an_allowed_origin_gets_its_permission_on_answers_and_errors(cors):
     refused = raw_call("DELETE", {"Origin": "https://admin.example.com"})
 
     assert listed["multiValueHeaders"]["Access-Control-Allow-Origin"] == ["https://app.example.com"]
+    # A script may read an analysis's Location and a 429's or 503's Retry-After (not a simple response header).
+    exposed = listed["multiValueHeaders"]["Access-Control-Expose-Headers"][0].split(",")
+    assert {"Location", "Retry-After"} <= set(exposed)
     assert refused["statusCode"] == 405
     assert refused["multiValueHeaders"]["Access-Control-Allow-Origin"] == ["https://admin.example.com"]
 

@@ -9,6 +9,9 @@ from clara.settings import get_settings
 
 ALLOWED_HEADERS = "Authorization,Content-Type,Idempotency-Key,User-Id,Mcp-Protocol-Version,Mcp-Session-Id"
 ALLOWED_METHODS = "GET,POST,PUT,PATCH,DELETE,OPTIONS"
+# Answer headers a browser script may read besides the simple ones: an analysis's Location (its task), a 429's or a
+# 503's Retry-After.
+EXPOSED_HEADERS = "Location,Retry-After"
 
 
 def allowed_origin(request_origin: str | None) -> str | None:
@@ -40,6 +43,7 @@ def add_cors_headers(event: dict[str, Any], response: dict[str, Any]) -> dict[st
     if origin is not None:
         multi = response.setdefault("multiValueHeaders", {}) or {}
         multi["Access-Control-Allow-Origin"] = [origin]
+        multi["Access-Control-Expose-Headers"] = [EXPOSED_HEADERS]
         multi["Vary"] = ["Origin"]
         response["multiValueHeaders"] = multi
     return response
