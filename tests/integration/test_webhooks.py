@@ -16,8 +16,8 @@ from standardwebhooks.webhooks import Webhook as Verifier
 from standardwebhooks.webhooks import WebhookVerificationError
 
 import clara.domain.webhooks.delivery as delivery
-import clara.domain.webhooks.endpoints as endpoints
 import clara.domain.webhooks.events as webhook_events
+import clara.domain.webhooks.receivers as receivers
 import clara.integrations.fetcher as fetcher
 from clara.aws import aws_client
 from clara.formats import utc_now
@@ -465,7 +465,7 @@ def test_a_slow_receiver_costs_at_most_the_timeout_and_a_huge_answer_is_not_read
     made = created(clara, account, receiver.url)
     complete_a_task(clara, account)
     [message] = receive_deliveries(clara)
-    monkeypatch.setattr(endpoints, "DELIVERY_TIMEOUT_SECONDS", 0.5)  # 10 s in the stack: the same code path
+    monkeypatch.setattr(receivers, "DELIVERY_TIMEOUT_SECONDS", 0.5)  # 10 s in the stack: the same code path
     receiver.delay = 2.0
 
     started = time.monotonic()

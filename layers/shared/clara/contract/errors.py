@@ -103,7 +103,7 @@ class TaskNotCancellable(ClaraError):
 
 
 class WebhookUrlRefused(ClaraError):
-    """Not in the contract's table: a webhook URL the address policy refuses (clara.domain.webhooks.endpoints)."""
+    """Not in the contract's table: a webhook URL the address policy refuses (clara.domain.webhooks.receivers)."""
 
     status_code = 400
     message = "The webhook URL is not allowed."

@@ -2,7 +2,7 @@
 for an endpoint, tried once per receive.
 
 * The endpoint is read as it is now: a deleted one gets nothing, a disabled one is logged as failed.
-* The POST goes through the safe fetcher's address policy (clara.domain.webhooks.endpoints.sender): the address
+* The POST goes through the safe fetcher's address policy (clara.domain.webhooks.receivers.sender): the address
   actually dialled is checked, no redirect is followed, DELIVERY_TIMEOUT_SECONDS in all, and at most
   MAX_ANSWER_BYTES of the answer are read and dropped. A 2xx is delivered; anything else is retried.
 * Signed as Standard Webhooks says (the `standardwebhooks` package): webhook-id is the event id, the same on every
@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from clara.aws import aws_client
 from clara.domain import notices
 from clara.domain.sealed import unseal
-from clara.domain.webhooks.endpoints import MAX_ANSWER_BYTES, SEALED_AS, sender
+from clara.domain.webhooks.receivers import MAX_ANSWER_BYTES, SEALED_AS, sender
 from clara.domain.webhooks.records import DISABLE_AFTER_DAYS, Delivery, EventType, Outcome, Webhook
 from clara.integrations.fetcher import FetchError
 from clara.observability import count, logger

@@ -1,10 +1,6 @@
 """A user's webhook endpoints: create (the secret shown once), list, view, delete, rotate the secret, send a test.
 
-A URL must be http(s) to a public address, by the safe fetcher's address policy (clara.integrations.fetcher):
-https only in production; loopback allowed in development (`make run`, so a developer can point a webhook at a local
-receiver) and in tests (FETCH_ALLOW_LOOPBACK); private, link-local, metadata and every other non-public form never.
-The policy is checked here and again at every delivery, on the address actually dialled
-(clara.domain.webhooks.delivery).
+A URL must pass the receivers' address policy (clara.domain.webhooks.receivers).
 
 The secret is `whsec_` and the base64 of SECRET_BYTES random bytes (the Standard Webhooks form), stored sealed
 (clara.domain.sealed). A rotation keeps the previous secret for ROTATION_OVERLAP_SECONDS: deliveries meanwhile
@@ -17,24 +13,19 @@ import time
 
 from pydantic import BaseModel
 
-from clara.contract.errors import NotFound, WebhookLimitReached, WebhookUrlRefused
+from clara.contract.errors import NotFound, WebhookLimitReached
 from clara.contract.requests import NewWebhookRequest
 from clara.domain.sealed import seal
+from clara.domain.webhooks.receivers import SEALED_AS, check_url
 from clara.domain.webhooks.records import EVENT_TYPES, Delivery, EventType, Outcome, Webhook
 from clara.formats import HttpDate, LazyModel, new_id, utc_now
-from clara.integrations.fetcher import FetchError, SafeFetcher
 from clara.observability import count
-from clara.settings import get_settings
 from clara.store import unit
 from clara.store import webhooks as store
 
 MAX_ENDPOINTS = 5
 SECRET_BYTES = 24
 ROTATION_OVERLAP_SECONDS = 24 * 60 * 60
-DELIVERY_TIMEOUT_SECONDS = 10
-MAX_ANSWER_BYTES = 64 * 1024
-# The HKDF info of the signing secrets' key (clara.domain.sealed).
-SEALED_AS = b"clara webhook secret v1"
 
 
 class WebhookView(LazyModel):
@@ -74,25 +65,6 @@ def view(webhook: Webhook) -> WebhookView:
 
 def delivery_view(delivery: Delivery) -> DeliveryView:
     return DeliveryView.model_validate(delivery.model_dump())
-
-
-def sender() -> SafeFetcher:
-    """The fetcher's policy for a receiver's address: no redirect followed, DELIVERY_TIMEOUT_SECONDS in all."""
-    settings = get_settings()
-    return SafeFetcher(
-        max_bytes=MAX_ANSWER_BYTES,
-        timeout_seconds=DELIVERY_TIMEOUT_SECONDS,
-        max_redirects=0,
-        allow_loopback=settings.environment == "development" or settings.fetch_allow_loopback,
-    )
-
-
-def check_url(url: str) -> None:
-    """400 unless the URL is one deliveries may go to now."""
-    try:
-        sender().check(url, https_only=get_settings().environment == "production")
-    except FetchError as error:
-        raise WebhookUrlRefused(str(error)) from error
 
 
 def new_secret() -> str:
