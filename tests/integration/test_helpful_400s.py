@@ -1,6 +1,7 @@
 """A 400 that helps: the contract's message stays, and `data` says which fields were wrong and why, over REST and
 MCP alike; a body under a non-JSON Content-Type is the contract's 400 Empty Body, its data saying so."""
 
+import base64
 import json
 from typing import Any
 
@@ -113,3 +114,29 @@ def test_mcp_tools_name_the_fields_as_the_rest_routes_do(call_api: Any, accounts
     assert page["structuredContent"] == {
         "errors": [{"field": "limit", "problem": "Input should be greater than or equal to 1"}]
     }
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        (
+            [("setup.exe", b"MZ\x90\x00")],
+            {"field": "setup.exe", "problem": ".exe is not a supported type of attachment"},
+        ),
+        ([("photo.png", b"plain text, not a PNG")], {"field": "photo.png", "problem": "its content is not .png"}),
+        ([("photo.png", b"")], {"field": "photo.png", "problem": "empty"}),
+        ([], {"field": "text", "problem": "required when no file is sent"}),
+    ],
+    ids=["unsupported-type", "wrong-magic-bytes", "empty-file", "nothing"],
+)
+def test_a_refused_analysis_names_the_file_and_why(call_api: Any, accounts: Accounts, files, expected):
+    user = accounts.active()
+    mcp = McpClient(call_api, accounts.api_key_token(user))
+    arguments = {
+        "files": [{"name": name, "content_base64": base64.b64encode(content).decode()} for name, content in files]
+    }
+
+    result = mcp.call("agent_analysis", arguments)
+
+    assert [content["text"] for content in result["content"]] == [INVALID]
+    assert result["structuredContent"] == {"errors": [expected]}

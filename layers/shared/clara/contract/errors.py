@@ -43,6 +43,11 @@ class InvalidSchema(ClaraError):
         found = error.errors(include_url=False, include_input=False, include_context=False)
         return cls(data=problems((_field(item["loc"]), _problem(item)) for item in found))
 
+    @classmethod
+    def because(cls, field: str, problem: str) -> "InvalidSchema":
+        """The 400 of a rule checked by hand (an upload's type, the number of files), naming its field."""
+        return cls(data=problems([(field, problem)]))
+
 
 def _field(location: tuple[int | str, ...]) -> str:
     """`return_path`, `files.0.name`; the request itself (malformed JSON, a list for an object) is `body`."""
