@@ -50,20 +50,21 @@ browser:  ## Install Debian's chromium and chromium-driver for the browser test,
 		echo "No $(CHROMIUM) and no apt-get as root here: the browser test will skip"; \
 	fi
 
-# `make run`'s AWS emulation listens on a fixed port, the one events/env.json points `sam local invoke` at.
+# `make run`'s AWS emulation listens on a fixed port, the one events/env.json points `sam local invoke` at;
+# `make events` and `make invoke` follow it (and PORT and MAILBOX_DIR, from the environment) to the running `make run`.
 MOTO_PORT ?= 5010
 
 run: install  ## Serve the whole API locally (http://127.0.0.1:3000/api/v1; its AWS emulation on port 5010)
 	MOTO_PORT=$(MOTO_PORT) $(BIN)/python -m local_runtime
 
 events: install  ## Sign the sample user in to the running `make run`; write its events to events/local/
-	$(BIN)/python -m local_runtime.sample_events
+	MOTO_PORT=$(MOTO_PORT) $(BIN)/python -m local_runtime.sample_events
 
 FUNCTION ?= UsersFunction
 EVENT ?= events/local/users.json
 
 invoke: install  ## One event through a function, as `sam local invoke` runs it (FUNCTION=... EVENT=...), no Docker
-	$(BIN)/python -m local_runtime.invoke $(FUNCTION) $(EVENT)
+	MOTO_PORT=$(MOTO_PORT) $(BIN)/python -m local_runtime.invoke $(FUNCTION) $(EVENT)
 
 test: install install-tools browser  ## Run the whole test suite (sam CLI included: a test resolves environments with it)
 	$(BIN)/python -m pytest -n auto -p no:cacheprovider

@@ -46,7 +46,34 @@ ADMIN_FIELDS = USER_FIELDS | {"stripe_customer_id", "google_user_id"}
 HTTP_DATE = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$")
 
 
-def error(message: str, data: Any = None) -> dict[str, Any]:
+class _FieldErrorsOrNull:
+    """The `data` of a 400 Empty Body or Invalid Schema: null, or `{"errors": [{"field": ..., "problem": ...}]}`
+    naming what was wrong (the tests of those details say which fields; these only check the shape)."""
+
+    def __eq__(self, data: object) -> bool:
+        if data is None:
+            return True
+        if not isinstance(data, dict) or set(data) != {"errors"} or not isinstance(data["errors"], list):
+            return False
+        found = data["errors"]
+        return bool(found) and all(
+            isinstance(item, dict)
+            and set(item) == {"field", "problem"}
+            and all(isinstance(v, str) for v in item.values())
+            for item in found
+        )
+
+    def __repr__(self) -> str:
+        return "null or {'errors': [{'field': ..., 'problem': ...}]}"
+
+
+FIELD_ERRORS_OR_NULL: Any = _FieldErrorsOrNull()
+
+
+def error(message: str, data: Any = ...) -> dict[str, Any]:
+    """The error envelope; a 400 Empty Body or Invalid Schema's data may name the fields that were wrong."""
+    if data is ...:
+        data = FIELD_ERRORS_OR_NULL if message in (EMPTY_BODY, INVALID) else None
     return {"data": data, "message": message, "status": "error"}
 
 

@@ -3,7 +3,8 @@
 DynamoDB applies each request atomically: a conditional write or a transaction sees no other write halfway.
 moto's threaded server does not (two concurrent conditional updates can both pass their condition), so the
 local runtime serialises DynamoDB requests, and only those: SQS long polls and the rest stay concurrent.
-It also honours TransactWriteItems' ClientRequestToken as DynamoDB does (local_runtime/transaction_tokens.py).
+It also honours TransactWriteItems' ClientRequestToken as DynamoDB does (local_runtime/transaction_tokens.py), and
+keeps no list of DynamoDB's model instances (untrack_dynamodb_models).
 """
 
 import sys
@@ -11,6 +12,7 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from moto.core.common_models import BaseModel
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -31,9 +33,29 @@ def dynamodb_requests_in_turn(app: WsgiApp) -> WsgiApp:
     return serve
 
 
+def untrack_dynamodb_models() -> None:
+    """moto's BaseModel lists every instance it ever made, for its dashboard (/moto-api/data.json), until a reset.
+    TransactWriteItems deep-copies each table it writes (its rollback), so every transaction added a copy of every
+    item to that list: after 100 registrations 3.7 M objects were alive, and memory, garbage collection and the
+    runtime's exit grew with the square of the requests. DynamoDB's models are no longer listed (the dashboard
+    listed the copies, not the table, anyway); once per process."""
+    tracked_new = BaseModel.__new__
+    if getattr(tracked_new, "untracks_dynamodb", False):
+        return
+
+    def new(cls: type[BaseModel], *args: Any, **kwargs: Any) -> BaseModel:
+        if cls.__module__.startswith("moto.dynamodb."):
+            return object.__new__(cls)
+        return tracked_new(cls, *args, **kwargs)
+
+    new.untracks_dynamodb = True  # type: ignore[attr-defined]
+    BaseModel.__new__ = staticmethod(new)  # type: ignore[method-assign]
+
+
 class EmulatorServer:
     def __init__(self, host: str, port: int):
         transaction_tokens.install()
+        untrack_dynamodb_models()
         app = dynamodb_requests_in_turn(DomainDispatcherApplication(create_backend_app))
         self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="aws-emulator", daemon=True)

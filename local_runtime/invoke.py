@@ -5,8 +5,8 @@ One event through the function's real `lambda_handler`, in this process, with th
 (Globals merged with the function's own) with the parameters resolved, a resource's `!Ref` as its logical id
 (as SAM does), then the shell's values, then events/env.json's, for the names the template declares and no
 others. events/env.json points the functions at the AWS emulation of `make run` as a Docker container reaches it
-(host.docker.internal); here, on the same machine, that host is 127.0.0.1. The response is printed as SAM prints
-it: the handler's return value, as JSON, on stdout.
+(host.docker.internal:5010); here, on the same machine, that host is 127.0.0.1 and the port the MOTO_PORT `make run`
+honours, when set. The response is printed as SAM prints it: the handler's return value, as JSON, on stdout.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import socket
 import sys
 import warnings
@@ -26,6 +27,7 @@ from urllib.parse import urlsplit
 from local_runtime.environment import LOCAL_PARAMETERS, function_environment
 from local_runtime.events import REGION
 from local_runtime.functions import FunctionRegistry, add_layers_to_path
+from local_runtime.server import Settings
 from local_runtime.template import Template, load_template
 
 # The stack parameters of a development mode, as `make run` sets them (LOCAL_PARAMETERS, and the local analyzer
@@ -33,7 +35,9 @@ from local_runtime.template import Template, load_template
 DEVELOPMENT_PARAMETERS = {**LOCAL_PARAMETERS, "Analyzer": "local"}
 DEVELOPMENT_OVERRIDES = " ".join(f"{name}={value}" for name, value in DEVELOPMENT_PARAMETERS.items())
 ENV_VARS_FILE = Path("events/env.json")
+GENERATED_EVENTS = Path("events/local")  # where `make events` writes the events of the running `make run`
 DOCKER_HOST = "host.docker.internal"  # how a Lambda container of `sam local invoke` reaches this machine
+ENV_VARS_MOTO_PORT = 5010  # the emulation's port in events/env.json: `make run`'s MOTO_PORT unless set
 
 
 def parse_parameter_overrides(text: str) -> dict[str, str]:
@@ -52,9 +56,13 @@ def file_overrides(env_vars: Mapping[str, Any], function_id: str) -> dict[str, s
     return {**env_vars.get("Parameters", {}), **env_vars.get(function_id, {})}
 
 
-def on_this_machine(value: str) -> str:
-    """A URL of events/env.json as this machine reaches it: host.docker.internal is 127.0.0.1 here."""
-    return value.replace(f"//{DOCKER_HOST}:", "//127.0.0.1:").replace(f"//{DOCKER_HOST}/", "//127.0.0.1/")
+def on_this_machine(value: str, moto_port: int = 0) -> str:
+    """A URL of events/env.json as this machine reaches it: host.docker.internal is 127.0.0.1 here, and the
+    emulation's port (5010 there) is `moto_port`, the MOTO_PORT `make run` was started with, when one is given."""
+    local = value.replace(f"//{DOCKER_HOST}:", "//127.0.0.1:").replace(f"//{DOCKER_HOST}/", "//127.0.0.1/")
+    if moto_port:
+        local = re.sub(rf"//127\.0\.0\.1:{ENV_VARS_MOTO_PORT}(?!\d)", f"//127.0.0.1:{moto_port}", local)
+    return local
 
 
 def invoke_environment(
@@ -65,15 +73,16 @@ def invoke_environment(
     shell: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """The function's declared variables as `sam local invoke` resolves them (template < shell < --env-vars
-    file), with every host.docker.internal URL made 127.0.0.1."""
+    file), with every host.docker.internal URL made 127.0.0.1 (on the shell's MOTO_PORT, when set)."""
     shell = os.environ if shell is None else shell
+    moto_port = Settings.from_environ(shell).moto_port
     declared = function_environment(template, function_id, physical_ids={}, parameters=dict(parameters))
     overrides = file_overrides(env_vars, function_id)
     environment = {}
     for name, value in declared.items():
         value = shell.get(name, value)
         value = overrides.get(name, value)
-        environment[name] = on_this_machine(str(value))
+        environment[name] = on_this_machine(str(value), moto_port)
     return environment
 
 
@@ -84,6 +93,23 @@ def emulator_answers(endpoint_url: str) -> bool:
             return True
     except OSError:
         return False
+
+
+def emulator_refused(endpoint: str) -> str:
+    """The hint when nothing answers where the functions would reach the AWS emulation."""
+    port = os.environ.get("MOTO_PORT") or f"unset: events/env.json's {ENV_VARS_MOTO_PORT}"
+    return f"nothing answers at {endpoint}, where `make run` would serve its AWS emulation (MOTO_PORT {port})"
+
+
+def read_json(path: Path, what: str) -> Any:
+    """A JSON file of the command line, or a ValueError that names the file and what is wrong with it."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        hint = " (`make events` writes it)" if GENERATED_EVENTS in path.parents else ""
+        raise ValueError(f"no {what} file {path}{hint}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"cannot read the {what} file {path}: {error}") from None
 
 
 def invoke(template: Template, function_id: str, event: Any, environment: Mapping[str, str]) -> Any:
@@ -116,16 +142,17 @@ def main(argv: list[str] | None = None) -> int:
     template = load_template(arguments.template)
     if arguments.function not in template.functions:
         parser.error(f"no function {arguments.function}; the template has {', '.join(sorted(template.functions))}")
-    event = json.loads(arguments.event.read_text(encoding="utf-8"))
-    env_vars = json.loads(arguments.env_vars.read_text(encoding="utf-8"))
+    try:
+        event, env_vars = read_json(arguments.event, "event"), read_json(arguments.env_vars, "--env-vars")
+    except ValueError as error:
+        print(f"make invoke: {error}", file=sys.stderr)
+        return 2
     environment = invoke_environment(
         template, arguments.function, env_vars, parse_parameter_overrides(arguments.parameter_overrides)
     )
     endpoint = environment.get("AWS_ENDPOINT_URL")
     if endpoint and not emulator_answers(endpoint):
-        print(
-            f"Nothing answers at {endpoint}: start `make run` first (its AWS emulation listens there).", file=sys.stderr
-        )
+        print(f"make invoke: {emulator_refused(endpoint)}", file=sys.stderr)
         return 2
     result = invoke(template, arguments.function, event, environment)
     print(json.dumps(result, indent=2, ensure_ascii=False))

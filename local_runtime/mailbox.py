@@ -1,22 +1,24 @@
 """Writes every email sent through the emulated SES as an .eml file, so a developer can open what users would get.
 
-moto keeps sent mail in its backend, visible at `GET /moto-api/data.json` under "ses": "Message" for send_email
-(SES v1 and v2; only one body is kept, the HTML one when both were given) and "RawMessage" for raw mail.
+The mailbox hears each email as moto's SES backend accepts it, in the process that embeds moto's server
+(local_runtime/emulator.py): SESBackend's send_email (SES v1 and v2; moto keeps only one body, the HTML one when
+both were given) and send_raw_email. It used to poll `GET /moto-api/data.json`, moto's whole state, which grows
+with every request: after a few hundred requests a poll took tens of seconds and slowed every request with it.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import re
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
-
-import requests
 
 log = logging.getLogger("local_runtime")
 
@@ -81,39 +83,65 @@ def render_raw_message(message: dict[str, Any]) -> bytes:
     return raw.encode("utf-8", errors="surrogateescape") if isinstance(raw, str) else bytes(raw)
 
 
-class MailboxPoller(threading.Thread):
-    def __init__(self, moto_url: str, mailbox_dir: Path, stop: threading.Event, interval: float = 0.5):
+Listener = Callable[[str, dict[str, Any]], None]  # (kind: "Message" or "RawMessage", moto's record of the email)
+_listeners: list[Listener] = []
+_install_lock = threading.Lock()
+
+
+def listen_to_sent_mail(listener: Listener) -> Callable[[], None]:
+    """Call `listener` with each email moto's SES accepts in this process from now on; returns the unsubscribe."""
+    _install_hooks()
+    _listeners.append(listener)
+    return lambda: _listeners.remove(listener)
+
+
+def _install_hooks() -> None:
+    """Wraps SESBackend's sends once per process; moto still keeps each message (the in-process tests read it)."""
+    from moto.ses.models import SESBackend  # moto is slow to import: only when the mailbox runs
+
+    with _install_lock:
+        if getattr(SESBackend, "_clara_mailbox", False):
+            return
+        for name, kind in (("send_email", "Message"), ("send_raw_email", "RawMessage")):
+            setattr(SESBackend, name, _announcing(getattr(SESBackend, name), kind))
+        SESBackend._clara_mailbox = True  # type: ignore[attr-defined]
+
+
+def _announcing(send: Callable[..., Any], kind: str) -> Callable[..., Any]:
+    def announced(backend: Any, *args: Any, **kwargs: Any) -> Any:
+        message = send(backend, *args, **kwargs)  # a rejected email raises here, and no one hears of it
+        for listener in list(_listeners):
+            listener(kind, dict(vars(message)))
+        return message
+
+    return announced
+
+
+class Mailbox(threading.Thread):
+    """Writes the emails moto's SES accepts to `mailbox_dir`, off the request's thread, as soon as they are sent."""
+
+    def __init__(self, mailbox_dir: Path, stop: threading.Event):
         super().__init__(name="mailbox", daemon=True)
-        self.moto_url = moto_url.rstrip("/")
         self.mailbox_dir = mailbox_dir
         self.stop_event = stop
-        self.interval = interval
-        self.seen: set[str] = set()
+        self.sent: queue.Queue[tuple[str, dict[str, Any], datetime]] = queue.Queue()
+        self._unsubscribe = listen_to_sent_mail(lambda kind, message: self.sent.put((kind, message, datetime.now(UTC))))
 
     def run(self) -> None:
         self.mailbox_dir.mkdir(parents=True, exist_ok=True)
-        while not self.stop_event.wait(self.interval):
-            try:
-                self.collect()
-            except Exception:
-                log.exception("mailbox: cannot read sent mail from moto")
-
-    def collect(self) -> list[Path]:
-        """Write each email not seen before; return the new files."""
-        response = requests.get(f"{self.moto_url}/moto-api/data.json", timeout=5)
-        response.raise_for_status()
-        ses = response.json().get("ses") or {}
-        written = []
-        for kind, render in (("Message", None), ("RawMessage", render_raw_message)):
-            for message in ses.get(kind) or []:
-                message_id = str(message.get("id"))
-                if message_id in self.seen:
+        try:
+            while not self.stop_event.is_set():
+                try:
+                    kind, message, sent_at = self.sent.get(timeout=0.5)  # the timeout only notices a stop
+                except queue.Empty:
                     continue
-                self.seen.add(message_id)
-                now = datetime.now(UTC)
-                content = render(message) if render else render_message(message, now)
-                written.append(self._write(message_id, now, content))
-        return written
+                try:
+                    content = render_raw_message(message) if kind == "RawMessage" else render_message(message, sent_at)
+                    self._write(str(message.get("id")), sent_at, content)
+                except Exception:
+                    log.exception("mailbox: cannot write an email sent to %s", message.get("destinations"))
+        finally:
+            self._unsubscribe()
 
     def _write(self, message_id: str, sent_at: datetime, content: bytes) -> Path:
         path = self.mailbox_dir / f"{sent_at:%Y%m%dT%H%M%S%fZ}-{message_id}.eml"

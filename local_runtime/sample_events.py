@@ -32,8 +32,15 @@ from pathlib import Path
 from typing import Any
 
 from local_runtime.events import REGION
-from local_runtime.invoke import DEVELOPMENT_PARAMETERS, ENV_VARS_FILE, invoke_environment
-from local_runtime.server import DEFAULT_PRIVATE_API_KEY, DEFAULT_PUBLIC_API_KEY
+from local_runtime.invoke import (
+    DEVELOPMENT_PARAMETERS,
+    ENV_VARS_FILE,
+    GENERATED_EVENTS,
+    emulator_refused,
+    invoke_environment,
+    read_json,
+)
+from local_runtime.server import DEFAULT_PRIVATE_API_KEY, DEFAULT_PUBLIC_API_KEY, Settings
 from local_runtime.stripe_standin import sign, webhook_function_id
 from local_runtime.template import Template, load_template
 
@@ -51,7 +58,7 @@ ALREADY_REGISTERED = "User with the given identifier already exists."  # clara.c
 MIN_CREDITS = 100
 
 EVENTS_DIR = Path("events")
-GENERATED_DIR = EVENTS_DIR / "local"
+GENERATED_DIR = GENERATED_EVENTS
 
 # (method, path under /api/v1, headers, body) -> (status, the envelope)
 Request = Callable[[str, str, Mapping[str, str], bytes | None], tuple[int, dict[str, Any]]]
@@ -261,7 +268,10 @@ def mailbox_code(mailbox_dir: Path, timeout: float = 10) -> Callable[[str, float
                     if found:
                         return found.group(1)
             time.sleep(0.25)
-        raise SampleUserError(f"no email with a code to {address} in {mailbox_dir} (is `make run` the one serving?)")
+        raise SampleUserError(
+            f"no email with a code to {address} in {mailbox_dir} within {timeout:g} s: is it the MAILBOX_DIR of the "
+            "running `make run`?"
+        )
 
     return code
 
@@ -270,7 +280,12 @@ def http_request(api_url: str) -> Request:
     import requests
 
     def request(method: str, path: str, headers: Mapping[str, str], body: bytes | None) -> tuple[int, dict[str, Any]]:
-        response = requests.request(method, api_url + path, headers=dict(headers), data=body, timeout=30)
+        try:
+            response = requests.request(method, api_url + path, headers=dict(headers), data=body, timeout=30)
+        except requests.ConnectionError:
+            raise SampleUserError(
+                f"nothing answers at {api_url}, where `make run` would serve the API (PORT)"
+            ) from None
         try:
             return response.status_code, response.json()
         except ValueError:
@@ -279,21 +294,25 @@ def http_request(api_url: str) -> Request:
     return request
 
 
-def webhook_secret_source(template: Template, env_vars: Mapping[str, Any]) -> tuple[str | None, str | None]:
-    """The emulation and the secret id the webhook function reads its signing secret from under events/env.json
-    (as `make invoke` and `sam local invoke` resolve its environment)."""
+def webhook_secret_source(
+    template: Template, env_vars: Mapping[str, Any], moto_port: int = 0
+) -> tuple[str | None, str | None]:
+    """The emulation (on `moto_port`, when given) and the secret id the webhook function reads its signing secret
+    from under events/env.json (as `make invoke` and `sam local invoke` resolve its environment)."""
     function_id = webhook_function_id(template)
     if function_id is None:
         return None, None
-    environment = invoke_environment(template, function_id, env_vars, DEVELOPMENT_PARAMETERS, shell={})
+    shell = {"MOTO_PORT": str(moto_port)} if moto_port else {}
+    environment = invoke_environment(template, function_id, env_vars, DEVELOPMENT_PARAMETERS, shell=shell)
     return environment.get("AWS_ENDPOINT_URL") or None, environment.get("STRIPE_WEBHOOK_SECRET_SECRET_ID") or None
 
 
-def webhook_secret_of(template: Template, env_vars: Mapping[str, Any]) -> str | None:
+def webhook_secret_of(template: Template, env_vars: Mapping[str, Any], moto_port: int = 0) -> str | None:
     """The webhook signing secret the functions read: `make run` stores the one its stand-in signs with."""
     import boto3
+    from botocore.exceptions import EndpointConnectionError
 
-    endpoint, secret_id = webhook_secret_source(template, env_vars)
+    endpoint, secret_id = webhook_secret_source(template, env_vars, moto_port)
     if not endpoint or not secret_id:
         return None
     client = boto3.client(
@@ -303,29 +322,30 @@ def webhook_secret_of(template: Template, env_vars: Mapping[str, Any]) -> str | 
         aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "testing"),
         aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "testing"),
     )
-    return str(client.get_secret_value(SecretId=secret_id)["SecretString"])
+    try:
+        return str(client.get_secret_value(SecretId=secret_id)["SecretString"])
+    except EndpointConnectionError:
+        raise SampleUserError(emulator_refused(endpoint)) from None
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local_runtime.sample_events", description=__doc__.split("\n\n")[0])
-    port = os.environ.get("PORT", "3000")
-    parser.add_argument("--api", default=f"http://127.0.0.1:{port}/api/v1", help="the running local API")
+    settings = Settings.from_environ()  # PORT, MOTO_PORT, MAILBOX_DIR and the API keys, as `make run` reads them
+    parser.add_argument("--api", default=f"http://127.0.0.1:{settings.port}/api/v1", help="the running local API")
     parser.add_argument("--out", type=Path, default=GENERATED_DIR, help=f"default: {GENERATED_DIR}")
     parser.add_argument("--env-vars", type=Path, default=ENV_VARS_FILE, help=f"default: {ENV_VARS_FILE}")
     parser.add_argument("--template", default="template.yaml", help="SAM template (default: template.yaml)")
-    parser.add_argument("--mailbox", type=Path, default=Path(os.environ.get("MAILBOX_DIR", ".local/mailbox")))
+    parser.add_argument("--mailbox", type=Path, default=settings.mailbox_dir)
     arguments = parser.parse_args(argv)
 
-    env_vars = json.loads(arguments.env_vars.read_text(encoding="utf-8"))
-    keys = {
-        "public_key": os.environ.get("PUBLIC_API_KEY", DEFAULT_PUBLIC_API_KEY),
-        "private_key": os.environ.get("PRIVATE_API_KEY", DEFAULT_PRIVATE_API_KEY),
-    }
+    keys = {"public_key": settings.public_api_key, "private_key": settings.private_api_key}
     try:
+        env_vars = read_json(arguments.env_vars, "--env-vars")
         user = prepare_sample_user(http_request(arguments.api), mailbox_code(arguments.mailbox), **keys)
-        events = fresh_events(user, webhook_secret=webhook_secret_of(load_template(arguments.template), env_vars))
-    except Exception as error:  # the API or the emulation is not there, or refused a step
-        print(f"make events: {error}\nIs `make run` serving {arguments.api}?", file=sys.stderr)
+        secret = webhook_secret_of(load_template(arguments.template), env_vars, settings.moto_port)
+        events = fresh_events(user, webhook_secret=secret)
+    except Exception as error:  # each says what failed, and where: the API, the emulation, the mailbox, a file
+        print(f"make events: {error}", file=sys.stderr)
         return 1
     arguments.out.mkdir(parents=True, exist_ok=True)
     for name, event in events.items():

@@ -19,7 +19,7 @@ from local_runtime.events import REGION
 from local_runtime.faults import install_faults
 from local_runtime.functions import FunctionRegistry, add_layers_to_path
 from local_runtime.gateway import FUNCTION_URL_PREFIX, Gateway
-from local_runtime.mailbox import MailboxPoller
+from local_runtime.mailbox import Mailbox
 from local_runtime.resources import QUEUE, create_resources, queue_arn, store_secret_values
 from local_runtime.scheduler import ScheduleRunner, start_schedules
 from local_runtime.stripe_standin import (
@@ -109,7 +109,7 @@ class LocalRuntime:
         schedules = start_schedules(functions, self.stop_event)
         self.threads += schedules
         if self.moto is not None:
-            mailbox = MailboxPoller(self.endpoint_url, self.settings.mailbox_dir, self.stop_event)
+            mailbox = Mailbox(self.settings.mailbox_dir, self.stop_event)
             mailbox.start()
             self.threads.append(mailbox)
 

@@ -123,6 +123,15 @@ def _text_result(text: str, *, is_error: bool = False) -> CallToolResult:
     return CallToolResult(content=[TextContent(type="text", text=text)], is_error=is_error)
 
 
+def _error_result(error: ClaraError) -> CallToolResult:
+    """A tool's failure as the REST route answers it: the contract's message as the text, and the envelope's
+    data (the fields of an Invalid Schema and why, say), when there is some, as the structured content."""
+    result = _text_result(error.message, is_error=True)
+    if error.data is not None:
+        result.structured_content = json.loads(json_text(error.data))
+    return result
+
+
 def _result(data: Any) -> CallToolResult:
     """The REST response's `data` as JSON text (money exact, as on REST), and structured (an object, so a list is
     under `result`; the SDK writes its numbers as JSON floats)."""
@@ -150,12 +159,12 @@ class ClaraMCPServer(MCPServer[Any]):
         except ToolError as error:
             cause = error.__cause__
             if isinstance(cause, ClaraError):
-                return _text_result(unexpected_error(cause).message, is_error=True)
+                return _error_result(unexpected_error(cause))
             if isinstance(error, UnexpectedToolError):
                 logger.error("MCP tool failed", extra={"tool": name}, exc_info=cause or error)
-                return _text_result(unexpected_error(cause or error).message, is_error=True)
+                return _error_result(unexpected_error(cause or error))
             if isinstance(cause, ValidationError):  # the arguments do not match the tool's input schema
-                return _text_result(InvalidSchema.message, is_error=True)
+                return _error_result(InvalidSchema.of(cause))
             raise  # the SDK's own refusals (an unknown tool) keep their text
 
 

@@ -103,7 +103,7 @@ def read_analysis_arguments(text: str, files: Sequence[AttachmentFile]) -> tuple
     """The stripped text and the checked uploads; 400 Invalid Schema for anything the REST route refuses."""
     settings = get_settings()
     if len(files) > settings.max_attachments:  # before decoding anything
-        raise InvalidSchema()
+        raise InvalidSchema.because("files", f"at most {settings.max_attachments} files")
     return analysis.checked_request(text, [check_upload(file.name, _decode(file.content_base64)) for file in files])
 
 
@@ -112,7 +112,7 @@ def _decode(content_base64: str) -> bytes:
     try:
         return base64.b64decode(content_base64, validate=True)
     except (binascii.Error, ValueError) as error:
-        raise InvalidSchema() from error
+        raise InvalidSchema.because("content_base64", "not valid base64") from error
 
 
 # ------------------------------------------------------------------------------------------- billing

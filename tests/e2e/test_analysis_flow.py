@@ -121,6 +121,17 @@ REFUSED: dict[str, Callable[[], tuple[str | None, list[tuple[str, bytes]]]]] = {
 }
 
 
+# The field each refusal names: the form's body, the file, or the Content-Type (no file: requests sends a plain form).
+REFUSED_FIELD = {
+    "six files": "body",
+    "text named .png": "photo.png",
+    "an image over its cap": "huge.png",
+    "an .exe": "setup.exe",
+    "an empty file": "empty.pdf",
+    "no text and no file": "Content-Type",
+}
+
+
 @pytest.mark.parametrize("case", list(REFUSED))
 def test_a_bad_request_is_400_and_costs_nothing(api: Api, user, case: str) -> None:
     account = user(100)
@@ -128,7 +139,8 @@ def test_a_bad_request_is_400_and_costs_nothing(api: Api, user, case: str) -> No
 
     response = analyse(api, account, text, files)
 
-    expect(response, 400, INVALID_SCHEMA, None)
+    [problem] = expect(response, 400, INVALID_SCHEMA)["errors"]  # what was refused, and why
+    assert problem["field"] == REFUSED_FIELD[case], problem
     assert_not_charged(api, account, 100)
 
 

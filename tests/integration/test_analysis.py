@@ -19,7 +19,7 @@ from clara.integrations.analyzers import AnalysisResult, AnalyzerInfo, Permanent
 from clara.settings import get_settings
 from clara.store import table
 from harness import media
-from harness.accounts import API, PRIVATE, PUBLIC, Account, Accounts, bearer, item
+from harness.accounts import API, PRIVATE, PUBLIC, Account, Accounts, bearer, error, item
 from harness.inprocess import FUNCTIONS, TEMPLATE, TEST_ENVIRONMENT
 from local_runtime.environment import function_environment
 from local_runtime.events import LambdaContext, sqs_event
@@ -39,10 +39,6 @@ METHOD_NOT_ALLOWED = "The requested method is not allowed for this route."
 WENT_WRONG = "Something went wrong."
 COST = 20
 WORKER = "AnalysisWorkerFunction"
-
-
-def error(message: str) -> dict[str, Any]:
-    return {"data": None, "message": message, "status": "error"}
 
 
 class Clara:

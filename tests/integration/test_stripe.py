@@ -20,7 +20,7 @@ from clara.domain import billing, ledger
 from clara.domain.tokens import issue_api_key_token
 from clara.settings import get_settings
 from clara.store import table, users
-from harness.accounts import PRIVATE, PUBLIC, Account, bearer, headers, signed_in_user
+from harness.accounts import PRIVATE, PUBLIC, Account, bearer, error, headers, signed_in_user
 from harness.inprocess import FUNCTIONS, Stack
 from harness.stripe_events import WEBHOOK_SECRET, event_of, stripe_event
 from local_runtime.events import LambdaContext, function_url_event
@@ -197,7 +197,7 @@ def test_buy_with_a_bad_body_is_400(stripe_api, user, standin, body):
     response = stripe_api("POST", "buy", user.token, body)
 
     assert response.status == 400
-    assert response.json == {"data": None, "message": INVALID, "status": "error"}
+    assert response.json == error(INVALID)
     assert standin.app.sessions == {}
 
 

@@ -13,6 +13,7 @@ from clara.http.app import create_app, lambda_handler_for, read_body, read_page
 from clara.http.envelope import success
 from clara.observability import logger
 from clara.settings import get_settings
+from harness.accounts import error
 from local_runtime.events import LambdaContext, api_gateway_event
 
 
@@ -55,11 +56,7 @@ def call(method: str, path: str, body: str | None = None, content_type: str | No
     return result["statusCode"], json.loads(result["body"])
 
 
-def error(message: str) -> dict:
-    return {"data": None, "message": message, "status": "error"}
-
-
-INVALID = error("One or more required parameters are either not given or have invalid schema.")
+INVALID = error("One or more required parameters are either not given or have invalid schema.")  # data: the fields
 
 
 def test_a_valid_request_reaches_the_route():

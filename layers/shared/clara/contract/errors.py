@@ -3,7 +3,10 @@
 Logic raises these; the resolver factory turns every one into the envelope with its status, in one place.
 """
 
+from collections.abc import Iterable
 from typing import Any
+
+from pydantic import ValidationError
 
 
 class ClaraError(Exception):
@@ -19,6 +22,12 @@ class ClaraError(Exception):
         super().__init__(self.message)
 
 
+def problems(found: Iterable[tuple[str, str]]) -> dict[str, list[dict[str, str]]]:
+    """The `data` of a 400 that says what is wrong: `{"errors": [{"field": ..., "problem": ...}]}` (the message
+    stays the contract's)."""
+    return {"errors": [{"field": field, "problem": problem} for field, problem in found]}
+
+
 class EmptyBody(ClaraError):
     status_code = 400
     message = "Request body is empty."
@@ -27,6 +36,28 @@ class EmptyBody(ClaraError):
 class InvalidSchema(ClaraError):
     status_code = 400
     message = "One or more required parameters are either not given or have invalid schema."
+
+    @classmethod
+    def of(cls, error: ValidationError) -> "InvalidSchema":
+        """The 400 naming each field pydantic refused and why; never the value sent (it may be a password)."""
+        found = error.errors(include_url=False, include_input=False, include_context=False)
+        return cls(data=problems((_field(item["loc"]), _problem(item)) for item in found))
+
+    @classmethod
+    def because(cls, field: str, problem: str) -> "InvalidSchema":
+        """The 400 of a rule checked by hand (an upload's type, the number of files), naming its field."""
+        return cls(data=problems([(field, problem)]))
+
+
+def _field(location: tuple[int | str, ...]) -> str:
+    """`return_path`, `files.0.name`; the request itself (malformed JSON, a list for an object) is `body`."""
+    return ".".join(str(part) for part in location) or "body"
+
+
+def _problem(item: Any) -> str:
+    if item["type"] == "missing":
+        return "required"
+    return str(item["msg"]).removeprefix("Value error, ")  # our validators' own words, without pydantic's prefix
 
 
 class AlreadyExists(ClaraError):

@@ -266,7 +266,7 @@ def email_in_path(value: str) -> str:
     try:
         return _email(unquote(value, errors="strict"))
     except (ValueError, UnicodeDecodeError) as error:
-        raise InvalidSchema() from error
+        raise InvalidSchema.because("user_email", "not an email address") from error
 
 
 WebhookEventType = Literal["task.completed", "task.failed", "webhook.test"]

@@ -55,13 +55,14 @@ def checked_request(text: str, uploads: list[Upload]) -> tuple[str, list[Upload]
     settings = get_settings()
     text = text.strip()
     names = [upload.name for upload in uploads]
-    if (
-        len(uploads) > settings.max_attachments
-        or len(set(names)) != len(names)
-        or len(text) > settings.max_text_characters
-        or not (text or uploads)
-    ):
-        raise InvalidSchema()
+    if len(uploads) > settings.max_attachments:
+        raise InvalidSchema.because("files", f"at most {settings.max_attachments} files")
+    if len(set(names)) != len(names):
+        raise InvalidSchema.because("files", "two files have the same name")
+    if len(text) > settings.max_text_characters:
+        raise InvalidSchema.because("text", f"at most {settings.max_text_characters} characters")
+    if not (text or uploads):
+        raise InvalidSchema.because("text", "required when no file is sent")
     return text, uploads
 
 

@@ -111,11 +111,17 @@ class Upload:
 def check_upload(name: str, content: bytes) -> Upload:
     """The upload if its name, extension, magic bytes and size are all acceptable; 400 Invalid Schema if not."""
     if not _safe_name(name):
-        raise InvalidSchema()
+        raise InvalidSchema.because("files", "a file name has 1 to 255 characters, no slashes or control characters")
     extension = PurePosixPath(name).suffix.lower()
     kind = next((k for k, extensions in supported_extensions().items() if extension in extensions), None)
-    if kind is None or not content or len(content) > size_caps()[kind] or not _magic_matches(extension, content):
-        raise InvalidSchema()
+    if kind is None:
+        raise InvalidSchema.because(name, f"{extension or 'no extension'} is not a supported type of attachment")
+    if not content:
+        raise InvalidSchema.because(name, "empty")
+    if len(content) > size_caps()[kind]:
+        raise InvalidSchema.because(name, f"over the {size_caps()[kind]} bytes allowed for {kind}")
+    if not _magic_matches(extension, content):
+        raise InvalidSchema.because(name, f"its content is not {extension}")
     return Upload(name, extension, kind, MEDIA_TYPES.get(extension, "application/octet-stream"), content)
 
 

@@ -19,7 +19,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field, ValidationError
 
 from clara.aws import unexpected_error
-from clara.contract.errors import ClaraError, EmptyBody, InvalidSchema, MethodNotAllowed, RouteNotFound, ServiceBusy
+from clara.contract.errors import (
+    ClaraError,
+    EmptyBody,
+    InvalidSchema,
+    MethodNotAllowed,
+    RouteNotFound,
+    ServiceBusy,
+    problems,
+)
 from clara.formats import LazyModel
 from clara.http.cors import add_cors_headers, preflight
 from clara.http.envelope import failure
@@ -90,32 +98,41 @@ def lambda_handler_for(app: APIGatewayRestResolver) -> LambdaHandler:
 
 def read_body(event: APIGatewayProxyEvent, model: type[Model]) -> Model:
     """The JSON body as `model`: 400 "Request body is empty." when there is none (or it is not JSON by its
-    Content-Type), 400 Invalid Schema when it is malformed, not UTF-8, or fails validation.
+    Content-Type: the contract's answer, its data saying so), 400 Invalid Schema when it is malformed, not UTF-8,
+    or fails validation (its data naming the fields).
 
     Handlers call this after authenticating, so an anonymous caller learns nothing about the schema.
     """
     body = optional_body(event, model)
     if body is None:
+        content_type = _content_type(event)
+        if event.body and not content_type.endswith("json"):  # e.g. curl -d without -H 'Content-Type: ...'
+            raise EmptyBody(data=problems([("Content-Type", f"{content_type} is not JSON: the body was not read")]))
         raise EmptyBody()
     return body
 
 
 def optional_body(event: APIGatewayProxyEvent, model: type[Model]) -> Model | None:
-    """Like read_body, but no body at all is None (a login without a 2FA code)."""
+    """Like read_body, but no body at all is None (a login without a 2FA code), and so is one that is not JSON by
+    its Content-Type (the login reads its body only when 2FA is on)."""
     raw = event.body
-    content_type = (event.headers.get("Content-Type") or "application/json").split(";")[0].strip().lower()
-    if raw is None or not content_type.endswith("json"):
+    if raw is None or not _content_type(event).endswith("json"):
         return None
     try:
         payload = base64.b64decode(raw, validate=True) if event.is_base64_encoded else raw.encode()
     except (binascii.Error, UnicodeEncodeError) as error:
-        raise InvalidSchema() from error
+        raise InvalidSchema(data=problems([("body", "not valid UTF-8 text")])) from error
     if not payload.strip():
         return None
     try:
         return model.model_validate_json(payload)
     except ValidationError as error:
-        raise InvalidSchema() from error
+        raise InvalidSchema.of(error) from error
+
+
+def _content_type(event: APIGatewayProxyEvent) -> str:
+    """The media type of the request's Content-Type, lower case; none given reads as JSON."""
+    return (event.headers.get("Content-Type") or "application/json").split(";")[0].strip().lower()
 
 
 # The bounds of every listing, the REST routes' query strings and the MCP tools' arguments alike.
@@ -135,7 +152,7 @@ def parsed(model: type[Model], values: dict[str, Any]) -> Model:
     try:
         return model.model_validate(values)
     except ValidationError as error:
-        raise InvalidSchema() from error
+        raise InvalidSchema.of(error) from error
 
 
 def page_of(values: dict[str, Any]) -> Page:

@@ -25,10 +25,10 @@ def boundary_of(content_type: str | None) -> bytes:
     header = Message()
     header["content-type"] = content_type or ""
     boundary = header.get_param("boundary")
-    if header.get_content_type() != "multipart/form-data" or not isinstance(boundary, str) or not boundary:
-        raise InvalidSchema()
-    if len(boundary) > 70:  # RFC 2046's limit
-        raise InvalidSchema()
+    if header.get_content_type() != "multipart/form-data":
+        raise InvalidSchema.because("Content-Type", f"{header.get_content_type()} is not multipart/form-data")
+    if not isinstance(boundary, str) or not boundary or len(boundary) > 70:  # RFC 2046's limit
+        raise InvalidSchema.because("Content-Type", "a boundary of 1 to 70 characters is required")
     return boundary.encode("latin-1")
 
 
@@ -48,7 +48,7 @@ def read_parts(body: bytes, content_type: str | None, *, max_parts: int) -> list
             raise InvalidSchema()
         parts.append(_part(head, content))
         if len(parts) > max_parts:
-            raise InvalidSchema()
+            raise InvalidSchema.because("body", f"more than {max_parts} parts")
     return parts
 
 

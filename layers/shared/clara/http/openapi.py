@@ -54,7 +54,8 @@ class Envelope(LazyModel, Generic[Data]):
 
 
 class ErrorEnvelope(LazyModel):
-    """Every error answer: the contract's message; `data` is null or says more (e.g. is_2fa_enabled)."""
+    """Every error answer: the contract's message; `data` is null or says more: is_2fa_enabled on a 401, and on a
+    400 Empty Body or Invalid Schema `errors`, each wrong `field` and its `problem` (`required`, or why)."""
 
     data: dict[str, Any] | None
     message: str

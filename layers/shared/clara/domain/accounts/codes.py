@@ -49,7 +49,7 @@ def ensure_may_act_on_email(caller: Caller, email: str) -> None:
 
 def send_otp(caller: Caller, email: str, otp_type: str) -> None:
     if otp_type not in OTP_TYPES:
-        raise InvalidSchema()
+        raise InvalidSchema.because("otp_type", f"one of {', '.join(sorted(OTP_TYPES))}")
     records = _user_by_email(email)
     user = records.user
     _same_user(caller, user)
