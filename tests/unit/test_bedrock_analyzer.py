@@ -23,7 +23,7 @@ from clara.integrations.analyzers.bedrock import (
     tool_input_schema,
 )
 from clara.integrations.analyzers.evidence import CONTENT_ONLY, LINK_REMOVED, NO_EVIDENCE
-from clara.integrations.fetcher import FetchedPage, LinkOutcome
+from clara.integrations.fetcher import FetchedPage, FetchFailed, LinkOutcome
 from clara.settings import get_settings
 
 MODEL = "us.amazon.nova-2-lite-v1:0"
@@ -88,6 +88,8 @@ class Clients:
         self.stubs = {name: Stubber(getattr(self, name)) for name in ("bedrock", "transcribe", "s3")}
         self.sleeps: list[float] = []
         self.links: list[LinkOutcome] = []
+        self.pages: dict[str, FetchedPage] = {}  # the cited pages the fake fetcher serves; others fail
+        self.pages_read: list[str] = []
         self.reading_seconds = 0.0  # how long reading the links takes, on the test's clock
         self.clock = Clock()
         self.requests: list[dict[str, Any]] = []
@@ -106,6 +108,7 @@ class Clients:
             clock=lambda seconds: self.sleeps.append(seconds),
             timer=self.clock,
             read_links=self._read_links,
+            read_page=self._read_page,
             web_grounding=web_grounding,
             concurrency=1,  # one grounded call at a time: the stubbed answers are taken in order
         )
@@ -113,6 +116,12 @@ class Clients:
     def _read_links(self, text: str) -> list[LinkOutcome]:
         self.clock.now += self.reading_seconds
         return self.links
+
+    def _read_page(self, url: str) -> FetchedPage:
+        self.pages_read.append(url)
+        if url not in self.pages:
+            raise FetchFailed("The site answered 404.")
+        return self.pages[url]
 
     def answer(self, response: dict[str, Any], expected: dict[str, Any] | None = None) -> None:
         self.stubs["bedrock"].add_response("converse", response, expected)
@@ -567,7 +576,10 @@ def test_the_verdict_tool_has_evidence_ids_and_no_place_for_a_url() -> None:
     assert set(schema["properties"]) == {"verdict", "confidence", "summary", "claims"}
     assert set(schema["properties"]["verdict"]["enum"]) == VERDICTS
     claim = schema["properties"]["claims"]["items"]["properties"]
-    assert set(claim) == {"text", "verdict", "confidence", "explanation", "evidence_ids", "settled_by_content"}
+    assert set(claim) == {
+        "text", "verdict", "confidence", "explanation", "evidence_ids", "settled_by_content", "judgements"
+    }  # fmt: skip
+    assert set(claim["judgements"]["items"]["properties"]) == {"id", "stance", "passage"}
     assert "$ref" not in json.dumps(schema) and "$defs" not in schema and "url" not in json.dumps(schema)
 
 

@@ -84,9 +84,10 @@ def test_a_result_serialises_to_the_schema_of_design_section_3():
 
     dumped = result.model_dump(mode="json")
 
-    # The first release's fields, and the two added since (links, searches), which older clients ignore.
+    # The first release's fields, and those added since (links, searches, a claim's anchor), which older clients
+    # ignore.
     assert set(dumped) == {"verdict", "confidence", "summary", "claims", "attachments", "analyzer", "links", "searches"}
-    assert set(dumped["claims"][0]) == {"text", "verdict", "confidence", "explanation", "sources"}
+    assert set(dumped["claims"][0]) == {"text", "verdict", "confidence", "explanation", "sources", "anchor"}
     assert set(dumped["analyzer"]) == {"name", "model"}
     assert (dumped["links"], dumped["searches"]) == ([], 0)
 
