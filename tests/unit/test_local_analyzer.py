@@ -165,7 +165,7 @@ def test_a_pdf_that_is_only_a_header_is_reported_as_unreadable():
     notes, extracted = inspect_attachment(attachment("broken.pdf", "application/pdf", "pdf", b"%PDF-1.7\ngarbage"))
 
     assert notes.startswith("PDF that could not be read")
-    assert extracted == ""
+    assert extracted == []
 
 
 @pytest.mark.parametrize(
