@@ -12,7 +12,7 @@ MIN_SHARED_WORDS = 2  # a passage sharing fewer content words with the claim is 
 MIN_SHARE = 0.3  # ... nor one holding less than this share of the claim's content words
 
 _WORD = re.compile(r"[^\W_]+")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n{2,}")  # lines wrap inside a sentence (PDFs); blank lines part
 # Words that match everywhere and tell nothing about a claim.
 _STOP_WORDS = frozenset(
     {
