@@ -14,7 +14,7 @@ import pytest
 from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 
-from clara.integrations.analyzers import AnalysisResult, AttachmentInput, PermanentAnalysisError, TextAnchor
+from clara.integrations.analyzers import AnalysisResult, AttachmentInput, PermanentAnalysisError, TextAnchor, TimeAnchor
 from clara.integrations.analyzers.bedrock import (
     CLAIMS_TOOL,
     TOOL_NAME,
@@ -560,9 +560,13 @@ def test_audio_is_transcribed_then_sent_as_text(clients: Clients) -> None:
             {"TranscriptionJob": {"TranscriptionJobName": job, "TranscriptionJobStatus": status}},
             {"TranscriptionJobName": job},
         )
-    transcript = json.dumps(
-        {"jobName": job, "results": {"transcripts": [{"transcript": "The moon is made of cheese."}], "items": []}}
-    ).encode()
+    words = [
+        {"type": "pronunciation", "start_time": str(2 + n), "end_time": str(2.5 + n), "alternatives": [{"content": w}]}
+        for n, w in enumerate(["The", "moon", "is", "made", "of", "cheese"])
+    ]
+    items = [*words, {"type": "punctuation", "alternatives": [{"content": "."}]}]
+    spoken = {"transcripts": [{"transcript": "The moon is made of cheese."}], "items": items}
+    transcript = json.dumps({"jobName": job, "results": spoken}).encode()
     clients.stubs["s3"].add_response(
         "get_object",
         {"Body": StreamingBody(io.BytesIO(transcript), len(transcript))},
@@ -571,13 +575,16 @@ def test_audio_is_transcribed_then_sent_as_text(clients: Clients) -> None:
     content = [{"text": "Transcript of memo.m4a: The moon is made of cheese."}, {"text": ANY}, {"text": ANY}]
     clients.answer(claims_answer("The moon is made of cheese."), forced(CLAIMS_TOOL, content))
     clients.answer(grounded_answer("It is rock.", CITED[1:]), GROUNDED_REQUEST)
-    clients.answer(verdict_answer(), forced(TOOL_NAME, content))
+    moon = {**VERDICT["claims"][0], "text": "The moon is made of cheese."}
+    clients.answer(verdict_answer({**VERDICT, "claims": [moon]}), forced(TOOL_NAME, content))
 
     result = clients.analyzer().analyze(
         "Is this right?", [attachment("memo.m4a", "audio/mp4", "audio", "usr_1/tsk_1/0.m4a")]
     )
 
     assert_valid(result)
+    # Said from the first word (2 s) to the end of the sixth (7.5 s) of the recording, attachment 0.
+    assert result.claims[0].anchor == TimeAnchor(index=0, start_seconds=2.0, end_seconds=7.5)
     assert result.attachments[0].notes == "Transcribed with Amazon Transcribe."
     assert clients.sleeps == [3]
 
