@@ -12,13 +12,14 @@ model, by what the request asks for:
   a URL (FABRICATED); a judgement per id: the web pages refute a claim with "500" in it and support the others,
   the first web page's passage is one the page does not hold (INVENTED_QUOTE), the linked page's is on it.
 
-It also serves `/article`, a small HTML page, so a link in the content can be read by the safe fetcher.
+It also serves `/article`, a small HTML page, so a link in the content can be read by the safe fetcher, and the
+cited pages: CITED_PAGE, or the page `cited_page` makes for the claim searched (`make eval --stand-in`).
 """
 
 import json
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -47,6 +48,7 @@ class FakeBedrock:
     url: str
     requests: list[dict[str, Any]] = field(default_factory=list)
     searches: int = 0
+    searched: list[str] = field(default_factory=list)  # the claim of each grounded call, in order
 
     @property
     def article_url(self) -> str:
@@ -90,6 +92,8 @@ def _answer(fake: FakeBedrock, request: dict[str, Any]) -> dict[str, Any]:
         stop = "tool_use"
     elif any(tool.get("systemTool", {}).get("name") == "nova_grounding" for tool in tools):
         fake.searches += 1
+        claim = re.search(r"<claim>\n(.*?)\n</claim>", request["messages"][0]["content"][0]["text"], re.S)
+        fake.searched.append(claim.group(1) if claim else "")
         citations = [
             {
                 "title": f"Source {n} on claim {fake.searches}",
@@ -144,13 +148,17 @@ def _answer(fake: FakeBedrock, request: dict[str, Any]) -> dict[str, Any]:
 
 
 @contextmanager
-def fake_bedrock() -> Iterator[FakeBedrock]:
+def fake_bedrock(cited_page: Callable[[str], bytes] | None = None) -> Iterator[FakeBedrock]:
     fake: FakeBedrock | None = None
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            cited = re.fullmatch(r"/cited/\d+/1", self.path)
-            page = ARTICLE if self.path == "/article" else CITED_PAGE if cited else None
+            assert fake is not None
+            cited = re.fullmatch(r"/cited/(\d+)/1", self.path)
+            page = ARTICLE if self.path == "/article" else None
+            if cited:
+                searched = fake.searched[int(cited.group(1)) - 1]
+                page = cited_page(searched) if cited_page else CITED_PAGE
             if page is None:
                 self.send_error(404)
                 return

@@ -128,12 +128,14 @@ class AnalysisResult(BaseModel):
 
 @dataclass
 class Usage:
-    """What an analyzer spent on its last analyze(): model calls, of them grounded (web search) calls, tokens."""
+    """What an analyzer spent on its last analyze(): model calls, of them grounded (web search) calls, tokens, and
+    the time it waited for cited pages."""
 
     model_calls: int = 0
     grounded_calls: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
+    reading_seconds: float = 0.0  # waited for cited pages after the verdict call: what quotes add to a task
 
 
 @dataclass(frozen=True)

@@ -261,7 +261,9 @@ class BedrockAnalyzer:
         try:
             reading = self._read_cited_pages(book, pool)
             draft = self._verdicts(content, claims, findings, book)
+            waited = time.perf_counter()
             self._keep_pages(reading, book, deadline)
+            self.usage.reading_seconds = time.perf_counter() - waited
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
         verdict = grounded_result(draft, book, lambda claim: places.anchor(spans.get(flat(claim).lower(), claim)))
