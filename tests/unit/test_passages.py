@@ -88,3 +88,9 @@ def test_a_claim_is_anchored_in_the_text_a_pdf_page_a_recording_or_a_linked_page
     assert places.anchor("The bridge opened in 1932") == LinkAnchor(url="https://news.example.org/a")
     assert places.anchor("The Eiffel Tower is 330 metres tall.") is None
     assert TextAnchor(start=1, end=2).model_dump() == {"in": "text", "start": 1, "end": 2}
+
+
+def test_only_whole_words_are_found_and_a_passage_of_one_word_is_no_quote() -> None:
+    assert "ower was built" in PAGE and locate("ower was built", PAGE) is None  # "tower", cut: not a passage
+    assert find("330 metres", PAGE) == "330 metres"
+    assert find("metres", PAGE) is None  # too short to be a quote

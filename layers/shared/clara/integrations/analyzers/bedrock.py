@@ -25,7 +25,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from functools import cache, partial
 from pathlib import PurePosixPath
 from typing import Any, TypeVar
@@ -347,12 +347,14 @@ class BedrockAnalyzer:
 
     def _keep_pages(self, reading: dict[str, Future[FetchedPage]], book: EvidenceBook, deadline: Deadline) -> None:
         """The text of each page read by the end of the budget; a page not read leaves its source without quote."""
+        done, unread = wait(reading.values(), timeout=deadline.remaining())
+        if unread:
+            logger.warning("No time left to read every cited page", extra={"unread": len(unread)})
         for evidence_id, future in reading.items():
+            if future not in done:
+                continue
             try:
-                book.pages[evidence_id] = future.result(timeout=deadline.remaining()).text
-            except TimeoutError:
-                logger.warning("No time left to read cited pages", extra={"unread": len(reading)})
-                return
+                book.pages[evidence_id] = future.result().text
             except FetchError:
                 continue  # a 404, a refusal, a type the fetcher does not read: the source stays, unquoted
             except Exception as error:

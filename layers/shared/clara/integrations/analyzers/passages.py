@@ -29,28 +29,23 @@ def flat(text: str) -> str:
     return " ".join(text.split())
 
 
-def _pattern(span: str) -> re.Pattern[str] | None:
+def locate(span: str, text: str) -> tuple[int, int] | None:
+    """(start, end) such that text[start:end] is `span`, as whole words: first in the same case, else in any case,
+    whitespace runs matching whitespace runs either way."""
     words = span.split()
     if not words:
         return None
-    return re.compile(r"\s+".join(re.escape(word) for word in words), re.IGNORECASE)
-
-
-def locate(span: str, text: str) -> tuple[int, int] | None:
-    """(start, end) such that text[start:end] is `span`: exactly, else ignoring whitespace runs and case."""
-    span = span.strip()
-    if not span:
-        return None
-    start = text.find(span)
-    if start >= 0:
-        return start, start + len(span)
-    pattern = _pattern(span)
-    match = pattern.search(text) if pattern else None
+    # Whole words only: "he" is not found inside "the".
+    pattern = r"(?<!\w)" + r"\s+".join(re.escape(word) for word in words) + r"(?!\w)"
+    match = re.search(pattern, text) or re.search(pattern, text, re.IGNORECASE)
     return match.span() if match else None
 
 
 def find(passage: str, page: str) -> str | None:
-    """`passage` as the page's own (whitespace-flattened) text holds it; None when the page does not hold it."""
+    """`passage` as the page's own (whitespace-flattened) text holds it; None when the page does not hold it, or
+    when it is too short to say anything (fewer than MIN_SHARED_WORDS content words)."""
+    if len(_content_words(passage)) < MIN_SHARED_WORDS:
+        return None
     located = locate(flat(passage), flat(page))
     if located is None:
         return None
