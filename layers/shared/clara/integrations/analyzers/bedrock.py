@@ -93,8 +93,7 @@ Confidence is a number from 0 to 1. Explanations are short and plain.
 Cite evidence only by its id (E1, L1...) in evidence_ids, and only evidence that supports your verdict. For each \
 id cited, add a judgement: whether that evidence supports or refutes the claim, and the sentence of it that bears \
 on the claim, copied word for word. Never write a URL. A claim with no cited evidence is UNVERIFIABLE unless the \
-content itself settles it (for example a \
-contradiction within it): then set settled_by_content.
+content itself settles it (for example a contradiction within it): then set settled_by_content.
 {_UNTRUSTED}
 Always answer by calling the {TOOL_NAME} tool."""
 
