@@ -129,8 +129,8 @@ bench: install build $(BENCH_VENV)/.installed  ## Measure the budgets of docs/bu
 	$(BIN)/python -m bench --python $(BENCH_VENV)/bin/python $(if $(BASELINE),--baseline $(BASELINE))
 
 # Not part of `make test`: ANALYZER=local runs offline; ANALYZER=bedrock needs AWS credentials (a US region).
-eval: install  ## Score the analyzer (ANALYZER=local|bedrock) on evaluation/claims.jsonl: accuracy, F1, latency, cost
-	$(BIN)/python -m evaluation
+eval: install  ## Score the analyzer (ANALYZER=local|bedrock; EVAL_ARGS=--stand-in): accuracy, F1, quotes, anchors, cost
+	$(BIN)/python -m evaluation $(EVAL_ARGS)
 
 clean:  ## Remove build output and local state (keeps .venv)
 	rm -rf .aws-sam .local .pytest_cache .mypy_cache .ruff_cache

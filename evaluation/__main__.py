@@ -1,5 +1,8 @@
 """`python -m evaluation` (`make eval`): the configured analyzer (ANALYZER=local or bedrock) run on the labelled
-claims of evaluation/claims.jsonl, and its accuracy, F1, sources, latency, usage and estimated cost in one table.
+claims of evaluation/claims.jsonl, and its accuracy, F1, sources, quotes, anchors, latency, usage and estimated cost
+in one table. `--stand-in` runs the Bedrock analyzer against the stand-in Converse endpoint and cited pages on
+loopback (harness.fake_bedrock): offline, it measures quotes, anchors and the time reading cited pages adds, not
+judgement.
 
 Importing the package first (evaluation/__init__.py) puts the layer's `clara` on sys.path, as in Lambda.
 
@@ -17,10 +20,13 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 from typing import Any
 
-from clara.integrations.analyzers import Analyzer, Usage, analyzer_for_settings
+from clara.integrations.analyzers import AnalysisResult, Analyzer, Usage, analyzer_for_settings
+from clara.integrations.analyzers.passages import flat
+from clara.integrations.fetcher import FetchedPage, FetchError, fetcher_for_settings
 from clara.settings import get_settings
 from evaluation import cost
 from evaluation.dataset import CLAIMS_PATH, LabelledClaim, load_claims
@@ -44,6 +50,34 @@ class Outcome:
     usage: Usage
     cited: bool  # at least one claim of the result cites at least one source
     error: str | None = None
+    evidence: "Evidence | None" = None
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """How checkable one result is: its sources, those with a quote, quotes found again on their page (read anew
+    by the safe fetcher), its claims and those anchored."""
+
+    sources: int = 0
+    quoted: int = 0
+    verbatim: int = 0
+    claims: int = 0
+    anchored: int = 0
+
+
+def checkable(result: AnalysisResult, read_page: Callable[[str], FetchedPage]) -> Evidence:
+    sources = [source for claim in result.claims for source in claim.sources]
+    quoted = [source for source in sources if source.quote is not None]
+    pages: dict[str, str | None] = {}
+    for source in quoted:
+        if source.url not in pages:
+            try:
+                pages[source.url] = flat(read_page(source.url).text).lower()
+            except FetchError:
+                pages[source.url] = None  # unreadable now: its quote cannot be confirmed
+    verbatim = sum(flat(source.quote or "").lower() in (pages[source.url] or "\0") for source in quoted)
+    anchored = sum(claim.anchor is not None for claim in result.claims)
+    return Evidence(len(sources), len(quoted), verbatim, len(result.claims), anchored)
 
 
 def bedrock_ready() -> bool:
@@ -89,9 +123,14 @@ def analyzer_logs_to_stderr() -> Iterator[None]:
         os.close(saved)
 
 
-def evaluate(item: LabelledClaim, build: Callable[[], Analyzer] | None = None) -> Outcome:
+def evaluate(
+    item: LabelledClaim,
+    build: Callable[[], Analyzer] | None = None,
+    read_page: Callable[[str], FetchedPage] | None = None,
+) -> Outcome:
     """A fresh analyzer per claim (analyzer_for_settings unless `build` is given), so `usage` is this claim's
-    alone and no state leaks from one to the next. A failure to build one is a setup fault and propagates."""
+    alone and no state leaks from one to the next. A failure to build one is a setup fault and propagates.
+    Quotes are checked against their pages after the task's time is taken."""
     analyzer = (build or analyzer_for_settings)()
     started = time.perf_counter()
     try:
@@ -103,7 +142,8 @@ def evaluate(item: LabelledClaim, build: Callable[[], Analyzer] | None = None) -
         return Outcome(item.id, item.label, ERROR, seconds, _usage(analyzer), cited=False, error=message)
     seconds = time.perf_counter() - started
     cited = any(claim.sources for claim in result.claims)
-    return Outcome(item.id, item.label, collapse(result.verdict), seconds, _usage(analyzer), cited)
+    evidence = checkable(result, read_page or fetcher_for_settings().fetch)
+    return Outcome(item.id, item.label, collapse(result.verdict), seconds, _usage(analyzer), cited, None, evidence)
 
 
 def _usage(analyzer: Analyzer) -> Usage:
@@ -124,6 +164,12 @@ def figures(
     model_calls = [usage.model_calls for usage in usages]
     grounded_calls = [usage.grounded_calls for usage in usages]
     cited = sum(outcome.cited for outcome in outcomes)
+    evidence = [outcome.evidence or Evidence() for outcome in outcomes]
+    sources, quoted, verbatim = (
+        sum(getattr(item, name) for item in evidence) for name in ("sources", "quoted", "verbatim")
+    )
+    claims, anchored = sum(item.claims for item in evidence), sum(item.anchored for item in evidence)
+    reading = [usage.reading_seconds for usage in usages]
     return {
         "analyzer": analyzer,
         "model": model,
@@ -146,7 +192,16 @@ def figures(
         },
         "confusion": scores.confusion,
         "cited_source": {"tasks": cited, "share": cited / count if count else 0.0},
+        "quotes": {
+            "sources": sources,
+            "quoted": quoted,
+            "quoted_share": quoted / sources if sources else None,
+            "verbatim": verbatim,
+            "verbatim_share": verbatim / quoted if quoted else None,
+        },
+        "anchors": {"claims": claims, "anchored": anchored, "share": anchored / claims if claims else None},
         "latency_seconds": {"median": median(latencies), "p90": percentile(latencies, 90), "total": sum(latencies)},
+        "reading_cited_pages_seconds": {"median": median(reading), "p90": percentile(reading, 90)},
         "tokens": {
             "input_total": input_tokens,
             "output_total": output_tokens,
@@ -164,6 +219,7 @@ def figures(
                 "seconds": outcome.seconds,
                 "cited": outcome.cited,
                 "usage": dataclasses.asdict(outcome.usage),
+                "evidence": dataclasses.asdict(outcome.evidence) if outcome.evidence else None,
                 "error": outcome.error,
             }
             for outcome in outcomes
@@ -237,6 +293,10 @@ def _ratio(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
+def _share(share: float | None, part: int, whole: int, of: str) -> str:
+    return f"- (no {of})" if share is None else f"{share:.1%} ({part}/{whole} {of})"
+
+
 def report(data: dict[str, Any]) -> list[str]:
     """The table's lines, from the figures (so what is printed and what --json writes cannot disagree)."""
     count = data["claims_evaluated"]
@@ -247,7 +307,8 @@ def report(data: dict[str, Any]) -> list[str]:
     macro_scope = f"over {len(included)} labels" + (
         f"; {', '.join(excluded)} left out (no claims, no predictions)" if excluded else ""
     )
-    latency, tokens = data["latency_seconds"], data["tokens"]
+    latency, tokens, reading = data["latency_seconds"], data["tokens"], data["reading_cited_pages_seconds"]
+    quotes, anchors = data["quotes"], data["anchors"]
     model_calls, grounded = data["model_calls"], data["grounded_calls"]
     spend = data["cost"]
     if spend["usd_total"] is None:
@@ -262,7 +323,11 @@ def report(data: dict[str, Any]) -> list[str]:
         ("accuracy", f"{data['accuracy']:.1%} ({data['correct']}/{count})"),
         ("macro-F1", f"{macro} ({macro_scope})"),
         ("cited a source", f"{data['cited_source']['share']:.1%} ({data['cited_source']['tasks']}/{count} tasks)"),
+        ("sources with a quote", _share(quotes["quoted_share"], quotes["quoted"], quotes["sources"], "sources")),
+        ("quotes verbatim on page", _share(quotes["verbatim_share"], quotes["verbatim"], quotes["quoted"], "quotes")),
+        ("claims anchored", _share(anchors["share"], anchors["anchored"], anchors["claims"], "claims")),
         ("latency per task", f"median {_seconds(latency['median'])}, p90 {_seconds(latency['p90'])}"),
+        ("reading cited pages", f"median {_seconds(reading['median'])}, p90 {_seconds(reading['p90'])} per task"),
         ("tokens in", f"{tokens['input_total']} in all, {tokens['input_per_task']:.1f} per task"),
         ("tokens out", f"{tokens['output_total']} in all, {tokens['output_per_task']:.1f} per task"),
         ("model calls per task", f"mean {model_calls['mean']:.2f}, max {model_calls['max']}"),
@@ -301,11 +366,58 @@ def report(data: dict[str, Any]) -> list[str]:
     return output
 
 
+# The page each stand-in citation leads to: the labelled claim's note (the fact behind its label) among other text,
+# so quotes are matched on a page that bears on the claim without repeating it.
+STAND_IN_PAGE = """<html><head><title>Reference</title></head><body><nav>Home</nav><article>
+<p>This reference page collects what published sources say on the question, with the dates they were checked.</p>
+<p>{note}</p>
+<p>Corrections are welcome: write to the editors, who review every page once a year.</p>
+</article></body></html>"""
+
+
+@contextmanager
+def stand_in() -> Iterator[Callable[[str], None]]:
+    """The Bedrock analyzer against the stand-in Converse endpoint on loopback, whose citations lead to pages it
+    serves (one read, one a 404), through the real safe fetcher; yields a setter for the note the page shows."""
+    from harness.fake_bedrock import fake_bedrock
+
+    note = [""]
+    variables = ("ANALYZER", "AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "FETCH_ALLOW_LOOPBACK", "GROUNDING_CONCURRENCY")
+    saved = {name: os.environ.get(name) for name in (*variables, "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    with fake_bedrock(lambda _claim: STAND_IN_PAGE.format(note=escape(note[0])).encode()) as fake:
+        # Stand-in credentials: no real ones are ever sent to the stand-in.
+        os.environ.update(
+            ANALYZER="bedrock",
+            AWS_ENDPOINT_URL_BEDROCK_RUNTIME=fake.url,
+            FETCH_ALLOW_LOOPBACK="true",
+            GROUNDING_CONCURRENCY="1",
+            AWS_ACCESS_KEY_ID="stand-in",
+            AWS_SECRET_ACCESS_KEY="stand-in",  # noqa: S106 - a placeholder the stand-in ignores
+        )
+        os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+        get_settings.cache_clear()
+        try:
+            yield lambda text: note.__setitem__(0, text)
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+            get_settings.cache_clear()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evaluation", description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--limit", type=int, help="evaluate only the first N claims (N >= 1)")
     parser.add_argument("--claims", type=Path, default=CLAIMS_PATH, help="the labelled claims (JSON lines)")
     parser.add_argument("--json", type=Path, dest="json_path", help="also write every figure to this JSON file")
+    parser.add_argument(
+        "--stand-in",
+        action="store_true",
+        help="the Bedrock analyzer against the stand-in Converse endpoint and cited pages on loopback (offline: "
+        "measures quotes, anchors and reading time; its verdicts and cost mean nothing)",
+    )
     args = parser.parse_args(argv)
     if args.limit is not None and args.limit < 1:
         parser.error("--limit must be 1 or more")
@@ -314,8 +426,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings_only.setLevel(logging.WARNING)
     logging.basicConfig(handlers=[warnings_only])
 
+    if args.stand_in:
+        with stand_in() as show_note:
+            return run(args, show_note)
+    return run(args)
+
+
+def run(args: argparse.Namespace, show_note: Callable[[str], None] | None = None) -> int:
+    """Every claim through the configured analyzer (with `show_note`, the stand-in's), then the table."""
     settings = get_settings()
-    if settings.analyzer == "bedrock" and not bedrock_ready():
+    if settings.analyzer == "bedrock" and show_note is None and not bedrock_ready():
         return 2
     model = settings.bedrock_model_id if settings.analyzer == "bedrock" else None
     try:
@@ -329,6 +449,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     outcomes: list[Outcome] = []
     with analyzer_logs_to_stderr():
         for number, item in enumerate(claims, start=1):
+            if show_note:
+                show_note(item.note)
             outcome = evaluate(item)
             outcomes.append(outcome)
             print(
@@ -338,8 +460,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 flush=True,
             )
 
-    data = figures(outcomes, analyzer=settings.analyzer, model=model, prices=prices, claims_path=args.claims)
-    print("\n".join(report(data)))
+    analyzer = f"{settings.analyzer} (stand-in)" if show_note else settings.analyzer
+    data = figures(outcomes, analyzer=analyzer, model=model, prices=prices, claims_path=args.claims)
+    lines = report(data)
+    if show_note:
+        lines.append("note: stand-in Converse endpoint and pages: verdicts, tokens and cost are not a model's.")
+    print("\n".join(lines))
     if args.json_path:
         args.json_path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     return 0

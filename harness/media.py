@@ -230,6 +230,24 @@ TASK_FIELDS = {"id", "user_id", "status", "attachments", "result", "error", "cre
 VERDICTS = {"TRUE", "MOSTLY_TRUE", "MIXED", "MOSTLY_FALSE", "FALSE", "UNVERIFIABLE"}
 
 
+_ANCHOR_KEYS = (
+    {"in", "start", "end"},  # in the text
+    {"in", "index", "page"},  # on a PDF page
+    {"in", "index", "start_seconds", "end_seconds"},  # in a recording
+    {"in", "url"},  # on a linked page
+)
+
+
+def _anchor_ok(anchor: object) -> bool:
+    """None, or one of the four anchor shapes of docs/contract.md with its `in`."""
+    if anchor is None:
+        return True
+    if not isinstance(anchor, dict) or set(anchor) not in _ANCHOR_KEYS:
+        return False
+    expected = {"start": "text", "page": "attachment", "start_seconds": "attachment", "url": "link"}
+    return any(anchor.get("in") == where for key, where in expected.items() if key in anchor)
+
+
 def result_problems(result: object) -> list[str]:
     """What is wrong with a task's `result` by docs/contract.md, Tasks and results (an empty list when nothing is)."""
     problems: list[str] = []
@@ -271,7 +289,9 @@ def result_problems(result: object) -> list[str]:
         if not isinstance(claim, dict):
             problems.append(f"{where} is {claim!r}")
             continue
-        check(set(claim) == {"text", "verdict", "confidence", "explanation", "sources"}, f"{where} keys")
+        first = {"text", "verdict", "confidence", "explanation", "sources"}
+        check(first <= set(claim) <= first | {"anchor"}, f"{where} keys")
+        check(_anchor_ok(claim.get("anchor")), f"{where}.anchor {claim.get('anchor')!r}")
         check(isinstance(claim.get("text"), str) and bool(claim.get("text")), f"{where}.text")
         check(claim.get("verdict") in VERDICTS, f"{where}.verdict")
         confidence(claim.get("confidence"), where)
@@ -279,7 +299,13 @@ def result_problems(result: object) -> list[str]:
         sources = claim.get("sources")
         check(
             isinstance(sources, list)
-            and all(isinstance(s, dict) and {"title", "url"} <= set(s) <= {"title", "url", "domain"} for s in sources),
+            and all(
+                isinstance(s, dict)
+                and {"title", "url"} <= set(s) <= {"title", "url", "domain", "quote", "stance"}
+                and (s.get("quote") is None or (isinstance(s["quote"], str) and 0 < len(s["quote"]) <= 300))
+                and s.get("stance") in (None, "supports", "refutes")
+                for s in sources
+            ),
             f"{where}.sources",
         )
     reports = result.get("attachments")

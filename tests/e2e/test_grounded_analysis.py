@@ -8,7 +8,7 @@ import pytest
 
 from harness import media
 from harness.client import PRIVATE_KEY, RUNTIME_ENV, Api, Mailbox, active_account, bearer, expect, wait_for
-from harness.fake_bedrock import FABRICATED, FakeBedrock, cited_urls, fake_bedrock
+from harness.fake_bedrock import FABRICATED, INVENTED_QUOTE, FakeBedrock, fake_bedrock
 
 pytestmark = pytest.mark.e2e
 
@@ -60,11 +60,19 @@ def test_a_bedrock_task_cites_only_what_was_read(api: Api, mailbox: Mailbox, bed
     assert (first["text"], first["verdict"]) == ("The Eiffel Tower is 500 metres tall.", "FALSE")
     for number, claim in enumerate((first, second), start=1):
         assert [source["url"] for source in claim["sources"]] == [
-            *(url for url, _ in cited_urls(number)),
+            *(url for url, _ in bedrock.cited_urls(number)),
             bedrock.article_url,
         ]
     assert second["sources"][-1]["title"] == "Tower facts"
+    # Checkable at a glance: each claim anchored in the text sent, each source's quote from the page read there.
+    assert text[first["anchor"]["start"] : first["anchor"]["end"]] == "The Eiffel Tower is 500 metres tall."
+    assert [(source["quote"], source["stance"]) for source in first["sources"]] == [
+        ("The Eiffel Tower is 330 metres tall today, including the antennas at its top.", "refutes"),
+        (None, "refutes"),  # its page answered 404: cited, so shown, but with nothing to quote
+        ("It was the tallest man-made structure in the world until 1930", "supports"),
+    ]
     flat = str(result)
+    assert INVENTED_QUOTE not in flat  # the model pointed at a passage the page does not hold: never shown
     assert not [url for url in FABRICATED if url in flat]
     assert "[link removed]" in result["summary"] and "[link removed]" in first["explanation"]
     tasks = expect(api.call("GET", f"/users/{account.id}/tasks", auth=bearer(account.token)), 200)

@@ -4,6 +4,8 @@ URLs become sources), its bounds, and which failures are permanent."""
 
 import io
 import json
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,7 +14,7 @@ import pytest
 from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 
-from clara.integrations.analyzers import AnalysisResult, AttachmentInput, PermanentAnalysisError
+from clara.integrations.analyzers import AnalysisResult, AttachmentInput, PermanentAnalysisError, TextAnchor, TimeAnchor
 from clara.integrations.analyzers.bedrock import (
     CLAIMS_TOOL,
     TOOL_NAME,
@@ -23,7 +25,7 @@ from clara.integrations.analyzers.bedrock import (
     tool_input_schema,
 )
 from clara.integrations.analyzers.evidence import CONTENT_ONLY, LINK_REMOVED, NO_EVIDENCE
-from clara.integrations.fetcher import FetchedPage, LinkOutcome
+from clara.integrations.fetcher import FetchedPage, FetchFailed, LinkOutcome
 from clara.settings import get_settings
 
 MODEL = "us.amazon.nova-2-lite-v1:0"
@@ -36,6 +38,12 @@ CITED = [
     ("https://www.toureiffel.paris/en/the-monument/key-figures", "Key figures", "toureiffel.paris"),
     ("https://en.wikipedia.org/wiki/Eiffel_Tower", None, "en.wikipedia.org"),
 ]
+PAGE = """Key figures
+
+The Eiffel Tower is
+330 metres (1,083 ft) tall, antennas included.
+
+Weight: 10,100 tonnes."""
 INVENTED = [
     "https://made-up.example/eiffel-height",
     "https://invented-in-tool-input.example/x",
@@ -88,6 +96,8 @@ class Clients:
         self.stubs = {name: Stubber(getattr(self, name)) for name in ("bedrock", "transcribe", "s3")}
         self.sleeps: list[float] = []
         self.links: list[LinkOutcome] = []
+        self.pages: dict[str, FetchedPage] = {}  # the cited pages the fake fetcher serves; others fail
+        self.pages_read: list[str] = []
         self.reading_seconds = 0.0  # how long reading the links takes, on the test's clock
         self.clock = Clock()
         self.requests: list[dict[str, Any]] = []
@@ -106,6 +116,7 @@ class Clients:
             clock=lambda seconds: self.sleeps.append(seconds),
             timer=self.clock,
             read_links=self._read_links,
+            read_page=self._read_page,
             web_grounding=web_grounding,
             concurrency=1,  # one grounded call at a time: the stubbed answers are taken in order
         )
@@ -113,6 +124,12 @@ class Clients:
     def _read_links(self, text: str) -> list[LinkOutcome]:
         self.clock.now += self.reading_seconds
         return self.links
+
+    def _read_page(self, url: str) -> FetchedPage:
+        self.pages_read.append(url)
+        if url not in self.pages:
+            raise FetchFailed("The site answered 404.")
+        return self.pages[url]
 
     def answer(self, response: dict[str, Any], expected: dict[str, Any] | None = None) -> None:
         self.stubs["bedrock"].add_response("converse", response, expected)
@@ -362,6 +379,85 @@ def test_without_web_grounding_there_are_no_searches(clients: Clients) -> None:
     assert result.claims[0].sources == [] and result.claims[0].verdict == "UNVERIFIABLE"
 
 
+def test_a_quote_is_the_passage_pointed_at_if_the_page_holds_it_and_sources_keep_their_order(clients: Clients) -> None:
+    clients.pages[CITED[0][0]] = FetchedPage(CITED[0][0], "Key figures", PAGE, "text/html")
+    clients.pages[CITED[1][0]] = FetchedPage(
+        CITED[1][0], "Eiffel Tower", "Nothing here bears on it at all.", "text/html"
+    )
+    judged = {
+        **VERDICT["claims"][0],
+        "judgements": [
+            {"id": "E1", "stance": "refutes", "passage": "eiffel tower is  330 METRES (1,083 ft) tall"},
+            {"id": "E2", "stance": "refutes", "passage": "The tower is 500 metres tall."},  # on no page
+        ],
+    }
+
+    result = one_claim_checked(clients, {**VERDICT, "claims": [judged]})
+
+    (claim,) = result.claims
+    assert [(source.quote, source.stance) for source in claim.sources] == [
+        ("Eiffel Tower is 330 metres (1,083 ft) tall", "refutes"),  # as the page has it
+        (None, "refutes"),  # the passage it pointed at is not on the page, and nothing else matches
+    ]
+    assert isinstance(claim.anchor, TextAnchor) and (claim.anchor.start, claim.anchor.end) == (0, len(CLAIM))
+    assert sorted(clients.pages_read) == sorted(url for url, _, _ in CITED)
+
+
+def test_at_most_8_cited_pages_are_read_3_at_a_time(clients: Clients) -> None:
+    cited = [(f"https://source{n}.example/page", None, f"source{n}.example") for n in range(12)]
+    in_flight, most = [0], [0]
+    lock = threading.Lock()
+
+    def read_page(url: str) -> FetchedPage:
+        with lock:
+            in_flight[0] += 1
+            most[0] = max(most[0], in_flight[0])
+        time.sleep(0.05)
+        with lock:
+            in_flight[0] -= 1
+            clients.pages_read.append(url)
+        return FetchedPage(url, "A page", PAGE, "text/html")
+
+    clients.answer(claims_answer(CLAIM))
+    clients.answer(grounded_answer("Many sources.", cited), GROUNDED_REQUEST)
+    draft = {**VERDICT, "claims": [{**VERDICT["claims"][0], "evidence_ids": [f"E{n}" for n in range(1, 13)]}]}
+    clients.answer(verdict_answer(draft))
+    analyzer = clients.analyzer()
+    analyzer._read_page = read_page
+
+    result = analyzer.analyze(CLAIM, [])
+
+    sources = result.claims[0].sources
+    assert len(sources) == 12  # every citation stays a source...
+    assert [source.quote is not None for source in sources] == [True] * 8 + [False] * 4  # ...8 pages are read
+    assert sorted(clients.pages_read) == sorted(url for url, _, _ in cited[:8]) and most[0] == 3
+
+
+def test_cited_pages_not_read_by_the_end_of_the_budget_are_left_unquoted(clients: Clients) -> None:
+    """The verdict call ends with the budget spent: a page still loading is not awaited, its source has no quote."""
+    released = threading.Event()
+
+    def stuck(url: str) -> FetchedPage:
+        released.wait(10)
+        raise FetchFailed("The site did not answer within 10 s.")
+
+    clients.clock.per_call = 100  # claims, search, verdict: the 300 s budget is spent when the verdict returns
+    clients.answer(claims_answer(CLAIM))
+    clients.answer(grounded_answer("Sources agree it is about 330 m.", CITED), GROUNDED_REQUEST)
+    clients.answer(verdict_answer())
+    analyzer = clients.analyzer()
+    analyzer._read_page = stuck
+    started = time.monotonic()
+
+    try:
+        result = analyzer.analyze(CLAIM, [])
+    finally:
+        released.set()
+
+    assert time.monotonic() - started < 2
+    assert [(source.url, source.quote) for source in result.claims[0].sources] == [(url, None) for url, _, _ in CITED]
+
+
 def test_claims_and_searches_are_bounded(clients: Clients, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ANALYSIS_MAX_CLAIMS", "3")
     monkeypatch.setenv("GROUNDING_MAX_CALLS", "2")
@@ -464,9 +560,13 @@ def test_audio_is_transcribed_then_sent_as_text(clients: Clients) -> None:
             {"TranscriptionJob": {"TranscriptionJobName": job, "TranscriptionJobStatus": status}},
             {"TranscriptionJobName": job},
         )
-    transcript = json.dumps(
-        {"jobName": job, "results": {"transcripts": [{"transcript": "The moon is made of cheese."}], "items": []}}
-    ).encode()
+    words = [
+        {"type": "pronunciation", "start_time": str(2 + n), "end_time": str(2.5 + n), "alternatives": [{"content": w}]}
+        for n, w in enumerate(["The", "moon", "is", "made", "of", "cheese"])
+    ]
+    items = [*words, {"type": "punctuation", "alternatives": [{"content": "."}]}]
+    spoken = {"transcripts": [{"transcript": "The moon is made of cheese."}], "items": items}
+    transcript = json.dumps({"jobName": job, "results": spoken}).encode()
     clients.stubs["s3"].add_response(
         "get_object",
         {"Body": StreamingBody(io.BytesIO(transcript), len(transcript))},
@@ -475,13 +575,16 @@ def test_audio_is_transcribed_then_sent_as_text(clients: Clients) -> None:
     content = [{"text": "Transcript of memo.m4a: The moon is made of cheese."}, {"text": ANY}, {"text": ANY}]
     clients.answer(claims_answer("The moon is made of cheese."), forced(CLAIMS_TOOL, content))
     clients.answer(grounded_answer("It is rock.", CITED[1:]), GROUNDED_REQUEST)
-    clients.answer(verdict_answer(), forced(TOOL_NAME, content))
+    moon = {**VERDICT["claims"][0], "text": "The moon is made of cheese."}
+    clients.answer(verdict_answer({**VERDICT, "claims": [moon]}), forced(TOOL_NAME, content))
 
     result = clients.analyzer().analyze(
         "Is this right?", [attachment("memo.m4a", "audio/mp4", "audio", "usr_1/tsk_1/0.m4a")]
     )
 
     assert_valid(result)
+    # Said from the first word (2 s) to the end of the sixth (7.5 s) of the recording, attachment 0.
+    assert result.claims[0].anchor == TimeAnchor(index=0, start_seconds=2.0, end_seconds=7.5)
     assert result.attachments[0].notes == "Transcribed with Amazon Transcribe."
     assert clients.sleeps == [3]
 
@@ -567,7 +670,10 @@ def test_the_verdict_tool_has_evidence_ids_and_no_place_for_a_url() -> None:
     assert set(schema["properties"]) == {"verdict", "confidence", "summary", "claims"}
     assert set(schema["properties"]["verdict"]["enum"]) == VERDICTS
     claim = schema["properties"]["claims"]["items"]["properties"]
-    assert set(claim) == {"text", "verdict", "confidence", "explanation", "evidence_ids", "settled_by_content"}
+    assert set(claim) == {
+        "text", "verdict", "confidence", "explanation", "evidence_ids", "settled_by_content", "judgements"
+    }  # fmt: skip
+    assert set(claim["judgements"]["items"]["properties"]) == {"id", "stance", "passage"}
     assert "$ref" not in json.dumps(schema) and "$defs" not in schema and "url" not in json.dumps(schema)
 
 

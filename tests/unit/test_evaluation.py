@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 import evaluation.__main__ as cli
-from clara.integrations.analyzers import AnalysisResult, AnalyzerInfo, Claim, Source, Usage
+from clara.integrations.analyzers import AnalysisResult, AnalyzerInfo, Claim, Source, TextAnchor, Usage
+from clara.integrations.fetcher import FetchedPage, FetchFailed
 from clara.settings import get_settings
 from evaluation import cost
 from evaluation.dataset import CLAIMS_PATH, LabelledClaim, load_claims
@@ -338,6 +339,8 @@ def test_the_local_analyzer_on_eight_claims_prints_the_table(
     assert f"accuracy                 {unverifiable / 8:.1%} ({unverifiable}/8)" in lines
     assert "analyzer                 local (model: none)" in lines
     assert "estimated cost           0 USD (no model calls)" in lines
+    assert "sources with a quote     - (no sources)" in lines  # the local analyzer cites nothing
+    assert "claims anchored          100.0% (8/8 claims)" in lines  # its claims are sentences of the text sent
     assert any(line.startswith("claims evaluated         8 from ") for line in lines)
     assert any(line.split()[:2] == ["UNVERIFIABLE", str(unverifiable)] for line in lines)
     figures = json.loads(figures_path.read_text())
@@ -390,3 +393,53 @@ def test_an_unknown_model_reports_an_unknown_cost(environment: pytest.MonkeyPatc
         "note: cost: unknown (no price for us.example.model-v1:0; "
         "set EVAL_PRICE_INPUT_PER_MTOK/EVAL_PRICE_OUTPUT_PER_MTOK)"
     ) in out
+
+
+# ------------------------------------------------------------------------------------------- checkable evidence
+
+
+def quoted_result(quotes: list[str | None]) -> AnalysisResult:
+    sources = [Source(title=f"Page {n}", url=f"https://example.org/{n}", quote=quote) for n, quote in enumerate(quotes)]
+    claims = [
+        Claim(text="Mars has two moons.", verdict="TRUE", confidence=1, explanation="e", sources=sources),
+        Claim(text="Mars is red.", verdict="TRUE", confidence=1, explanation="e", anchor=TextAnchor(start=0, end=12)),
+    ]
+    info = AnalyzerInfo(name="bedrock", model=None)
+    return AnalysisResult(verdict="TRUE", confidence=1, summary="s", claims=claims, attachments=[], analyzer=info)
+
+
+def test_a_quote_counts_as_verbatim_only_if_its_page_holds_it_when_read_again():
+    pages = {"https://example.org/0": "Mars has  two small\nMOONS, Phobos and Deimos.", "https://example.org/1": "Red."}
+    read: list[str] = []
+
+    def read_page(url: str) -> FetchedPage:
+        read.append(url)
+        if url not in pages:
+            raise FetchFailed("The site answered 404.")
+        return FetchedPage(url, "t", pages[url], "text/html")
+
+    quotes = ["mars has two small moons", "A model wrote this.", "Gone now.", None]
+    evidence = cli.checkable(quoted_result(quotes), read_page)
+
+    assert evidence == cli.Evidence(sources=4, quoted=3, verbatim=1, claims=2, anchored=1)
+    assert read == ["https://example.org/0", "https://example.org/1", "https://example.org/2"]  # never an unquoted one
+
+
+def test_the_stand_in_run_reports_quotes_anchors_and_reading_time(
+    environment: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+):
+    figures_path = tmp_path / "figures.json"
+
+    assert cli.main(["--stand-in", "--limit", "4", "--json", str(figures_path)]) == 0
+
+    out = capsys.readouterr().out
+    assert "bedrock (stand-in) (model: us.amazon.nova-2-lite-v1:0)" in out
+    figures = json.loads(figures_path.read_text())
+    quotes, anchors = figures["quotes"], figures["anchors"]
+    # Two citations per search, the second a 404 by design: at most half the sources can be quoted.
+    assert quotes["sources"] == 8 and 0 < quotes["quoted"] <= 4
+    assert quotes["verbatim_share"] == 1.0 and f"100.0% ({quotes['quoted']}/{quotes['quoted']} quotes)" in out
+    assert anchors["share"] == 1.0 and "claims anchored          100.0% (4/4 claims)" in out
+    assert 0 <= figures["reading_cited_pages_seconds"]["median"] <= figures["reading_cited_pages_seconds"]["p90"]
+    assert "reading cited pages      median " in out
+    assert get_settings().analyzer == "local"  # the stand-in's settings are gone with it

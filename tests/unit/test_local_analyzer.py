@@ -84,9 +84,10 @@ def test_a_result_serialises_to_the_schema_of_design_section_3():
 
     dumped = result.model_dump(mode="json")
 
-    # The first release's fields, and the two added since (links, searches), which older clients ignore.
+    # The first release's fields, and those added since (links, searches, a claim's anchor), which older clients
+    # ignore.
     assert set(dumped) == {"verdict", "confidence", "summary", "claims", "attachments", "analyzer", "links", "searches"}
-    assert set(dumped["claims"][0]) == {"text", "verdict", "confidence", "explanation", "sources"}
+    assert set(dumped["claims"][0]) == {"text", "verdict", "confidence", "explanation", "sources", "anchor"}
     assert set(dumped["analyzer"]) == {"name", "model"}
     assert (dumped["links"], dumped["searches"]) == ([], 0)
 
@@ -164,7 +165,7 @@ def test_a_pdf_that_is_only_a_header_is_reported_as_unreadable():
     notes, extracted = inspect_attachment(attachment("broken.pdf", "application/pdf", "pdf", b"%PDF-1.7\ngarbage"))
 
     assert notes.startswith("PDF that could not be read")
-    assert extracted == ""
+    assert extracted == []
 
 
 @pytest.mark.parametrize(
@@ -307,3 +308,40 @@ def test_media_files_are_described_by_kind_and_duration():
         "Audio file, duration not readable from its container.",
     ]
     assert "3 attachment(s)" in result.summary
+
+
+# ------------------------------------------------------------------------------------------- anchors
+
+
+def two_page_pdf(first: str, second: str) -> bytes:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for text in (first, second):
+        writer.append(PdfReader(io.BytesIO(media.pdf(text))))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_each_claim_is_anchored_where_it_was_stated_in_the_text_on_a_pdf_page_or_on_a_linked_page(monkeypatch):
+    monkeypatch.setenv("FETCH_ALLOW_LOOPBACK", "true")
+    get_settings.cache_clear()
+    report = attachment(
+        "report.pdf", "application/pdf", "pdf", two_page_pdf("Cover of the report.", "Sales doubled in 2024 here.")
+    )
+    photo = attachment("photo.png", "image/png", "image", media.png())
+    try:
+        with fake_bedrock() as site:
+            text = f"Breaking:  the bridge\nopened in 1932 after years. Read {site.article_url} now."
+            result = LocalAnalyzer().analyze(text, [photo, report])
+    finally:
+        get_settings.cache_clear()
+
+    anchors = {claim.text: claim.anchor for claim in result.claims}
+    bridge = anchors["Breaking: the bridge opened in 1932 after years."]
+    assert bridge is not None and bridge.model_dump() == {"in": "text", "start": 0, "end": 49}
+    assert text[0:49] == "Breaking:  the bridge\nopened in 1932 after years."
+    assert anchors["Sales doubled in 2024 here."].model_dump() == {"in": "attachment", "index": 1, "page": 2}
+    tower = "The Eiffel Tower is 330 metres tall and was completed in 1889 for the World's Fair in Paris."
+    assert anchors[tower].model_dump() == {"in": "link", "url": site.article_url}

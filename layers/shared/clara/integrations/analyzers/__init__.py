@@ -6,9 +6,9 @@ work without a model, the local runtime's default). Each is imported only when c
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Annotated, Literal, Protocol
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from clara.domain.attachments import MediaKind
 from clara.settings import get_settings
@@ -23,6 +23,60 @@ class Source(BaseModel):
     title: str
     url: str
     domain: str | None = None  # added after the first release: clients that know only {title, url} ignore it
+    quote: str | None = Field(
+        default=None,
+        max_length=300,
+        description="A passage copied from the text Clara read at this URL, the one that best matches the claim; "
+        "null when the page could not be read or nothing on it matched.",
+    )
+    stance: Literal["supports", "refutes"] | None = Field(
+        default=None, description="Whether this evidence supports or refutes the claim, as the verdict step judged it."
+    )
+
+
+class _Anchor(BaseModel):
+    # `in` is a Python keyword: the field is in_, written and read as "in".
+    model_config = ConfigDict(
+        serialize_by_alias=True,
+        validate_by_name=True,
+        validate_by_alias=True,
+        json_schema_serialization_defaults_required=True,
+    )
+
+
+class TextAnchor(_Anchor):
+    """The claim is text[start:end] of the submitted text (Python string indices)."""
+
+    in_: Literal["text"] = Field(default="text", alias="in")
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+
+
+class PageAnchor(_Anchor):
+    """The claim is on page `page` (1-based) of the PDF attachment `index` (0-based, in the order sent)."""
+
+    in_: Literal["attachment"] = Field(default="attachment", alias="in")
+    index: int = Field(ge=0)
+    page: int = Field(ge=1)
+
+
+class TimeAnchor(_Anchor):
+    """The claim is spoken between start_seconds and end_seconds of the audio or video attachment `index`."""
+
+    in_: Literal["attachment"] = Field(default="attachment", alias="in")
+    index: int = Field(ge=0)
+    start_seconds: float = Field(ge=0)
+    end_seconds: float = Field(ge=0)
+
+
+class LinkAnchor(_Anchor):
+    """The claim is on the page a link in the content led to."""
+
+    in_: Literal["link"] = Field(default="link", alias="in")
+    url: str
+
+
+Anchor = TextAnchor | PageAnchor | TimeAnchor | LinkAnchor
 
 
 class Claim(BaseModel):
@@ -31,6 +85,9 @@ class Claim(BaseModel):
     confidence: float = Field(ge=0, le=1)
     explanation: str
     sources: list[Source] = Field(default_factory=list)
+    anchor: Annotated[Anchor | None, Field(description="Where the customer stated the claim; null when unknown.")] = (
+        None
+    )
 
 
 class AttachmentReport(BaseModel):
@@ -71,12 +128,14 @@ class AnalysisResult(BaseModel):
 
 @dataclass
 class Usage:
-    """What an analyzer spent on its last analyze(): model calls, of them grounded (web search) calls, tokens."""
+    """What an analyzer spent on its last analyze(): model calls, of them grounded (web search) calls, tokens, and
+    the time it waited for cited pages."""
 
     model_calls: int = 0
     grounded_calls: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
+    reading_seconds: float = 0.0  # waited for cited pages after the verdict call: what quotes add to a task
 
 
 @dataclass(frozen=True)

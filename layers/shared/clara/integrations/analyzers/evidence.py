@@ -4,15 +4,22 @@ Evidence enters only here, from what was read: a citation Bedrock's web groundin
 page the safe fetcher read from a link in the content (`L1`...). The verdict step refers to evidence by these
 ids; `grounded_result` turns ids back into sources and drops everything else a model wrote that looks like a
 link, so a URL a model invents (in its text or in its tool input) never reaches the result.
+
+A source's quote is found the same way: in the text the system read at that URL (the book's `pages`), the passage
+the verdict step pointed at if the page holds it, else the page's passage that best matches the claim. A model's
+words are never shown as a quote (clara.integrations.analyzers.passages).
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field
 
-from clara.integrations.analyzers import Claim, LinkReport, Source, Verdict
+from clara.integrations.analyzers import Anchor, Claim, LinkReport, Source, Verdict
+from clara.integrations.analyzers.passages import best_passage, find
 from clara.integrations.fetcher import LinkOutcome
 
 # Links a model may write: with a scheme, starting with www., or a bare host name followed by a path.
@@ -48,7 +55,7 @@ class Evidence:
     url: str
     title: str
     domain: str | None
-    excerpt: str  # what the source said, for the verdict step only; never shown to the customer
+    excerpt: str  # what the citation said of the page, for the verdict step and to rank passages; never shown
 
 
 @dataclass
@@ -58,6 +65,7 @@ class EvidenceBook:
     with its credentials into its text has it scrubbed like any link that was not read."""
 
     entries: dict[str, Evidence] = field(default_factory=dict)
+    pages: dict[str, str] = field(default_factory=dict)  # by id: the text the safe fetcher read at its URL
     _by_url: dict[str, str] = field(default_factory=dict)
 
     def add(self, prefix: str, url: str, title: str | None, domain: str | None, excerpt: str) -> str | None:
@@ -75,17 +83,37 @@ class EvidenceBook:
         self._by_url[url] = evidence_id
         return evidence_id
 
-    def sources(self, ids: list[str]) -> list[Source]:
-        """The sources for the ids the verdict step gave, in its order, each once; unknown ids are dropped."""
+    def sources(self, drafted: "DraftClaim") -> list[Source]:
+        """The sources for the ids the verdict step gave, in its order, each once; unknown ids are dropped. Each
+        carries the stance the verdict step gave it and a quote from its page (see `quote`)."""
+        judged = {judgement.id.strip().upper(): judgement for judgement in drafted.judgements}
         seen: set[str] = set()
         found: list[Source] = []
-        for evidence_id in ids:
+        for evidence_id in drafted.evidence_ids:
             evidence = self.entries.get(evidence_id.strip().upper())
             if evidence is None or evidence.id in seen:
                 continue
             seen.add(evidence.id)
-            found.append(Source(title=evidence.title, url=evidence.url, domain=evidence.domain))
+            judgement = judged.get(evidence.id)
+            pointed = judgement.passage if judgement else None
+            found.append(
+                Source(
+                    title=evidence.title,
+                    url=evidence.url,
+                    domain=evidence.domain,
+                    quote=self.quote(evidence, drafted.text, pointed),
+                    stance=judgement.stance if judgement else None,
+                )
+            )
         return found
+
+    def quote(self, evidence: Evidence, claim: str, pointed: str | None = None) -> str | None:
+        """A passage of the page read at the evidence's URL: the one the model pointed at if the page holds it,
+        else the best match for the claim and the citation; None when the page was not read or nothing matched."""
+        page = self.pages.get(evidence.id)
+        if not page:
+            return None
+        return (find(pointed, page) if pointed else None) or best_passage(page, claim, evidence.excerpt)
 
     @property
     def urls(self) -> set[str]:
@@ -103,6 +131,19 @@ def scrub_links(text: str, allowed: set[str]) -> str:
     return _WRITTEN_LINK.sub(replace, text)
 
 
+class Judgement(BaseModel):
+    """How one cited piece of evidence bears on the claim."""
+
+    id: str = Field(description="The evidence id (E1, L1...).")
+    stance: Literal["supports", "refutes"] | None = Field(
+        default=None, description="Whether this evidence supports or refutes the claim (not the verdict)."
+    )
+    passage: str | None = Field(
+        default=None,
+        description="The sentence of this evidence that bears on the claim, copied word for word from it.",
+    )
+
+
 class DraftClaim(BaseModel):
     """One claim as the verdict step judges it: evidence by id only, there is no field for a URL."""
 
@@ -115,6 +156,9 @@ class DraftClaim(BaseModel):
     )
     settled_by_content: bool = Field(
         default=False, description="True only if the content itself settles the claim without outside evidence."
+    )
+    judgements: list[Judgement] = Field(
+        default_factory=list, description="For each evidence id cited: its stance on the claim and its passage."
     )
 
 
@@ -135,8 +179,10 @@ class GroundedVerdict:
     claims: list[Claim]
 
 
-def grounded_result(draft: Draft, book: EvidenceBook) -> GroundedVerdict:
-    """The draft with sources only from the book and no other links.
+def grounded_result(
+    draft: Draft, book: EvidenceBook, anchor: Callable[[str], Anchor | None] = lambda _: None
+) -> GroundedVerdict:
+    """The draft with sources only from the book and no other links, each claim anchored by `anchor`.
 
     A claim without cited evidence is UNVERIFIABLE (confidence 0) unless the verdict step said the content alone
     settles it; either way its explanation says so. When no claim keeps a verdict, neither does the whole.
@@ -144,7 +190,7 @@ def grounded_result(draft: Draft, book: EvidenceBook) -> GroundedVerdict:
     allowed = book.urls
     claims: list[Claim] = []
     for drafted in draft.claims:
-        sources = book.sources(drafted.evidence_ids)
+        sources = book.sources(drafted)
         explanation = scrub_links(drafted.explanation, allowed).strip()
         verdict, confidence = drafted.verdict, drafted.confidence
         if not sources and drafted.settled_by_content:
@@ -159,6 +205,7 @@ def grounded_result(draft: Draft, book: EvidenceBook) -> GroundedVerdict:
                 confidence=confidence,
                 explanation=explanation,
                 sources=sources,
+                anchor=anchor(drafted.text),
             )
         )
     verdict, confidence = draft.verdict, draft.confidence

@@ -1,7 +1,8 @@
 """The local analyzer: real work without a model. It reads the text, the links in it (through the same safe fetcher
 as the Bedrock analyzer) and every attachment (PDF text, an image's format and size, a media file's duration where
 the container tells it), splits the content into checkable claims, and says plainly that no model judged them:
-every verdict UNVERIFIABLE, confidence 0, no sources."""
+every verdict UNVERIFIABLE, confidence 0, no sources. Each claim is a sentence of the text, of a PDF page or of a
+linked page, and is anchored there."""
 
 import io
 import re
@@ -9,11 +10,11 @@ import struct
 from collections.abc import Callable, Sequence
 
 from clara.integrations.analyzers import AnalysisResult, AnalyzerInfo, AttachmentInput, AttachmentReport, Claim, Usage
-from clara.integrations.analyzers.evidence import link_report
+from clara.integrations.analyzers.anchors import MAX_PDF_PAGES, Places
+from clara.integrations.analyzers.evidence import link_report, without_userinfo
 from clara.integrations.fetcher import LinkOutcome, read_links
 
 MAX_CLAIMS = 25
-MAX_PDF_PAGES = 50
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n{2,}")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -25,10 +26,11 @@ class LocalAnalyzer:
 
     def analyze(self, text: str, attachments: Sequence[AttachmentInput]) -> AnalysisResult:
         links = self._read_links(text)
+        places = Places(text)
         texts: list[str] = [text]
         reports: list[AttachmentReport] = []
-        for attachment in attachments:
-            notes, extracted = inspect_attachment(attachment)
+        for index, attachment in enumerate(attachments):
+            notes, pages = inspect_attachment(attachment)
             reports.append(
                 AttachmentReport(
                     name=attachment.name,
@@ -37,16 +39,21 @@ class LocalAnalyzer:
                     notes=notes,
                 )
             )
-            if extracted:
-                texts.append(extracted)
+            if pages:
+                texts.extend(pages)
+                places.pdfs[index] = pages.copy  # read already: the pages as they are
         # The pages the links led to are read with the rest, after the content's own words.
-        texts.extend(link.page.text for link in links if link.page is not None)
+        for link in links:
+            if link.page is not None:
+                texts.append(link.page.text)
+                places.links[without_userinfo(link.url)] = link.page.text
         claims = [
             Claim(
                 text=claim,
                 verdict="UNVERIFIABLE",
                 confidence=0,
                 explanation="Extracted as a checkable statement; no model or source has judged it.",
+                anchor=places.anchor(claim),
             )
             for claim in checkable_claims("\n\n".join(texts))
         ]
@@ -82,30 +89,30 @@ def checkable_claims(content: str) -> list[str]:
     return claims
 
 
-def inspect_attachment(attachment: AttachmentInput) -> tuple[str, str]:
-    """(notes for the report, text extracted for claims)."""
+def inspect_attachment(attachment: AttachmentInput) -> tuple[str, list[str]]:
+    """(notes for the report, the text of each page extracted for claims: a PDF's, else none)."""
     content = attachment.read()
     if attachment.kind == "pdf":
         return _pdf(content)
     if attachment.kind == "image":
         size = image_size(content)
         dimensions = f"{size[0]}x{size[1]} pixels" if size else "dimensions not readable"
-        return f"{attachment.media_type.split('/')[1].upper()} image, {dimensions}.", ""
+        return f"{attachment.media_type.split('/')[1].upper()} image, {dimensions}.", []
     duration = media_duration(content)
     length = f"{duration:.1f} seconds long" if duration is not None else "duration not readable from its container"
-    return f"{attachment.kind.capitalize()} file, {length}.", ""
+    return f"{attachment.kind.capitalize()} file, {length}.", []
 
 
-def _pdf(content: bytes) -> tuple[str, str]:
+def _pdf(content: bytes) -> tuple[str, list[str]]:
     from pypdf import PdfReader  # only the worker packages pypdf
 
     try:
         reader = PdfReader(io.BytesIO(content))
-        pages = reader.pages[:MAX_PDF_PAGES]
-        text = "\n\n".join(page.extract_text() or "" for page in pages)
+        pages = [page.extract_text() or "" for page in reader.pages[:MAX_PDF_PAGES]]
     except Exception as error:  # a damaged PDF is a finding of the analysis, not a failure of it
-        return f"PDF that could not be read ({type(error).__name__}).", ""
-    return f"PDF, {len(reader.pages)} page(s), {len(text.split())} words of text.", text
+        return f"PDF that could not be read ({type(error).__name__}).", []
+    words = sum(len(page.split()) for page in pages)
+    return f"PDF, {len(reader.pages)} page(s), {words} words of text.", pages
 
 
 def image_size(content: bytes) -> tuple[int, int] | None:
