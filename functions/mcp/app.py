@@ -18,7 +18,6 @@ from typing import Annotated, Any, TypeVar
 
 import lambda_asgi  # sibling modules: the local runtime can import them only while this module loads
 import tools
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -51,7 +50,7 @@ from clara.formats import json_text
 from clara.http.app import DEFAULT_LIMIT, MAX_LIMIT
 from clara.http.auth import Caller, Role, authenticate
 from clara.http.cors import add_cors_headers, allowed_origin, preflight
-from clara.http.envelope import failure
+from clara.http.envelope import failure, proxy_result
 from clara.observability import logger, metrics, tracer
 from clara.settings import API_PREFIX, Settings
 
@@ -299,11 +298,6 @@ def stripe_buy(
 # ------------------------------------------------------------------------------------------- the handler
 
 
-def _proxy(response: Response[Any]) -> dict[str, Any]:
-    """A Powertools response (an envelope) as the Lambda proxy result."""
-    return {"statusCode": response.status_code, "headers": response.headers, "body": response.body}
-
-
 def _json_rpc_error(status: int, message: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
     """A JSON-RPC error about the request as a whole (id null), as the SDK answers its own transport errors."""
     body = JSONRPCError(jsonrpc="2.0", id=None, error=ErrorData(code=INVALID_REQUEST, message=message))
@@ -378,7 +372,7 @@ def _answer(event: dict[str, Any]) -> dict[str, Any]:
     request = APIGatewayProxyEvent(event)
     if request.http_method == "OPTIONS":  # a browser's preflight carries no credential
         answer = preflight(request.headers.get("Origin"))
-        return _proxy(answer if answer is not None else failure(MethodNotAllowed()))
+        return proxy_result(answer if answer is not None else failure(MethodNotAllowed()))
     try:
         caller = authenticate(request, Role.USER, Role.API_KEY, active=True)
         _check_user_id(request, caller)
@@ -389,9 +383,9 @@ def _answer(event: dict[str, Any]) -> dict[str, Any]:
         serve = _serving(McpRequest(caller, request.request_context.request_id), _transport_security(request))
         return lambda_asgi.invoke(serve, event, MCP_PATH, withheld=CREDENTIAL_HEADERS)
     except ClaraError as error:
-        return _proxy(failure(unexpected_error(error)))
+        return proxy_result(failure(unexpected_error(error)))
     except lambda_asgi.InvalidEvent:
-        return _proxy(failure(InvalidSchema()))
+        return proxy_result(failure(InvalidSchema()))
     except Exception as error:
         logger.exception("Unhandled error", extra={"error_type": type(error).__name__})
-        return _proxy(failure(unexpected_error(error)))  # 503 when AWS is throttling or unavailable
+        return proxy_result(failure(unexpected_error(error)))  # 503 when AWS is throttling or unavailable

@@ -1,4 +1,5 @@
-"""The Stripe webhook, behind a Lambda Function URL (payload 2.0), not API Gateway.
+"""The Stripe webhook, behind a Lambda Function URL (payload 2.0), not API Gateway: no resolver, but the same
+errors and envelope as every route (clara.contract.errors, clara.http.envelope).
 
 400 for anything that is not a genuine, fresh Stripe event; 200 once an event is credited, was credited before,
 is of no interest, or is signed but malformed (billing.settle logs and counts it; a 2xx, so that Stripe does
@@ -8,7 +9,6 @@ delivers the event again later, which the ledger makes harmless.
 """
 
 import base64
-import json
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
@@ -16,15 +16,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from clara.aws import unexpected_error
-from clara.contract.errors import ServiceBusy
+from clara.contract.errors import MethodNotAllowed, ServiceBusy, StripeEventRefused
 from clara.domain import billing
+from clara.http.envelope import failure_result, success_result
 from clara.observability import logger, metrics, tracer
-
-
-def _response(status: int, message: str, data: Any = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
-    body = {"data": data, "message": message, "status": "error" if status >= 400 else "success"}
-    headers = {"Content-Type": "application/json", **(headers or {})}
-    return {"statusCode": status, "headers": headers, "body": json.dumps(body)}
 
 
 def _raw_body(event: dict[str, Any]) -> bytes:
@@ -38,7 +33,7 @@ def _raw_body(event: dict[str, Any]) -> bytes:
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if event.get("requestContext", {}).get("http", {}).get("method") != "POST":
-        return _response(405, "The requested method is not allowed for this route.")
+        return failure_result(MethodNotAllowed())
     headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
     try:
         stripe_event = billing.verified_event(_raw_body(event), headers.get("stripe-signature"))
@@ -46,13 +41,13 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         outcome = billing.settle(stripe_event)
     except billing.InvalidWebhook as error:
         logger.warning("Rejected a webhook request", extra={"reason": str(error)})
-        return _response(400, str(error))
+        return failure_result(StripeEventRefused(str(error)))
     except Exception as error:
         busy = unexpected_error(error)
         if not isinstance(busy, ServiceBusy):
             raise
         logger.warning("AWS is busy; Stripe will deliver the event again", exc_info=error)
-        return _response(busy.status_code, busy.message, headers=busy.headers)
+        return failure_result(busy)
     if outcome == "credited":
         metrics.add_metric(name="CheckoutSessionsCredited", unit=MetricUnit.Count, value=1)
-    return _response(200, "Webhook received.", {"outcome": outcome})
+    return success_result({"outcome": outcome}, "Webhook received.")

@@ -133,6 +133,13 @@ class TaskNotCancellable(ClaraError):
     message = "The task can no longer be cancelled."
 
 
+class StripeEventRefused(ClaraError):
+    """Not in the contract's table: a Stripe webhook request that is not a genuine, fresh Stripe event; the message
+    says what was wrong (clara.domain.billing.InvalidWebhook)."""
+
+    status_code = 400
+
+
 class WebhookUrlRefused(ClaraError):
     """Not in the contract's table: a webhook URL the address policy refuses (clara.domain.webhooks.receivers)."""
 
