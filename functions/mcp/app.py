@@ -9,12 +9,13 @@ this module) for that user, and a contract error comes back as an MCP tool error
 contract's message.
 """
 
+import inspect
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Any
 
 import lambda_asgi  # sibling modules: the local runtime can import them only while this module loads
 import tools
@@ -33,7 +34,7 @@ from mcp.types import (
     TextContent,
     ToolAnnotations,
 )
-from pydantic import Field, ValidationError
+from pydantic import ValidationError
 from starlette.types import Receive, Scope, Send
 
 from clara import __version__
@@ -47,12 +48,11 @@ from clara.contract.errors import (
     RateLimitExceeded,
 )
 from clara.formats import json_text
-from clara.http.app import DEFAULT_LIMIT, MAX_LIMIT
 from clara.http.auth import Caller, Role, authenticate
 from clara.http.cors import add_cors_headers, allowed_origin, preflight
 from clara.http.envelope import failure, proxy_result
 from clara.observability import logger, metrics, tracer
-from clara.settings import API_PREFIX, Settings
+from clara.settings import API_PREFIX
 
 MCP_PATH = f"{API_PREFIX}/mcp"
 # Lambda takes events of at most 6 MB, so no larger body can arrive; the SDK's own default is 4 MiB.
@@ -107,7 +107,6 @@ class McpRequest:
     request_id: str  # API Gateway's; Stripe's idempotency keys use it, as on REST
 
 
-Tool = TypeVar("Tool", bound=Callable[..., CallToolResult])
 _current: ContextVar[McpRequest] = ContextVar("clara_mcp_request")
 
 
@@ -167,11 +166,6 @@ class ClaraMCPServer(MCPServer[Any]):
             raise  # the SDK's own refusals (an unknown tool) keep their text
 
 
-# The tools' schemas show the default limits; nothing is read from the environment at import (the configured
-# limits are enforced per call by tools.py, through the settings).
-MAX_TEXT = Settings.model_fields["max_text_characters"].default
-MAX_FILES = Settings.model_fields["max_attachments"].default
-
 server = ClaraMCPServer(
     name="clara",
     title="Clara",
@@ -185,114 +179,44 @@ server = ClaraMCPServer(
     ),
 )
 
-READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
+# What the SDK is not to take from the agent: the tools' own context, supplied per call from the request.
+CONTEXT: dict[str, Callable[[McpRequest], Any]] = {
+    "caller": lambda request: request.caller,
+    "request_id": lambda request: request.request_id,
+}
 
 
-def tool(annotations: ToolAnnotations) -> Callable[[Tool], Tool]:
-    """Register the function as a tool, its docstring (as one paragraph) being the description agents read."""
+def register(function: Callable[..., Any]) -> None:
+    """Register one tool of tools.TOOLS as declared there: its name, parameters (less CONTEXT's), docstring (as one
+    paragraph: the description agents read) and hints; each call answers the REST route's data (_result)."""
+    signature = inspect.signature(function, eval_str=True)
+    supplied = [name for name in signature.parameters if name in CONTEXT]
 
-    def register(function: Tool) -> Tool:
-        server.add_tool(function, description=" ".join((function.__doc__ or "").split()), annotations=annotations)
-        return function
+    def call(**arguments: Any) -> CallToolResult:
+        request = _current.get()
+        return _result(function(**{name: CONTEXT[name](request) for name in supplied}, **arguments))
 
-    return register
-
-
-Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description=f"How many to return: 1 to {MAX_LIMIT}.")]
-Offset = Annotated[int, Field(ge=0, description="How many of the newest to skip, for the next page.")]
-
-
-@tool(READ_ONLY)
-def user_view() -> CallToolResult:
-    """The signed-in user: id, email, first and last name, credit balance (`credits`), and whether the account
-    is active, has two-factor authentication and prefers dark mode."""
-    return _result(tools.user_view(_caller()))
-
-
-@tool(READ_ONLY)
-def transaction_view_all(limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> CallToolResult:
-    """The user's credit transactions, newest first, a page at a time: each has id, type (CREDIT for a purchase
-    or refund, DEBIT for an analysis), description, value_in_credits, value_in_fiat (dollars) and dates."""
-    return _result(tools.transaction_view_all(_caller(), limit, offset))
-
-
-@tool(READ_ONLY)
-def transaction_view(
-    transaction_id: Annotated[str, Field(description="The transaction's id, e.g. transaction_<32 hex digits>.")],
-) -> CallToolResult:
-    """One of the user's credit transactions by its id."""
-    return _result(tools.transaction_view(_caller(), transaction_id))
-
-
-@tool(READ_ONLY)
-def task_view_all(limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> CallToolResult:
-    """The user's analysis tasks, newest first, a page at a time, each with its status and, once COMPLETED,
-    its result."""
-    return _result(tools.task_view_all(_caller(), limit, offset))
-
-
-@tool(READ_ONLY)
-def task_view(
-    task_id: Annotated[str, Field(description="The task's id, as agent_analysis returned it (task_<hex>).")],
-) -> CallToolResult:
-    """One analysis task of the user: status PENDING or PROCESSING (call again in a few seconds), COMPLETED
-    (the verdict and its explanation are in `result`) or FAILED (`error` says why; the credits were refunded)."""
-    return _result(tools.task_view(_caller(), task_id))
-
-
-@tool(ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=False))
-def task_cancel(
-    task_id: Annotated[str, Field(description="The task's id, as agent_analysis returned it (task_<hex>).")],
-) -> CallToolResult:
-    """Cancel one of the user's analysis tasks while it is PENDING: it ends FAILED ("Cancelled at the user's
-    request.") and its credits are refunded. Fails with "The task can no longer be cancelled." once it is
-    PROCESSING, COMPLETED or FAILED."""
-    return _result(tools.task_cancel(_caller(), task_id))
-
-
-@tool(READ_ONLY)
-def agent_supported_attachments() -> CallToolResult:
-    """The file extensions agent_analysis accepts, by kind (image, video, audio, pdf)."""
-    return _result(tools.agent_supported_attachments())
-
-
-@tool(ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=False))
-def agent_analysis(
-    text: Annotated[
-        str, Field(description=f"The claim or passage to fact-check (up to {MAX_TEXT:,} characters).")
-    ] = "",
-    files: Annotated[
-        Sequence[tools.AttachmentFile],
-        Field(
-            max_length=MAX_FILES,
-            description=f"Up to {MAX_FILES} files (image, video, audio, PDF) with distinct names, base64-encoded.",
+    call.__name__ = function.__name__
+    call.__signature__ = signature.replace(  # type: ignore[attr-defined]  # what the SDK reads the input from
+        parameters=[parameter for name, parameter in signature.parameters.items() if name not in CONTEXT],
+        return_annotation=CallToolResult,
+    )
+    hints: tools.Hints = function.hints  # type: ignore[attr-defined]
+    server.add_tool(
+        call,
+        name=function.__name__,
+        description=" ".join((function.__doc__ or "").split()),
+        annotations=ToolAnnotations(
+            read_only_hint=hints.read_only,
+            destructive_hint=hints.destructive,
+            idempotent_hint=hints.idempotent,
+            open_world_hint=hints.open_world,
         ),
-    ] = (),
-) -> CallToolResult:
-    """Fact-check a claim: text, files, or both. Charges the analysis cost in credits and returns the new task
-    (status PENDING) at once; poll task_view with its id until the status is COMPLETED or FAILED. Fails with
-    "You do not have enough credits ..." when the balance is too low (stripe_buy sells credits)."""
-    return _result(tools.agent_analysis(_caller(), text, files))
+    )
 
 
-@tool(READ_ONLY)
-def stripe_rate() -> CallToolResult:
-    """The prices of credits: bands of purchase amounts in whole dollars (lower_limit to upper_limit) and the
-    credits each dollar buys in that band (rate)."""
-    return _result(tools.stripe_rate())
-
-
-@tool(ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=True))
-def stripe_buy(
-    amount: Annotated[int, Field(ge=1, description="Whole dollars to spend; must fall in a band of stripe_rate.")],
-    return_path: Annotated[
-        str, Field(max_length=512, description="Path on the Clara web app to return to after paying, e.g. /billing.")
-    ],
-) -> CallToolResult:
-    """Start buying credits: a Stripe Checkout page (`url`) for a person to pay at, with the credits it will
-    add (value_in_credits). Nothing is charged or credited until that payment completes."""
-    request = _current.get()
-    return _result(tools.stripe_buy(request.caller, amount, return_path, request.request_id))
+for declared in tools.TOOLS:
+    register(declared)
 
 
 # ------------------------------------------------------------------------------------------- the handler
