@@ -1,4 +1,4 @@
-"""`make run` with a Stripe test account, as the README describes it: with STRIPE_SECRET_KEY set there is no
+"""`make run` with a Stripe test account, as docs/stripe.md describes it: with STRIPE_SECRET_KEY set there is no
 stand-in, and the webhook function's local Function URL checks signatures with the STRIPE_WEBHOOK_SECRET of the
 shell (the `whsec_` that `stripe listen` prints), as `stripe listen --forward-to` delivers them."""
 

@@ -6,11 +6,19 @@ Every text file git tracks is read. A line fails when it
   citing a section) and that document has no heading the words after the comma begin with;
 * (Markdown files) links to a relative path that does not exist, or to an `#anchor` no heading of the target has.
 
+And a module path (`clara/...`, `layers/...`, `functions/...`, `local_runtime/...`, `harness/...`, `tests/...`) named
+in a Markdown file (the README, docs/) or a docstring must exist: `clara/` is the shared layer's package,
+layers/shared/clara/. A name holding a placeholder (`functions/<group>/app.py`, `events/{name}`, `*`, `...`) is a
+pattern, not a path, and is left alone.
+
 The failure lists each offending line as path:line.
 """
 
+import ast
+import io
 import re
 import subprocess
+import tokenize
 from functools import cache
 from pathlib import Path
 
@@ -24,6 +32,9 @@ OUTSIDE = ("../shared", "DESIGN.md", "clara-api.md")
 DOCS_CITATION = re.compile(r"(?<![\w./-])docs/([\w-]+(?:/[\w-]+)*\.md)(#[\w-]+)?(?:, ([A-Z][^\n]*))?")
 MARKDOWN_LINK = re.compile(r"\]\(([^()\s]+)\)")
 HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$")
+# A path into the code, up to the first character no path of the repository holds.
+MODULE_PATH = re.compile(r"(?<![\w./-])(?:clara|layers|functions|local_runtime|harness|tests)/[^\s`'\"()\[\],;:|]*")
+PLACEHOLDER = re.compile(r"[<>{}*$]|\.\.\.")
 
 
 def tracked_text_files() -> list[str]:
@@ -96,6 +107,55 @@ def link_problems(path: str, text: str) -> list[str]:
     return problems
 
 
+def module_path_problems(text: str) -> list[str]:
+    problems = []
+    for match in MODULE_PATH.finditer(text):
+        name = match.group(0).partition("#")[0].rstrip(".!?")
+        if PLACEHOLDER.search(name):
+            continue
+        where = ROOT / "layers" / "shared" / name if name.startswith("clara/") else ROOT / name
+        if not where.exists():
+            problems.append(f"names {name}, which does not exist")
+    return problems
+
+
+def docstrings_and_comments(source: str) -> list[tuple[int, str]]:
+    """Each line of a module's docstrings (its own, its classes' and functions') and comments, with its number."""
+    try:
+        tree = ast.parse(source)
+        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    except (SyntaxError, tokenize.TokenError):
+        return []
+    found = []
+    for node in ast.walk(tree):
+        documented = isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        if documented and (docstring := ast.get_docstring(node, clean=False)) is not None:
+            found += [(node.body[0].lineno + n, line) for n, line in enumerate(docstring.splitlines())]
+    found += [(token.start[0], token.string) for token in tokens if token.type == tokenize.COMMENT]
+    return found
+
+
+def cited_lines(path: str, text: str) -> list[tuple[int, str]]:
+    """Where a file names other files for a reader: all of a Markdown file or a configuration file (template.yaml,
+    the Makefile, samconfig.toml ...), a Python file's docstrings and comments. The test fixtures name paths
+    relative to themselves."""
+    if path.endswith(".py"):
+        return docstrings_and_comments(text)
+    if path.startswith("tests/fixtures/"):
+        return []
+    return list(enumerate(text.splitlines(), start=1))
+
+
+def test_every_module_path_named_in_the_docs_and_docstrings_exists():
+    found = []
+    for path in tracked_text_files():
+        if (text := text_of(path)) is None:
+            continue
+        for number, line in cited_lines(path, text):
+            found += [f"{path}:{number}: {problem}" for problem in dict.fromkeys(module_path_problems(line))]
+    assert not found, "Module paths that a clone of the repository does not hold:\n" + "\n".join(found)
+
+
 def test_nothing_cites_a_document_outside_the_repository_or_a_missing_one():
     found = []
     for path in tracked_text_files():
@@ -111,10 +171,12 @@ def test_nothing_cites_a_document_outside_the_repository_or_a_missing_one():
 
 
 def test_the_design_documents_exist_and_the_readme_links_them():
+    """The README is the way in: it links every document of docs/, the design ones and those moved out of it."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for name in ("architecture.md", "contract.md", "budgets.md"):
         assert (ROOT / "docs" / name).is_file(), name
-        assert f"(docs/{name})" in readme, f"README.md does not link docs/{name}"
+    for document in sorted((ROOT / "docs").glob("*.md")):
+        assert f"(docs/{document.name})" in readme, f"README.md does not link docs/{document.name}"
 
 
 @pytest.mark.parametrize(
@@ -134,3 +196,23 @@ def test_the_check_itself(line: str, expected: list[str]):
     problems = citation_problems(line)
     assert len(problems) == len(expected), problems
     assert all(word in problem for word, problem in zip(expected, problems, strict=True)), problems
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("the settings model (`clara/settings.py`)", []),
+        ("in layers/shared/clara/domain/billing.py.", []),
+        ("functions/mcp/lambda_asgi.py, local_runtime/invoke.py and harness/runtime.py", []),
+        ("see tests/unit/test_docs_citations.py::test_the_check_itself", []),
+        ("`functions/<group>/app.py` and clara/...py are patterns", []),
+        ("the ledger is in `clara/domain/ledgers.py`", ["clara/domain/ledgers.py"]),
+        ("(functions/billing/app.py)", ["functions/billing/app.py"]),
+        ("local_runtime/server.py and local_runtime/nowhere.py", ["local_runtime/nowhere.py"]),
+        ("harness/made_up.py, tests/e2e/test_made_up.py", ["harness/made_up.py", "tests/e2e/test_made_up.py"]),
+    ],
+)
+def test_the_module_path_check_itself(line: str, expected: list[str]):
+    problems = module_path_problems(line)
+    assert len(problems) == len(expected), problems
+    assert all(f"names {name}," in problem for name, problem in zip(expected, problems, strict=True)), problems
