@@ -1,6 +1,7 @@
 """The wire formats of the contract: `<prefix>_<uuid4 hex>` ids, RFC 1123 dates, and exact money in JSON."""
 
 import json
+import re
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -90,11 +91,20 @@ def _with_decimals(json_value: Any, python_value: Any) -> Any:
 
 
 def json_text(value: Any) -> str:
-    """json.dumps, with a Decimal written as the exact JSON number it is (the standard encoder refuses it)."""
-    if isinstance(value, Decimal):
-        return decimal_text(value)
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{json.dumps(str(name))}: {json_text(inner)}" for name, inner in value.items()) + "}"
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(json_text(inner) for inner in value) + "]"
-    return json.dumps(value)
+    """json.dumps, with a Decimal written as the exact JSON number it is (the standard encoder refuses it).
+
+    One json.dumps call (C) rather than a Python walk of the value: each Decimal is first written as a string
+    naming it under a random nonce, which no text of the value can contain by chance, then replaced by its digits."""
+    numbers: list[str] = []
+    nonce = uuid.uuid4().hex
+
+    def number(decimal: Any) -> str:
+        if not isinstance(decimal, Decimal):
+            raise TypeError(f"Object of type {type(decimal).__name__} is not JSON serializable")
+        numbers.append(decimal_text(decimal))
+        return f"{nonce}{len(numbers) - 1}"
+
+    text = json.dumps(value, default=number)
+    if not numbers:
+        return text
+    return re.sub(f'"{nonce}(\\d+)"', lambda found: numbers[int(found.group(1))], text)

@@ -126,7 +126,7 @@ def find_by_email(email: str) -> UserRecords | None:
 
 
 def list_users(limit: int, offset: int) -> list[User]:
-    return [user_from_item(item) for item in newest_first(UserItem, UserItem.listing(), limit, offset)]
+    return [User.model_validate(values) for values in newest_first(UserItem, UserItem.listing(), limit, offset)]
 
 
 def _records(items: Iterable[TableItem]) -> UserRecords | None:
