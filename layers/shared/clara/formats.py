@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 from email.utils import format_datetime
+from functools import cache
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, PlainSerializer, WithJsonSchema
@@ -77,7 +78,27 @@ Money = Annotated[Decimal, AfterValidator(money), WithJsonSchema({"type": "numbe
 def json_ready(model: BaseModel, **options: Any) -> Any:
     """model_dump(mode="json"), except that Decimals stay Decimal: pydantic's JSON mode writes them as strings,
     and a float would round them. json_text and DynamoDB write them as exact numbers."""
-    return _with_decimals(model.model_dump(mode="json", **options), model.model_dump(**options))
+    json_value = model.model_dump(mode="json", **options)
+    if not _may_hold_decimals(type(model)):  # a task's view, its result included: one dump, no walk of it
+        return json_value
+    return _with_decimals(json_value, model.model_dump(**options))
+
+
+@cache
+def _may_hold_decimals(model: type[BaseModel]) -> bool:
+    """Whether a field of the model, at any depth, is a Decimal or of any type (which may be one)."""
+    model.model_rebuild()  # a deferred build (LazyModel) makes its schema on first use
+    return _has_decimal_or_any(model.__pydantic_core_schema__)
+
+
+def _has_decimal_or_any(schema: Any) -> bool:
+    if isinstance(schema, dict):
+        if schema.get("type") in ("decimal", "any"):
+            return True
+        return any(_has_decimal_or_any(value) for key, value in schema.items() if key != "metadata")
+    if isinstance(schema, list):
+        return any(_has_decimal_or_any(value) for value in schema)
+    return False
 
 
 def _with_decimals(json_value: Any, python_value: Any) -> Any:
