@@ -111,6 +111,10 @@ def _with_decimals(json_value: Any, python_value: Any) -> Any:
     return json_value
 
 
+# A Decimal as json_text first writes it: a string of the call's nonce and the number's index.
+_NUMBER_STAND_IN = re.compile(r'"([0-9a-f]{32})(\d+)"')
+
+
 def json_text(value: Any) -> str:
     """json.dumps, with a Decimal written as the exact JSON number it is (the standard encoder refuses it).
 
@@ -119,13 +123,14 @@ def json_text(value: Any) -> str:
     numbers: list[str] = []
     nonce = uuid.uuid4().hex
 
-    def number(decimal: Any) -> str:
+    def stand_in(decimal: Any) -> str:
         if not isinstance(decimal, Decimal):
             raise TypeError(f"Object of type {type(decimal).__name__} is not JSON serializable")
         numbers.append(decimal_text(decimal))
         return f"{nonce}{len(numbers) - 1}"
 
-    text = json.dumps(value, default=number)
-    if not numbers:
-        return text
-    return re.sub(f'"{nonce}(\\d+)"', lambda found: numbers[int(found.group(1))], text)
+    def number(found: re.Match[str]) -> str:
+        return numbers[int(found.group(2))] if found.group(1) == nonce else found.group(0)
+
+    text = json.dumps(value, default=stand_in)
+    return _NUMBER_STAND_IN.sub(number, text) if numbers else text
