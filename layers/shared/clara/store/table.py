@@ -16,7 +16,18 @@ from typing import Any
 
 from pynamodb.attributes import Attribute, DiscriminatorAttribute, UnicodeAttribute
 from pynamodb.connection import TableConnection
-from pynamodb.constants import BOOLEAN, LIST, MAP, NULL, NUMBER, STRING
+from pynamodb.constants import (
+    BATCH_GET_PAGE_LIMIT,
+    BOOLEAN,
+    KEYS,
+    LIST,
+    MAP,
+    NULL,
+    NUMBER,
+    RESPONSES,
+    STRING,
+    UNPROCESSED_KEYS,
+)
 from pynamodb.expressions.condition import Condition
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -209,6 +220,21 @@ def newest_first(item_class: type[TableItem], listing: str, limit: int, offset: 
         TableItem._get_connection().query, (listing,), arguments, item_class.values_from_raw, wanted
     )
     return list(islice(items, offset, wanted))
+
+
+def batch_get_raw(keys: Iterable[tuple[str, str]], *, consistent_read: bool = False) -> list[dict[str, Any]]:
+    """The raw items at `keys` (pk, sk; at most 100) in one BatchGetItem, or more when DynamoDB leaves keys
+    unprocessed: the round trips of TableItem.batch_get, whose models the callers do not need."""
+    wanted: list[dict[str, Any]] = [{"pk": pk, "sk": sk} for pk, sk in set(keys)]
+    if len(wanted) > BATCH_GET_PAGE_LIMIT:
+        raise ValueError(f"one BatchGetItem reads at most {BATCH_GET_PAGE_LIMIT} keys")
+    connection, table, found = TableItem._get_connection(), get_settings().table_name, []
+    while wanted:
+        # Key maps, as Model.batch_get passes them (PynamoDB hints a sequence of str).
+        answer = connection.batch_get_item(wanted, consistent_read=consistent_read)  # type: ignore[arg-type]
+        found += answer[RESPONSES].get(table, [])
+        wanted = answer[UNPROCESSED_KEYS].get(table, {}).get(KEYS, [])
+    return found
 
 
 def query_every_kind(
