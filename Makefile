@@ -123,10 +123,19 @@ $(BENCH_VENV)/.installed: layers/shared/requirements.txt requirements-dev.txt $(
 	done
 	touch $@
 
-# One table: cold start (in the bench venv), warm requests and round trips (in-process on moto), the built sizes
-# (hence `build`), and the local runtime's throughput. Over-budget figures are reported, not failed on.
-bench: install build $(BENCH_VENV)/.installed  ## Measure the budgets of docs/budgets.md in one table (BASELINE=<rev>: cold start against it)
-	$(BIN)/python -m bench --python $(BENCH_VENV)/bin/python $(if $(BASELINE),--baseline $(BASELINE))
+# The warm rows run in-process on moto, so they need the dev packages; in Lambda's python3.13 too (when present), in
+# a venv of their own, not the cold start's (moto's packages there would slow botocore's import).
+BENCH_DEV_VENV := .local/bench-dev-venv
+
+$(BENCH_DEV_VENV)/.installed: requirements-dev.txt layers/shared/requirements.in $(wildcard functions/*/requirements.in)
+	$(BENCH_PYTHON) -m venv $(BENCH_DEV_VENV)
+	$(BENCH_DEV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --requirement requirements-dev.txt
+	touch $@
+
+# One table: cold start (in the bench venv), warm requests and round trips (in-process on moto, in python3.13), the
+# built sizes (hence `build`), and the local runtime's throughput. Over-budget figures are reported, not failed on.
+bench: install build $(BENCH_VENV)/.installed $(BENCH_DEV_VENV)/.installed  ## Measure the budgets of docs/budgets.md in one table (BASELINE=<rev>: cold start against it)
+	$(BENCH_DEV_VENV)/bin/python -m bench --python $(BENCH_VENV)/bin/python $(if $(BASELINE),--baseline $(BASELINE))
 
 # Not part of `make test`: ANALYZER=local runs offline; ANALYZER=bedrock needs AWS credentials (a US region).
 eval: install  ## Score the analyzer (ANALYZER=local|bedrock; EVAL_ARGS=--stand-in): accuracy, F1, quotes, anchors, cost

@@ -19,7 +19,8 @@ from bench.table import NOT_MEASURED, Row, print_table
 
 NOTES = [
     "cold start runs in --python (make bench: python3.13 with only the layer's packages and boto3, as in Lambda);",
-    "  warm figures and round trips run in this interpreter, in-process on moto (the tests' stack and environment).",
+    "  warm figures and round trips run in this interpreter (make bench: python3.13 with the dev packages),",
+    "  in-process on moto (the tests' stack and environment).",
     "POST /auth/session's warm row leaves bcrypt out (its cost-12 check is the login section's budget).",
 ]
 

@@ -34,6 +34,7 @@ from mcp.types import (
     TextContent,
     ToolAnnotations,
 )
+from mcp.types import Tool as ToolDescription
 from pydantic import ValidationError
 from starlette.types import Receive, Scope, Send
 
@@ -148,6 +149,15 @@ class ClaraMCPServer(MCPServer[Any]):
     invalid arguments the 400 Invalid Schema message, AWS throttling or unavailable the 503's "The service is busy"
     message, and anything else "Something went wrong." (logged).
     """
+
+    _tools: list[ToolDescription] | None = None
+
+    async def list_tools(self) -> list[ToolDescription]:
+        # Every tool is registered at import and none changes: their descriptions (a model per tool, with its JSON
+        # schemas validated) are built by the instance's first tools/list, not by each one.
+        if self._tools is None:
+            self._tools = await super().list_tools()
+        return self._tools
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None

@@ -1,9 +1,11 @@
+import json
 import re
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 
 from pydantic import BaseModel
 
-from clara.formats import HttpDate, http_date, new_id
+from clara.formats import HttpDate, http_date, json_text, new_id
 
 
 def test_ids_are_prefixed_uuid4_hex_and_unique():
@@ -32,3 +34,15 @@ def test_models_serialise_dates_the_contract_way():
     dumped = Stamped(created_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)).model_dump(mode="json")
 
     assert dumped == {"created_at": "Fri, 02 Jan 2026 03:04:05 GMT"}
+
+
+def test_json_text_writes_decimals_as_exact_numbers_and_leaves_look_alike_text_alone():
+    look_alike = '"' + "0" * 32 + '1"'  # the shape of json_text's stand-in for a Decimal, as a client's text
+    value = {"credits": Decimal("1000000000000.000001"), "amounts": [Decimal("1E+3"), 2, 0.5], "text": look_alike[1:-1]}
+
+    text = json_text(value)
+
+    assert text == (
+        '{"credits": 1000000000000.000001, "amounts": [1000, 2, 0.5], "text": ' + json.dumps(look_alike[1:-1]) + "}"
+    )
+    assert json.loads(text, parse_float=Decimal)["credits"] == Decimal("1000000000000.000001")

@@ -1,10 +1,12 @@
 """The wire formats of the contract: `<prefix>_<uuid4 hex>` ids, RFC 1123 dates, and exact money in JSON."""
 
 import json
+import re
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 from email.utils import format_datetime
+from functools import cache
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, PlainSerializer, WithJsonSchema
@@ -76,7 +78,27 @@ Money = Annotated[Decimal, AfterValidator(money), WithJsonSchema({"type": "numbe
 def json_ready(model: BaseModel, **options: Any) -> Any:
     """model_dump(mode="json"), except that Decimals stay Decimal: pydantic's JSON mode writes them as strings,
     and a float would round them. json_text and DynamoDB write them as exact numbers."""
-    return _with_decimals(model.model_dump(mode="json", **options), model.model_dump(**options))
+    json_value = model.model_dump(mode="json", **options)
+    if not _may_hold_decimals(type(model)):  # a task's view, its result included: one dump, no walk of it
+        return json_value
+    return _with_decimals(json_value, model.model_dump(**options))
+
+
+@cache
+def _may_hold_decimals(model: type[BaseModel]) -> bool:
+    """Whether a field of the model, at any depth, is a Decimal or of any type (which may be one)."""
+    model.model_rebuild()  # a deferred build (LazyModel) makes its schema on first use
+    return _has_decimal_or_any(model.__pydantic_core_schema__)
+
+
+def _has_decimal_or_any(schema: Any) -> bool:
+    if isinstance(schema, dict):
+        if schema.get("type") in ("decimal", "any"):
+            return True
+        return any(_has_decimal_or_any(value) for key, value in schema.items() if key != "metadata")
+    if isinstance(schema, list):
+        return any(_has_decimal_or_any(value) for value in schema)
+    return False
 
 
 def _with_decimals(json_value: Any, python_value: Any) -> Any:
@@ -89,12 +111,26 @@ def _with_decimals(json_value: Any, python_value: Any) -> Any:
     return json_value
 
 
+# A Decimal as json_text first writes it: a string of the call's nonce and the number's index.
+_NUMBER_STAND_IN = re.compile(r'"([0-9a-f]{32})(\d+)"')
+
+
 def json_text(value: Any) -> str:
-    """json.dumps, with a Decimal written as the exact JSON number it is (the standard encoder refuses it)."""
-    if isinstance(value, Decimal):
-        return decimal_text(value)
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{json.dumps(str(name))}: {json_text(inner)}" for name, inner in value.items()) + "}"
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(json_text(inner) for inner in value) + "]"
-    return json.dumps(value)
+    """json.dumps, with a Decimal written as the exact JSON number it is (the standard encoder refuses it).
+
+    One json.dumps call (C) rather than a Python walk of the value: each Decimal is first written as a string
+    naming it under a random nonce, which no text of the value can contain by chance, then replaced by its digits."""
+    numbers: list[str] = []
+    nonce = uuid.uuid4().hex
+
+    def stand_in(decimal: Any) -> str:
+        if not isinstance(decimal, Decimal):
+            raise TypeError(f"Object of type {type(decimal).__name__} is not JSON serializable")
+        numbers.append(decimal_text(decimal))
+        return f"{nonce}{len(numbers) - 1}"
+
+    def number(found: re.Match[str]) -> str:
+        return numbers[int(found.group(2))] if found.group(1) == nonce else found.group(0)
+
+    text = json.dumps(value, default=stand_in)
+    return _NUMBER_STAND_IN.sub(number, text) if numbers else text

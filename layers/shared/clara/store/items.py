@@ -168,11 +168,16 @@ class LoginCounter(TableItem):
         return user_pk(user_id), f"{LoginCounter.CODE}{window}#{address}"
 
 
-def typed(raw: dict[str, Any]) -> TableItem:
-    """A raw item (DynamoDB's attribute map) as its class: by `kind`, or for a login counter by its key."""
-    if "kind" not in raw and raw.get("sk", {}).get("S", "").startswith(LoginCounter.PREFIX):
-        return LoginCounter.from_raw_data(raw)
-    return TableItem.from_raw_data(raw)
+def typed_values(raw: dict[str, Any]) -> tuple[type[TableItem], dict[str, Any]]:
+    """A raw item (DynamoDB's attribute map) as its class, by `kind` or for a login counter by its key, and its
+    values (TableItem.values_from_raw)."""
+    if "kind" in raw:
+        item_class: type[TableItem] = TableItem.kind.deserialize(raw["kind"]["S"])
+    elif raw.get("sk", {}).get("S", "").startswith(LoginCounter.PREFIX):
+        item_class = LoginCounter
+    else:
+        item_class = TableItem
+    return item_class, item_class.values_from_raw(raw)
 
 
 class NoticeItem(TableItem, discriminator="notice"):

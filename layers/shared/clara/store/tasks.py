@@ -21,7 +21,7 @@ from clara.domain.models import Task, TaskStatus
 from clara.formats import utc_now
 from clara.store import unit
 from clara.store.items import TaskItem
-from clara.store.transactions import newest_first
+from clara.store.table import newest_first
 
 # Only ever grow this: the sweeper reads shards 0..N-1, so a task written to a shard past a lowered N is unseen.
 OPEN_TASK_SHARDS = 4
@@ -88,7 +88,7 @@ def read_task(user_id: str, task_id: str) -> StoredTask | None:
 
 
 def list_tasks(user_id: str, limit: int, offset: int) -> list[Task]:
-    return [_task(item) for item in newest_first(TaskItem, TaskItem.listing(user_id), limit, offset)]
+    return [Task.model_validate(values) for values in newest_first(TaskItem, TaskItem.listing(user_id), limit, offset)]
 
 
 def open_tasks(created_before: datetime, limit: int) -> Iterator[StoredTask]:

@@ -39,9 +39,8 @@ def get_transaction(user_id: str, transaction_id: str) -> Transaction | None:
 
 
 def list_transactions(user_id: str, limit: int, offset: int) -> list[Transaction]:
-    return [
-        _transaction(item) for item in newest_first(TransactionItem, TransactionItem.listing(user_id), limit, offset)
-    ]
+    listing = newest_first(TransactionItem, TransactionItem.listing(user_id), limit, offset)
+    return [Transaction.model_validate(values) for values in listing]
 
 
 def change_balance(

@@ -7,10 +7,9 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from clara.domain.models import LoginCount, LoginCounters, Otp, Session, User, UserRecords
+from clara.domain.models import ApiKey, LoginCount, LoginCounters, Otp, Session, User, UserRecords
 from clara.settings import get_settings
 from clara.store import unit
-from clara.store.credentials import api_key_from_item
 from clara.store.items import (
     ApiKeyItem,
     EmailItem,
@@ -18,10 +17,10 @@ from clara.store.items import (
     OtpItem,
     SessionItem,
     UserItem,
-    typed,
+    typed_values,
     user_pk,
 )
-from clara.store.table import TableItem, client, newest_first, query_every_kind
+from clara.store.table import TableItem, batch_get_raw, client, newest_first, query_every_kind
 
 # Names of the writes of a new account, as Refused.reasons gives them.
 EMAIL = "email"
@@ -117,38 +116,40 @@ def get_user_with(user_id: str, *, session_id: str | None = None, api_key: bool 
         keys.append(SessionItem.key(user_id, session_id))
     if api_key:
         keys.append(ApiKeyItem.key(user_id))
-    return _records(TableItem.batch_get(keys, consistent_read=True))
+    return _records(map(typed_values, batch_get_raw(keys, consistent_read=True)))
 
 
 def find_by_email(email: str) -> UserRecords | None:
     """The user, its live OTPs and login counters in one Query of the email index (eventually consistent)."""
-    return _records(query_every_kind(UserItem.by_email_key(email)[0], typed, index_name="gsi1"))
+    return _records(query_every_kind(UserItem.by_email_key(email)[0], typed_values, index_name="gsi1"))
 
 
 def list_users(limit: int, offset: int) -> list[User]:
-    return [user_from_item(item) for item in newest_first(UserItem, UserItem.listing(), limit, offset)]
+    return [User.model_validate(values) for values in newest_first(UserItem, UserItem.listing(), limit, offset)]
 
 
-def _records(items: Iterable[TableItem]) -> UserRecords | None:
+def _records(items: Iterable[tuple[type[TableItem], dict[str, Any]]]) -> UserRecords | None:
+    """The user's records from its items' classes and values (items.typed_values): no model is built per item."""
     user: User | None = None
     otps: dict[str, Otp] = {}
     counters = LoginCounters()
     records: dict[str, Any] = {}
-    for item in items:
-        if isinstance(item, UserItem):
-            user = user_from_item(item)
-        elif isinstance(item, OtpItem):
-            otps[item.type] = Otp.model_validate(item.stored_values())
-        elif isinstance(item, SessionItem):
-            records["session"] = Session.model_validate(item.stored_values())
-        elif isinstance(item, ApiKeyItem):
-            records["api_key"] = api_key_from_item(item)
-        elif isinstance(item, LoginCounter):
-            count = LoginCount(attempts=int(item.attempts or 0), window_end=item.window_end or 0)
-            if item.sk.startswith(LoginCounter.ADDRESS):
-                counters.by_address[item.sk.removeprefix(LoginCounter.ADDRESS)] = count
-            elif item.sk.startswith(LoginCounter.HOUR):
-                counters.by_hour[int(item.sk.removeprefix(LoginCounter.HOUR))] = count
+    for item_class, values in items:
+        if item_class is UserItem:
+            user = User.model_validate(values)
+        elif item_class is OtpItem:
+            otps[values["type"]] = Otp.model_validate(values)
+        elif item_class is SessionItem:
+            records["session"] = Session.model_validate(values)
+        elif item_class is ApiKeyItem:
+            records["api_key"] = ApiKey.model_validate(values)
+        elif item_class is LoginCounter:
+            count = LoginCount(attempts=int(values.get("attempts") or 0), window_end=values.get("window_end") or 0)
+            sk = values["sk"]
+            if sk.startswith(LoginCounter.ADDRESS):
+                counters.by_address[sk.removeprefix(LoginCounter.ADDRESS)] = count
+            elif sk.startswith(LoginCounter.HOUR):
+                counters.by_hour[int(sk.removeprefix(LoginCounter.HOUR))] = count
     if user is None:
         return None
     return UserRecords(user=user, otps=otps, login_counters=counters, **records)
