@@ -417,6 +417,13 @@ def code_facts(function: str) -> tuple[frozenset[str], frozenset[str], frozenset
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Attribute) and node.attr in index_attributes():
                 indexes.add(index_attributes()[node.attr])  # item_class.by_email.query(...): PynamoDB's index
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr in OPERATIONS
+                and isinstance(node.value, ast.Call)
+                and _called_name(node.value) == "_get_connection"
+            ):
+                actions.add(OPERATIONS[node.attr])  # a connection's operation passed on uncalled (a ResultIterator's)
             if isinstance(node, ast.Constant) and node.value in SYSTEM_TOOLS:
                 actions.add(SYSTEM_TOOLS[node.value])
             # clara.store.unit spells every operation; what a function can send is what its code asks unit for.

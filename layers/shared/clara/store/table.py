@@ -211,7 +211,7 @@ def newest_first(item_class: type[TableItem], listing: str, limit: int, offset: 
     item_class.newest_first.query sends (the class's kinds as its filter); only no model is built per item."""
     wanted = offset + limit
     arguments = {
-        "index_name": NewestFirst.Meta.index_name,
+        "index_name": item_class.newest_first.Meta.index_name,
         "scan_index_forward": False,
         "limit": min(wanted, 1000),
         "filter_condition": TableItem.kind.is_in(*TableItem.kind.get_registered_subclasses(item_class)),
