@@ -26,7 +26,8 @@ from typing import Any
 
 from clara.integrations.analyzers import AnalysisResult, Analyzer, Usage, analyzer_for_settings
 from clara.integrations.analyzers.passages import flat
-from clara.integrations.fetcher import FetchedPage, FetchError, fetcher_for_settings
+from clara.integrations.fetcher import FetchedPage, fetcher_for_settings
+from clara.integrations.web.errors import FetchError
 from clara.settings import get_settings
 from evaluation import cost
 from evaluation.dataset import CLAIMS_PATH, LabelledClaim, load_claims

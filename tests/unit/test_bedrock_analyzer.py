@@ -20,12 +20,13 @@ from clara.integrations.analyzers.bedrock import (
     TOOL_NAME,
     BedrockAnalyzer,
     ModelOutputError,
-    TranscriptionPending,
     document_name,
     tool_input_schema,
 )
 from clara.integrations.analyzers.evidence import CONTENT_ONLY, LINK_REMOVED, NO_EVIDENCE
-from clara.integrations.fetcher import FetchedPage, FetchFailed, LinkOutcome
+from clara.integrations.analyzers.transcription import TranscriptionPending
+from clara.integrations.fetcher import FetchedPage, LinkOutcome
+from clara.integrations.web.errors import FetchFailed
 from clara.settings import get_settings
 
 MODEL = "us.amazon.nova-2-lite-v1:0"
