@@ -8,14 +8,13 @@ a figure could not be measured at all, after printing the table that says which.
 
 import argparse
 import logging
-import os
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 from bench import cold_start, round_trips, sizes, throughput, warm
 from bench.table import NOT_MEASURED, Row, print_table
+from harness.stdout import stdout_redirected
 
 NOTES = [
     "cold start runs in --python (make bench: python3.13 with only the layer's packages and boto3, as in Lambda);",
@@ -25,24 +24,9 @@ NOTES = [
 ]
 
 
-@contextmanager
-def function_logs_discarded() -> Iterator[None]:
-    """The functions' JSON log lines (Powertools writes them to the stdout it found at import) would bury the
-    table, so file descriptor 1 points at /dev/null meanwhile. Writing them stays in the measured time."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    with open(os.devnull, "wb") as null:
-        os.dup2(null.fileno(), 1)
-    try:
-        yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
-
-
 def in_process_rows() -> list[Row]:
-    with function_logs_discarded():
+    # The functions' log lines would bury the table: to /dev/null meanwhile (writing them stays in the measured time).
+    with stdout_redirected("devnull"):
         return warm.rows() + round_trips.rows()
 
 

@@ -26,11 +26,13 @@ from typing import Any
 
 from clara.integrations.analyzers import AnalysisResult, Analyzer, Usage, analyzer_for_settings
 from clara.integrations.analyzers.passages import flat
-from clara.integrations.fetcher import FetchedPage, FetchError, fetcher_for_settings
+from clara.integrations.fetcher import FetchedPage, fetcher_for_settings
+from clara.integrations.web.errors import FetchError
 from clara.settings import get_settings
 from evaluation import cost
 from evaluation.dataset import CLAIMS_PATH, LabelledClaim, load_claims
 from evaluation.metrics import ERROR, LABELS, PREDICTIONS, collapse, median, percentile, score
+from harness.stdout import stdout_redirected
 
 NO_CREDENTIALS = (
     "make eval with ANALYZER=bedrock needs AWS credentials with Bedrock access in a US region (AWS_PROFILE, or "
@@ -102,25 +104,6 @@ def bedrock_ready() -> bool:
             file=sys.stderr,
         )
     return True
-
-
-@contextmanager
-def analyzer_logs_to_stderr() -> Iterator[None]:
-    """The analyzers' JSON log lines (Powertools writes them to the stdout it found at import) would bury the
-    table, so file descriptor 1 points at stderr meanwhile: the logs stay visible, stdout stays the report."""
-    sys.stdout.flush()
-    try:
-        saved = os.dup(1)
-        os.dup2(2, 1)
-    except OSError:  # no usable descriptor 1: nothing to protect
-        yield
-        return
-    try:
-        yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
 
 
 def evaluate(
@@ -447,7 +430,8 @@ def run(args: argparse.Namespace, show_note: Callable[[str], None] | None = None
     claims = claims[: args.limit] if args.limit else claims
 
     outcomes: list[Outcome] = []
-    with analyzer_logs_to_stderr():
+    # The analyzers' log lines would bury the table: to stderr meanwhile, visible, while stdout stays the report.
+    with stdout_redirected("stderr"):
         for number, item in enumerate(claims, start=1):
             if show_note:
                 show_note(item.note)

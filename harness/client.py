@@ -36,6 +36,8 @@ INVALID_SCHEMA = INVALID
 REGISTERED = "User registered successfully."
 ACTIVATED = "User activated successfully."
 LOGGED_IN = "User logged in successfully."
+# The 401 of a login that needs a second factor: without a code, or with a wrong or used one.
+TWO_FACTOR_REQUIRED = {"data": {"is_2fa_enabled": True}, "message": AUTH_FAILED, "status": "error"}
 OTP_SENT = "OTP sent successfully."
 TWO_FACTOR_ENABLED = "User 2FA enabled successfully."
 PASSWORD_CHANGED = "User password changed successfully."

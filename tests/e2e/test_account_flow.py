@@ -30,6 +30,7 @@ from harness.client import (
     RATE_LIMITED,
     ROUTE_NOT_FOUND,
     TWO_FACTOR_ENABLED,
+    TWO_FACTOR_REQUIRED,
     UPDATED,
     USER_FIELDS,
     WELCOME_SUBJECT,
@@ -51,7 +52,6 @@ from harness.runtime import Runtime
 
 pytestmark = pytest.mark.e2e
 
-TWO_FACTOR_REQUIRED = {"data": {"is_2fa_enabled": True}, "message": AUTH_FAILED, "status": "error"}
 UNAUTHENTICATED = {"data": None, "message": AUTH_FAILED, "status": "error"}
 
 

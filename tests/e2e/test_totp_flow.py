@@ -8,11 +8,11 @@ import pyotp
 import pytest
 
 from harness.client import (
-    AUTH_FAILED,
     FETCHED,
     LOGGED_IN,
     NO_ACCESS,
     TWO_FACTOR_ENABLED,
+    TWO_FACTOR_REQUIRED,
     Api,
     Mailbox,
     active_account,
@@ -24,8 +24,6 @@ from harness.client import (
 )
 
 pytestmark = pytest.mark.e2e
-
-TWO_FACTOR_REQUIRED = {"data": {"is_2fa_enabled": True}, "message": AUTH_FAILED, "status": "error"}
 
 
 def test_enrol_confirm_log_in_with_the_app_and_a_recovery_code_then_switch_back(api: Api, mailbox: Mailbox) -> None:

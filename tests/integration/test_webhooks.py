@@ -18,7 +18,7 @@ from standardwebhooks.webhooks import WebhookVerificationError
 import clara.domain.webhooks.delivery as delivery
 import clara.domain.webhooks.events as webhook_events
 import clara.domain.webhooks.receivers as receivers
-import clara.integrations.fetcher as fetcher
+import clara.integrations.web.addresses as addresses
 from clara.aws import aws_client
 from clara.formats import utc_now
 from clara.settings import get_settings
@@ -417,7 +417,7 @@ def test_the_address_is_checked_again_at_delivery(clara, fake_analyzer, receiver
     account = clara.user()
     port = receiver.url.split(":")[2].split("/")[0]
     answers = {"hooks.example": ["127.0.0.1"]}
-    monkeypatch.setattr(fetcher, "resolve_host", lambda host, port: answers[host])
+    monkeypatch.setattr(addresses, "resolve_host", lambda host, port: answers[host])
     made = created(clara, account, f"http://hooks.example:{port}/hook")
     answers["hooks.example"] = ["10.1.2.3"]  # the name now points inside (DNS rebinding)
     complete_a_task(clara, account)

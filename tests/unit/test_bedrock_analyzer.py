@@ -15,17 +15,12 @@ from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 
 from clara.integrations.analyzers import AnalysisResult, AttachmentInput, PermanentAnalysisError, TextAnchor, TimeAnchor
-from clara.integrations.analyzers.bedrock import (
-    CLAIMS_TOOL,
-    TOOL_NAME,
-    BedrockAnalyzer,
-    ModelOutputError,
-    TranscriptionPending,
-    document_name,
-    tool_input_schema,
-)
+from clara.integrations.analyzers.bedrock import BedrockAnalyzer, ModelOutputError, document_name
 from clara.integrations.analyzers.evidence import CONTENT_ONLY, LINK_REMOVED, NO_EVIDENCE
-from clara.integrations.fetcher import FetchedPage, FetchFailed, LinkOutcome
+from clara.integrations.analyzers.prompts import CLAIMS_TOOL, TOOL_NAME, tool_input_schema
+from clara.integrations.analyzers.transcription import TranscriptionPending
+from clara.integrations.fetcher import FetchedPage, LinkOutcome
+from clara.integrations.web.errors import FetchFailed
 from clara.settings import get_settings
 
 MODEL = "us.amazon.nova-2-lite-v1:0"

@@ -10,7 +10,8 @@ import pytest
 
 import evaluation.__main__ as cli
 from clara.integrations.analyzers import AnalysisResult, AnalyzerInfo, Claim, Source, TextAnchor, Usage
-from clara.integrations.fetcher import FetchedPage, FetchFailed
+from clara.integrations.fetcher import FetchedPage
+from clara.integrations.web.errors import FetchFailed
 from clara.settings import get_settings
 from evaluation import cost
 from evaluation.dataset import CLAIMS_PATH, LabelledClaim, load_claims

@@ -24,15 +24,15 @@ from clara.integrations import fetcher as fetcher_module
 from clara.integrations.fetcher import (
     MAX_TEXT_CHARACTERS,
     FetchedPage,
-    FetchFailed,
-    FetchRefused,
     LinkOutcome,
     SafeFetcher,
     fetcher_for_settings,
-    find_links,
-    is_public_address,
     read_links,
 )
+from clara.integrations.web import client as client_module
+from clara.integrations.web.addresses import is_public_address
+from clara.integrations.web.errors import FetchFailed, FetchRefused
+from clara.integrations.web.links import find_links
 from clara.settings import Settings, get_settings
 from harness import media
 
@@ -858,7 +858,7 @@ def trust_test_ca(monkeypatch: pytest.MonkeyPatch, certificates: tuple[Path, Pat
         created.load_verify_locations(cafile=certificates[0])
         return created
 
-    monkeypatch.setattr(fetcher_module.ssl, "create_default_context", context)
+    monkeypatch.setattr(client_module.ssl, "create_default_context", context)
 
 
 def test_https_dials_the_checked_address_and_verifies_the_certificate_by_name(tls_site, trust_test_ca):

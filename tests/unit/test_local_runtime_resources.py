@@ -1,23 +1,30 @@
 """The local runtime creates the template's resources; idempotently, and under moto's in-process mock too."""
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
+import pytest
 from moto import mock_aws
 
 from local_runtime.resources import create_resources, get_att, store_secret_values
-from local_runtime.template import load_template
+from local_runtime.template import Template, load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@mock_aws
-def test_the_project_resources_are_created_twice_without_error(monkeypatch):
+@pytest.fixture
+def emulated(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Template, boto3.Session]]:
+    """The project's template and a session on moto's in-process AWS."""
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    template = load_template(ROOT / "template.yaml")
-    session = boto3.Session(region_name="us-east-1")
+    with mock_aws():
+        yield load_template(ROOT / "template.yaml"), boto3.Session(region_name="us-east-1")
+
+
+def test_the_project_resources_are_created_twice_without_error(emulated):
+    template, session = emulated
 
     physical_ids = create_resources(template, session, None)
     assert create_resources(template, session, None) == physical_ids
@@ -39,13 +46,9 @@ def test_the_project_resources_are_created_twice_without_error(monkeypatch):
     session.client("s3").head_bucket(Bucket="clara-local-attachmentsbucket")
 
 
-@mock_aws
-def test_the_secrets_hold_the_keys_the_local_runtime_gives_its_functions(monkeypatch):
+def test_the_secrets_hold_the_keys_the_local_runtime_gives_its_functions(emulated):
     """PUBLIC_API_KEY goes into the secret PUBLIC_API_KEY_SECRET_ID names, and so on; unset names keep theirs."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    template = load_template(ROOT / "template.yaml")
-    session = boto3.Session(region_name="us-east-1")
+    template, session = emulated
     physical_ids = create_resources(template, session, None)
     values = {"PUBLIC_API_KEY": "pub", "PRIVATE_API_KEY": "priv", "STRIPE_WEBHOOK_SECRET": "whsec_x", "TABLE_NAME": "t"}
 

@@ -26,7 +26,7 @@ from clara.domain import notices
 from clara.domain.sealed import unseal
 from clara.domain.webhooks.receivers import MAX_ANSWER_BYTES, SEALED_AS, sender
 from clara.domain.webhooks.records import DISABLE_AFTER_DAYS, Delivery, EventType, Outcome, Webhook
-from clara.integrations.fetcher import FetchError
+from clara.integrations.web.errors import FetchError
 from clara.observability import count, logger
 from clara.settings import get_settings
 from clara.store import webhooks as store
