@@ -239,6 +239,17 @@ class Accounts:
         assert response.status == 201, response.text
         return latest_code(email)
 
+    def change_password(
+        self, account: Account, code: str, password: str = "a brand new password", authorization: str = PUBLIC
+    ) -> Any:
+        """PATCH the account's password with a CHANGE_PASSWORD code: the response, whatever its status."""
+        return self.call_api(
+            "PATCH",
+            f"{API}/users/{account.email}/password",
+            headers=headers(authorization),
+            body=body({"password": password, "code": code}),
+        )
+
     def login(self, email: str, password: str = PASSWORD, code: str | None = None, source_ip: str = "127.0.0.1") -> Any:
         return self.call_api(
             "POST",

@@ -2,7 +2,6 @@
 Session (local_runtime/stripe_standin.py signs them as Stripe does)."""
 
 import json
-from typing import Any
 
 WEBHOOK_SECRET = "whsec_integration_tests"
 
@@ -16,18 +15,7 @@ def stripe_event(
     fiat: str = "5",
     rate: str | None = None,
 ) -> bytes:
-    return json.dumps(event_of(user_id, session_id, kind, payment_status, credits, fiat, rate)).encode()
-
-
-def event_of(
-    user_id: str,
-    session_id: str = "cs_test_a1",
-    kind: str = "checkout.session.completed",
-    payment_status: str = "paid",
-    credits: str = "500",
-    fiat: str = "5",
-    rate: str | None = None,
-) -> dict[str, Any]:
+    """The event's JSON, as Stripe sends it (json.loads it to change a field before signing)."""
     metadata = {"user_id": user_id, "credits": credits, "fiat": fiat, **({"rate": rate} if rate else {})}
     session = {
         "id": session_id,
@@ -39,4 +27,5 @@ def event_of(
         "client_reference_id": user_id,
         "metadata": metadata,
     }
-    return {"id": f"evt_{session_id}_{kind}", "object": "event", "type": kind, "data": {"object": session}}
+    event = {"id": f"evt_{session_id}_{kind}", "object": "event", "type": kind, "data": {"object": session}}
+    return json.dumps(event).encode()

@@ -5,7 +5,7 @@ fresh emulated stack and set the process environment through monkeypatch, so it 
 """
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any
 
@@ -13,12 +13,18 @@ import boto3
 import pytest
 from moto import mock_aws
 
+import clara.domain.analysis as analysis
+from clara.aws import aws_client
+from clara.integrations.analyzers import AnalysisResult
 from clara.settings import get_settings
+from clara.store import table
+from harness.accounts import Accounts
 from harness.inprocess import AWS_ENVIRONMENT, FUNCTIONS, TEMPLATE, TEST_ENVIRONMENT, Stack, call
 from harness.stripe_events import WEBHOOK_SECRET
 from local_runtime.environment import function_environment
 from local_runtime.events import LambdaContext, function_url_event
 from local_runtime.resources import create_resources
+from tests.integration.test_analysis import Clara, CountingAnalyzer, DynamoCalls, fixed_result
 
 
 @pytest.fixture
@@ -62,6 +68,12 @@ def call_api(stack: Stack, monkeypatch: pytest.MonkeyPatch):
 
 
 @pytest.fixture
+def accounts(call_api: Any, stack: Stack) -> Accounts:
+    """Users, sessions and keys made through the API (harness/accounts.py), on this test's stack."""
+    return Accounts(call_api, stack)
+
+
+@pytest.fixture
 def webhook(stack: Stack, monkeypatch: pytest.MonkeyPatch):
     """POST a payload to the webhook function as its Function URL would, with the given Stripe-Signature."""
     environment = function_environment(
@@ -83,3 +95,37 @@ def webhook(stack: Stack, monkeypatch: pytest.MonkeyPatch):
         return handler(event, LambdaContext("StripeWebhookFunction", 15))
 
     return deliver
+
+
+# ------------------------------------------------------------------------------------------- analysis
+# tests/integration/test_analysis.py's views of the stack, for every test of tasks and what follows them.
+
+
+@pytest.fixture
+def clara(call_api: Any, stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Clara:
+    """A client's view (the API) and an operator's view (bucket, queue, table) of this test's stack."""
+    return Clara(call_api, stack, monkeypatch)
+
+
+@pytest.fixture
+def fake_analyzer(clara: Clara, monkeypatch: pytest.MonkeyPatch) -> Callable[..., CountingAnalyzer]:
+    """Installs an analyzer that counts its calls and answers `outcome` (a fixed result unless given)."""
+
+    def install(outcome: Callable[[str], AnalysisResult] = fixed_result) -> CountingAnalyzer:
+        analyzer = CountingAnalyzer(clara, outcome)
+        monkeypatch.setattr(analysis, "analyzer_for_settings", lambda: analyzer)
+        return analyzer
+
+    return install
+
+
+@pytest.fixture
+def dynamodb_calls(stack: Stack) -> Iterator[DynamoCalls]:
+    """The names of the DynamoDB operations called while the test runs, in order."""
+    aws_client.cache_clear()  # a client of this moto instance
+    calls = DynamoCalls()
+    events = table.client().meta.events
+    events.register("before-call.dynamodb", calls, unique_id="analysis-round-trips")
+    yield calls
+    events.unregister("before-call.dynamodb", unique_id="analysis-round-trips")
+    aws_client.cache_clear()

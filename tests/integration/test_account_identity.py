@@ -15,7 +15,6 @@ from harness.accounts import (
     PUBLIC,
     RATE_LIMITED,
     UNAUTHENTICATED,
-    Accounts,
     all_items,
     audit_events,
     bearer,
@@ -26,11 +25,6 @@ from harness.accounts import (
     sent_messages,
     shift_otp_clock,
 )
-
-
-@pytest.fixture
-def accounts(call_api, stack) -> Accounts:
-    return Accounts(call_api, stack)
 
 
 def register(call_api, email="ada@example.com", first_name="Ada", last_name="Lovelace"):
@@ -271,12 +265,7 @@ def test_a_password_change_revokes_the_api_key_token(call_api, stack, accounts, 
     code = accounts.send_otp(account.email, "CHANGE_PASSWORD")
     authorization = account.auth if credential == "user-token" else PUBLIC
 
-    changed = call_api(
-        "PATCH",
-        f"{API}/users/{account.email}/password",
-        headers=headers(authorization),
-        body=body({"password": "a brand new password", "code": code}),
-    )
+    changed = accounts.change_password(account, code, authorization=authorization)
 
     assert changed.status == 200
     revoked = call_api("GET", f"{API}/users/{account.id}", headers={"Authorization": bearer(api_key_token)})

@@ -19,7 +19,6 @@ from harness.accounts import (
     PUBLIC,
     RATE_LIMITED,
     UNAUTHENTICATED,
-    Accounts,
     all_items,
     audit_events,
     basic,
@@ -39,11 +38,6 @@ from harness.accounts import (
     shift_otp_clock,
     user_item,
 )
-
-
-@pytest.fixture
-def accounts(call_api, stack) -> Accounts:
-    return Accounts(call_api, stack)
 
 
 def register(call_api, email, password, authorization=PUBLIC):
@@ -135,12 +129,7 @@ def test_password_change_with_a_user_token_ends_every_other_session(call_api, st
     second, third = accounts.login_token(account), accounts.login_token(account)
     code = accounts.send_otp(account.email, "CHANGE_PASSWORD")
 
-    response = call_api(
-        "PATCH",
-        f"{API}/users/{account.email}/password",
-        headers=headers(account.auth),
-        body=body({"password": "a brand new password", "code": code}),
-    )
+    response = accounts.change_password(account, code, authorization=account.auth)
 
     assert response.status == 200
     assert view(call_api, account).status == 200
@@ -157,12 +146,7 @@ def test_password_change_with_the_public_key_ends_every_session(call_api, stack,
     second = accounts.login_token(account)
     code = accounts.send_otp(account.email, "CHANGE_PASSWORD")
 
-    response = call_api(
-        "PATCH",
-        f"{API}/users/{account.email}/password",
-        headers=headers(PUBLIC),
-        body=body({"password": "a brand new password", "code": code}),
-    )
+    response = accounts.change_password(account, code)
 
     assert response.status == 200
     assert view(call_api, account).status == 401 and view(call_api, account, second).status == 401
@@ -407,12 +391,7 @@ def test_a_password_change_unlocks_the_account(call_api, accounts):
         accounts.login(account.email, "wrong password")
     code = accounts.send_otp(account.email, "CHANGE_PASSWORD")
 
-    changed = call_api(
-        "PATCH",
-        f"{API}/users/{account.email}/password",
-        headers=headers(PUBLIC),
-        body=body({"password": "a brand new password", "code": code}),
-    )
+    changed = accounts.change_password(account, code)
 
     assert changed.status == 200
     assert accounts.login(account.email, "a brand new password").status == 200
@@ -505,12 +484,7 @@ def full_flow(call_api, accounts, monkeypatch):
     secrets.append("unknown user password")
     code = accounts.send_otp(account.email, "CHANGE_PASSWORD")
     secrets.append(code)
-    response = call_api(
-        "PATCH",
-        f"{API}/users/{account.email}/password",
-        headers=headers(PUBLIC),
-        body=body({"password": "the new password", "code": code}),
-    )
+    response = accounts.change_password(account, code, "the new password")
     assert response.status == 200
     secrets.append("the new password")
     account.password = "the new password"

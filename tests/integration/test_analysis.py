@@ -6,7 +6,7 @@ request costs nothing and leaves nothing behind, and that every task ends COMPLE
 however SQS delivers it. Run with -s to see the DynamoDB round trips of one analysis request printed."""
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -14,10 +14,8 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 from botocore.exceptions import ClientError
 
 import clara.domain.analysis as analysis
-from clara.aws import aws_client
 from clara.integrations.analyzers import AnalysisResult, AnalyzerInfo, PermanentAnalysisError
 from clara.settings import get_settings
-from clara.store import table
 from harness import media
 from harness.accounts import API, PRIVATE, PUBLIC, Account, Accounts, bearer, error, item
 from harness.inprocess import FUNCTIONS, TEMPLATE, TEST_ENVIRONMENT
@@ -202,6 +200,12 @@ class CountingAnalyzer:
         return self.outcome(text)
 
 
+def assert_not_allowed(clara: Clara, account: Account, method: str, path: str) -> None:
+    """`method` on /users/{id}/<path>, with the user's token, is 405."""
+    response = clara.call_api(method, f"{API}/users/{account.id}/{path}", headers={"Authorization": account.auth})
+    assert (response.status, response.json) == (405, error(METHOD_NOT_ALLOWED)), (method, path)
+
+
 def fixed_result(text: str = "") -> AnalysisResult:
     return AnalysisResult(
         verdict="MOSTLY_TRUE",
@@ -211,21 +215,6 @@ def fixed_result(text: str = "") -> AnalysisResult:
         attachments=[],
         analyzer=AnalyzerInfo(name="fake", model="fake-1"),
     )
-
-
-@pytest.fixture
-def clara(call_api, stack, monkeypatch) -> Clara:
-    return Clara(call_api, stack, monkeypatch)
-
-
-@pytest.fixture
-def fake_analyzer(clara: Clara, monkeypatch: pytest.MonkeyPatch) -> Callable[..., CountingAnalyzer]:
-    def install(outcome: Callable[[str], AnalysisResult] = fixed_result) -> CountingAnalyzer:
-        analyzer = CountingAnalyzer(clara, outcome)
-        monkeypatch.setattr(analysis, "analyzer_for_settings", lambda: analyzer)
-        return analyzer
-
-    return install
 
 
 def raising(exception: Exception) -> Callable[[str], AnalysisResult]:
@@ -291,11 +280,7 @@ def test_supported_attachments_of_another_user_or_with_the_public_key_are_forbid
 def test_supported_attachments_refuse_other_methods(clara):
     account = clara.user(credits=0)
 
-    response = clara.call_api(
-        "POST", f"{API}/users/{account.id}/agent/supported_attachments", headers={"Authorization": account.auth}
-    )
-
-    assert (response.status, response.json) == (405, error(METHOD_NOT_ALLOWED))
+    assert_not_allowed(clara, account, "POST", "agent/supported_attachments")
 
 
 # =========================================================================================== analysis: accepted
@@ -606,11 +591,7 @@ def test_the_private_key_on_an_unknown_user_is_404(clara):
 def test_analysis_refuses_other_methods(clara):
     account = clara.user(credits=100)
 
-    response = clara.call_api(
-        "GET", f"{API}/users/{account.id}/agent/analysis", headers={"Authorization": account.auth}
-    )
-
-    assert (response.status, response.json) == (405, error(METHOD_NOT_ALLOWED))
+    assert_not_allowed(clara, account, "GET", "agent/analysis")
 
 
 # =========================================================================================== tasks routes
@@ -717,9 +698,8 @@ def test_tasks_refuse_other_methods(clara):
     account = clara.user(credits=100)
     created = clara.submit(account)
 
-    for path in (f"{API}/users/{account.id}/tasks", f"{API}/users/{account.id}/tasks/{created['id']}"):
-        response = clara.call_api("DELETE", path, headers={"Authorization": account.auth})
-        assert (response.status, response.json) == (405, error(METHOD_NOT_ALLOWED)), path
+    for path in ("tasks", f"tasks/{created['id']}"):
+        assert_not_allowed(clara, account, "DELETE", path)
     assert clara.task(account, created["id"]) == created
 
 
@@ -983,17 +963,6 @@ class DynamoCalls:
 
     def __call__(self, model: Any, **_: Any) -> None:
         self.names.append(model.name)
-
-
-@pytest.fixture
-def dynamodb_calls(stack) -> Iterator[DynamoCalls]:
-    aws_client.cache_clear()  # a client of this moto instance
-    calls = DynamoCalls()
-    events = table.client().meta.events
-    events.register("before-call.dynamodb", calls, unique_id="analysis-round-trips")
-    yield calls
-    events.unregister("before-call.dynamodb", unique_id="analysis-round-trips")
-    aws_client.cache_clear()
 
 
 def test_round_trips_of_one_analysis_request(clara, dynamodb_calls):

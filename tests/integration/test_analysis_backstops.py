@@ -22,12 +22,7 @@ from harness.accounts import set_attributes, table
 from harness.inprocess import FUNCTIONS, TEMPLATE, TEST_ENVIRONMENT
 from local_runtime.environment import function_environment
 from local_runtime.events import LambdaContext, scheduled_event, sqs_event
-from tests.integration import test_analysis
 from tests.integration.test_analysis import COST, Clara, delivered
-
-# The analysis tests' fixtures: a client's and an operator's view of the stack, and a fake analyzer.
-clara = test_analysis.clara
-fake_analyzer = test_analysis.fake_analyzer
 
 SWEEPER = "AnalysisSweeperFunction"
 REFUNDED = "The analysis could not be completed. Your credits were refunded."

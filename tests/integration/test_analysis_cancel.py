@@ -14,26 +14,20 @@ import clara.domain.analysis as analysis
 from clara.domain.cancel import cancel_task
 from clara.store import tasks as task_store
 from harness.accounts import API, PRIVATE, PUBLIC, bearer
-from tests.integration import test_analysis
 from tests.integration.test_analysis import (
     COST,
     INACTIVE,
-    METHOD_NOT_ALLOWED,
     NO_ACCESS,
     TASK_NOT_FOUND,
     UNAUTHENTICATED,
     Clara,
+    assert_not_allowed,
     delivered,
     error,
     raising,
 )
 from tests.integration.test_analysis_backstops import claim_and_die, dead_letter, refunds, sweep
 from tests.integration.test_guards import outcome
-
-# The analysis tests' fixtures: a client's and an operator's view of the stack, a fake analyzer, DynamoDB calls.
-clara = test_analysis.clara
-fake_analyzer = test_analysis.fake_analyzer
-dynamodb_calls = test_analysis.dynamodb_calls
 
 CANCELLED = "Task cancelled successfully."
 CANCELLED_ERROR = "Cancelled at the user's request."
@@ -171,10 +165,7 @@ def test_a_cancel_refuses_other_methods(clara):
     created = clara.submit(account)
 
     for method in ("GET", "DELETE"):
-        response = clara.call_api(
-            method, f"{API}/users/{account.id}/tasks/{created['id']}/cancel", headers={"Authorization": account.auth}
-        )
-        assert (response.status, response.json) == (405, error(METHOD_NOT_ALLOWED)), method
+        assert_not_allowed(clara, account, method, f"tasks/{created['id']}/cancel")
     assert clara.task(account, created["id"]) == created
 
 

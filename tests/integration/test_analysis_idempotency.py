@@ -24,11 +24,6 @@ from tests.integration import test_analysis
 from tests.integration.test_analysis import COST, CREATED, Clara
 from tests.integration.test_guards import outcome
 
-# The analysis tests' fixtures: a client's and an operator's view of the stack, a fake analyzer, a round-trip counter.
-clara = test_analysis.clara
-fake_analyzer = test_analysis.fake_analyzer
-dynamodb_calls = test_analysis.dynamodb_calls
-
 KEY = "Idempotency-Key"
 REUSED = "The Idempotency-Key was already used with a different request."
 TEXT = "The Eiffel Tower was completed in 1889 in Paris."

@@ -19,7 +19,6 @@ from harness.accounts import (
     PUBLIC,
     UNAUTHENTICATED,
     USER_FIELDS,
-    Accounts,
     basic,
     bearer,
     body,
@@ -35,11 +34,6 @@ from harness.accounts import (
 )
 
 TWO_FA = {"is_2fa_enabled": True}
-
-
-@pytest.fixture
-def accounts(call_api, stack) -> Accounts:
-    return Accounts(call_api, stack)
 
 
 def register_body(email: str = "ada@example.com", **overrides) -> str:

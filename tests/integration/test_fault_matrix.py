@@ -33,13 +33,12 @@ from harness import media
 from harness.accounts import API, PRIVATE, PUBLIC, Account, basic, bearer, body, headers, item, latest_code
 from harness.inprocess import TEMPLATE, ApiResponse
 from local_runtime.openapi import build_document
-from tests.integration import test_analysis, test_stripe
+from tests.integration import test_stripe
 from tests.integration.test_analysis import Clara
 from tests.integration.test_mcp import McpClient
 from tests.unit.test_google_identity import CLIENT_ID, claims, jwks_server, sign, signing_key
 
 pytestmark = pytest.mark.filterwarnings("ignore")
-clara = test_analysis.clara
 standin = test_stripe.standin
 __all__ = ["jwks_server", "signing_key"]  # fixtures, used by name
 SERVICES = ("dynamodb", "s3", "sqs", "ses", "secretsmanager")

@@ -13,7 +13,6 @@ from harness.accounts import (
     INVALID,
     UNAUTHENTICATED,
     USER_FIELDS,
-    Accounts,
     audit_events,
     bearer,
     body,
@@ -30,11 +29,6 @@ __all__ = ["jwks_server", "signing_key"]  # fixtures, used by name
 
 SUBJECT = "110169484474386276334"
 EMAIL = "ada.lovelace@example.com"
-
-
-@pytest.fixture
-def accounts(call_api, stack) -> Accounts:
-    return Accounts(call_api, stack)
 
 
 @pytest.fixture

@@ -11,8 +11,6 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-
 import clara.domain.accounts
 import clara.domain.users
 from clara.http.auth import Caller, Role
@@ -21,7 +19,6 @@ from harness.accounts import (
     PUBLIC,
     RATE_LIMITED,
     UNAUTHENTICATED,
-    Accounts,
     basic,
     bearer,
     body,
@@ -38,11 +35,6 @@ from harness.accounts import (
 
 OWNER = "10.0.0.2"
 GUESSER = "203.0.113.7"
-
-
-@pytest.fixture
-def accounts(call_api, stack) -> Accounts:
-    return Accounts(call_api, stack)
 
 
 def other_code(code: str, n: int = 1) -> str:

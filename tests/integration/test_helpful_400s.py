@@ -8,14 +8,8 @@ from typing import Any
 import pytest
 
 from harness.accounts import API, EMPTY_BODY, INVALID, PUBLIC, Accounts, bearer, headers
-from harness.inprocess import Stack
 
 from .test_mcp import McpClient
-
-
-@pytest.fixture
-def accounts(call_api: Any, stack: Stack) -> Accounts:
-    return Accounts(call_api, stack)
 
 
 def post(call_api: Any, path: str, authorization: str, payload: str, content_type: str = "application/json") -> Any:

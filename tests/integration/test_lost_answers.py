@@ -55,11 +55,6 @@ def lost_answers(stack: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[LostAn
     yield lost
 
 
-@pytest.fixture
-def accounts(call_api: Any, stack: Any) -> Accounts:
-    return Accounts(call_api, stack)
-
-
 def test_turning_2fa_off_whose_answer_was_lost_answers_204_and_turns_it_off_once(
     call_api: Any, stack: Any, accounts: Accounts, lost_answers: LostAnswers
 ):

@@ -111,11 +111,6 @@ class McpClient:
         return text
 
 
-@pytest.fixture
-def accounts(call_api, stack) -> Accounts:
-    return Accounts(call_api, stack)
-
-
 def set_credits(call_api: Any, account: Account, credits: float) -> None:
     response = call_api(
         "PUT",

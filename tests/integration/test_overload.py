@@ -24,8 +24,6 @@ from harness.accounts import API
 from tests.integration import test_analysis
 from tests.integration.test_analysis import COST, Clara
 
-clara = test_analysis.clara
-
 BUSY = {"data": None, "message": "The service is busy. Please try again shortly.", "status": "error"}
 JSON_ERRORS = {"dynamodb": "application/x-amz-json-1.0", "sqs": "application/x-amz-json-1.0"}
 

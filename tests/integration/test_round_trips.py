@@ -6,11 +6,12 @@ Run with -s to see the figures printed."""
 import statistics
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 import clara.store.table
-from harness.accounts import API, PASSWORD, PRIVATE, PUBLIC, Accounts, basic, body, headers, shift_otp_clock
+from harness.accounts import API, PASSWORD, PRIVATE, PUBLIC, Account, basic, body, headers, shift_otp_clock
 
 
 class Calls:
@@ -35,13 +36,17 @@ def dynamodb_calls(stack) -> Iterator[Calls]:
     events.unregister("before-call.dynamodb", unique_id="round-trip-counter")
 
 
-@pytest.fixture
-def accounts(call_api, stack) -> Accounts:
-    return Accounts(call_api, stack)
-
-
 def report(route: str, names: list[str]) -> None:
     print(f"\nDynamoDB round trips, {route}: {len(names)} {names}")
+
+
+def a_page_of_two(call_api, dynamodb_calls: Calls, account: Account, listing: str) -> tuple[Any, list[str]]:
+    """GET /users/{id}/<listing>?limit=2 with the user's token: the response, and the DynamoDB calls it made."""
+    return dynamodb_calls.during(
+        lambda: call_api(
+            "GET", f"{API}/users/{account.id}/{listing}", headers={"Authorization": account.auth}, query={"limit": "2"}
+        )
+    )
 
 
 def test_login_costs_3_round_trips_at_most(accounts, dynamodb_calls):
@@ -184,14 +189,7 @@ def test_a_page_of_transactions_costs_3_round_trips(call_api, accounts, dynamodb
         payload = body({"description": "d", "value_in_credits": credits, "value_in_fiat": 0, "type": "CREDIT"})
         call_api("POST", f"{API}/users/{account.id}/transactions", headers=headers(PRIVATE), body=payload)
 
-    response, names = dynamodb_calls.during(
-        lambda: call_api(
-            "GET",
-            f"{API}/users/{account.id}/transactions",
-            headers={"Authorization": account.auth},
-            query={"limit": "2"},
-        )
-    )
+    response, names = a_page_of_two(call_api, dynamodb_calls, account, "transactions")
 
     report("GET /users/{id}/transactions?limit=2 (user token)", names)
     assert response.status == 200 and len(response.json["data"]) == 2
@@ -212,14 +210,7 @@ def test_a_page_of_tasks_costs_3_round_trips(call_api, accounts, dynamodb_calls)
         task = Task(id=f"task_{index}", user_id=account.id, status="PENDING", created_at=at, updated_at=at)
         unit.commit(tasks.new_task(task))
 
-    response, names = dynamodb_calls.during(
-        lambda: call_api(
-            "GET",
-            f"{API}/users/{account.id}/tasks",
-            headers={"Authorization": account.auth},
-            query={"limit": "2"},
-        )
-    )
+    response, names = a_page_of_two(call_api, dynamodb_calls, account, "tasks")
 
     report("GET /users/{id}/tasks?limit=2 (user token)", names)
     assert response.status == 200

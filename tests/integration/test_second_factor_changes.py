@@ -38,11 +38,6 @@ from tests.integration.test_totp import STEP, TWO_FA, Clock, code_at, enrol, log
 
 
 @pytest.fixture
-def accounts(call_api, stack) -> Accounts:
-    return Accounts(call_api, stack)
-
-
-@pytest.fixture
 def clock(monkeypatch) -> Clock:
     return Clock(monkeypatch)
 

@@ -22,7 +22,7 @@ from clara.settings import get_settings
 from clara.store import table, users
 from harness.accounts import PRIVATE, PUBLIC, Account, bearer, error, headers, signed_in_user
 from harness.inprocess import FUNCTIONS, Stack
-from harness.stripe_events import WEBHOOK_SECRET, event_of, stripe_event
+from harness.stripe_events import WEBHOOK_SECRET, stripe_event
 from local_runtime.events import LambdaContext, function_url_event
 from local_runtime.stripe_standin import StripeStandIn, sign
 
@@ -637,7 +637,7 @@ CREDITS = "data.object.metadata.credits"
 def test_a_signed_but_malformed_session_is_acknowledged_counted_and_credits_nothing(
     webhook, user, observed, change, check
 ):
-    event = event_of(user.id)
+    event = json.loads(stripe_event(user.id))
     change(event)
     payload = json.dumps(event).encode()
     signature = sign(payload, WEBHOOK_SECRET)

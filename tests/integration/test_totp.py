@@ -35,11 +35,6 @@ TWO_FA = {"is_2fa_enabled": True}
 STEP = 30
 
 
-@pytest.fixture
-def accounts(call_api, stack) -> Accounts:
-    return Accounts(call_api, stack)
-
-
 class Clock:
     """clara.domain.totp's clock, in the middle of a time step so that a step either side is one step away."""
 

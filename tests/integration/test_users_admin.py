@@ -19,7 +19,6 @@ from harness.accounts import (
     PUBLIC,
     UNAUTHENTICATED,
     USER_FIELDS,
-    Accounts,
     basic,
     bearer,
     body,
@@ -34,11 +33,6 @@ from harness.accounts import (
 )
 
 UNKNOWN_ID = "user_00000000000000000000000000000000"
-
-
-@pytest.fixture
-def accounts(call_api, stack) -> Accounts:
-    return Accounts(call_api, stack)
 
 
 # ------------------------------------------------------------------------------------------- GET /users/{id}

@@ -29,9 +29,6 @@ from local_runtime.events import LambdaContext, scheduled_event, sqs_event
 from tests.integration import test_analysis
 from tests.integration.test_analysis import Clara, error
 
-clara = test_analysis.clara
-fake_analyzer = test_analysis.fake_analyzer
-
 DELIVERY = "WebhookDeliveryFunction"
 CREATED = "Webhook created successfully."
 NO_ACCESS = "You do not have access to the requested resource."
@@ -347,13 +344,25 @@ def test_an_endpoint_gets_only_the_types_it_asked_for(clara, fake_analyzer, rece
     assert receiver.requests == []
 
 
-def test_a_failed_attempt_is_retried_under_the_same_event_id_and_logged(clara, fake_analyzer, receiver):
+def a_queued_delivery(
+    clara: Clara, fake_analyzer: Any, receiver: Receiver, answers: list[tuple[int, dict[str, str]]] | None = None
+) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    """A user with an endpoint at the receiver (answering `answers` when given), a task completed, and the message
+    of the delivery it queued: (account, endpoint, message)."""
     fake_analyzer()
     account = clara.user()
     made = created(clara, account, receiver.url)
-    receiver.answers = [(500, {}), (302, {"Location": receiver.url + "/elsewhere"})]
+    if answers is not None:
+        receiver.answers = answers
     complete_a_task(clara, account)
     [message] = receive_deliveries(clara)
+    return account, made, message
+
+
+def test_a_failed_attempt_is_retried_under_the_same_event_id_and_logged(clara, fake_analyzer, receiver):
+    account, made, message = a_queued_delivery(
+        clara, fake_analyzer, receiver, answers=[(500, {}), (302, {"Location": receiver.url + "/elsewhere"})]
+    )
 
     assert run_delivery(clara, [message], receive_count=1) == {message["MessageId"]}  # 500: retried
     assert run_delivery(clara, [message], receive_count=2) == {message["MessageId"]}  # a redirect is not followed
@@ -374,12 +383,7 @@ def test_a_failed_attempt_is_retried_under_the_same_event_id_and_logged(clara, f
 
 
 def test_after_the_last_attempt_the_event_is_logged_failed_and_let_go(clara, fake_analyzer, receiver):
-    fake_analyzer()
-    account = clara.user()
-    made = created(clara, account, receiver.url)
-    receiver.answers = [(503, {})]
-    complete_a_task(clara, account)
-    [message] = receive_deliveries(clara)
+    account, made, message = a_queued_delivery(clara, fake_analyzer, receiver, answers=[(503, {})])
 
     assert run_delivery(clara, [message], receive_count=delivery.MAX_ATTEMPTS) == set()
 
@@ -389,12 +393,7 @@ def test_after_the_last_attempt_the_event_is_logged_failed_and_let_go(clara, fak
 
 
 def test_an_endpoint_failing_for_five_days_is_disabled_and_its_owner_emailed(clara, fake_analyzer, receiver):
-    fake_analyzer()
-    account = clara.user()
-    made = created(clara, account, receiver.url)
-    receiver.answers = [(500, {})]
-    complete_a_task(clara, account)
-    [message] = receive_deliveries(clara)
+    account, made, message = a_queued_delivery(clara, fake_analyzer, receiver, answers=[(500, {})])
     table = clara.stack.session.client("dynamodb")
     table.update_item(
         TableName=get_settings().table_name,
@@ -460,11 +459,7 @@ def test_an_event_the_writer_could_not_queue_is_queued_by_the_sweeper_once(clara
 def test_a_slow_receiver_costs_at_most_the_timeout_and_a_huge_answer_is_not_read(
     clara, fake_analyzer, receiver, monkeypatch
 ):
-    fake_analyzer()
-    account = clara.user()
-    made = created(clara, account, receiver.url)
-    complete_a_task(clara, account)
-    [message] = receive_deliveries(clara)
+    account, made, message = a_queued_delivery(clara, fake_analyzer, receiver)
     monkeypatch.setattr(receivers, "DELIVERY_TIMEOUT_SECONDS", 0.5)  # 10 s in the stack: the same code path
     receiver.delay = 2.0
 
