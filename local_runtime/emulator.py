@@ -73,9 +73,16 @@ class EmulatorServer:
 
 
 def main(argv: list[str]) -> None:
-    """`python -m local_runtime.emulator PORT`: the emulation alone, which outlives the runtimes a crash test kills
-    (they use it through AWS_ENDPOINT_URL)."""
+    """`python -m local_runtime.emulator PORT [MAILBOX_DIR]`: the emulation alone, which outlives the runtimes a
+    crash test kills (they use it through AWS_ENDPOINT_URL); with MAILBOX_DIR, the emails its SES accepts are written
+    there, as `make run`'s mailbox does (it hears them in the emulation's own process)."""
     server = EmulatorServer("127.0.0.1", int(argv[0]))
+    if len(argv) > 1:
+        from pathlib import Path
+
+        from local_runtime.mailbox import Mailbox
+
+        Mailbox(Path(argv[1]), threading.Event()).start()
     print(f"AWS emulation at http://127.0.0.1:{server.get_host_and_port()[1]}", flush=True)
     server._server.serve_forever()
 

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import requests
 
+from harness.accounts import FIELD_ERRORS_OR_NULL
 from harness.client import (
     ACTIVATED,
     AUTH_FAILED,
@@ -505,7 +506,8 @@ def test_bad_input_is_a_4xx_envelope(api: Api, owner: Account, case: Bad) -> Non
     assert response.status_code == case.status, response.text[:500]
     if case.message is not None:
         assert response.json()["message"] == case.message
-    assert response.json()["data"] is None
+    # Nothing of the request echoed back: no data, or the fields that were wrong and why (issue 23, item 7).
+    assert response.json()["data"] == FIELD_ERRORS_OR_NULL
     assert expect(fetch(api, owner), 200, FETCHED) == before
 
 

@@ -35,7 +35,6 @@ from harness.client import (
 )
 from harness.runtime import ROOT, _free_port
 from local_runtime.faults import install_faults
-from local_runtime.mailbox import MailboxPoller
 from tests.e2e.conftest import StartRuntime
 
 
@@ -50,9 +49,11 @@ def emulator(tmp_path: Path) -> Iterator[Emulator]:
     url = f"http://127.0.0.1:{_free_port()}"
     with (tmp_path / "emulator.log").open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "local_runtime.emulator", url.rsplit(":", 1)[1]], cwd=ROOT, stdout=log, stderr=log
+            [sys.executable, "-m", "local_runtime.emulator", url.rsplit(":", 1)[1], str(tmp_path / "mailbox")],
+            cwd=ROOT,
+            stdout=log,
+            stderr=log,
         )
-    stop = threading.Event()
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -62,10 +63,8 @@ def emulator(tmp_path: Path) -> Iterator[Emulator]:
             except requests.ConnectionError:
                 assert time.monotonic() < deadline and process.poll() is None, (tmp_path / "emulator.log").read_text()
                 time.sleep(0.1)
-        MailboxPoller(url, tmp_path / "mailbox", stop).start()
         yield Emulator(url, Mailbox(tmp_path / "mailbox"))
     finally:
-        stop.set()
         process.terminate()
         process.wait(timeout=15)
 
