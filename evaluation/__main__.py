@@ -24,7 +24,9 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from clara.integrations.analyzers import AnalysisResult, Analyzer, Usage, analyzer_for_settings
+from clara.domain.analysis.ports import Analyzer, Usage
+from clara.domain.analysis.results import AnalysisResult
+from clara.integrations.analyzers import analyzer_for_settings
 from clara.integrations.analyzers.passages import flat
 from clara.integrations.fetcher import FetchedPage, fetcher_for_settings
 from clara.integrations.web.errors import FetchError

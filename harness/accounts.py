@@ -140,7 +140,7 @@ def user_item(stack: Any, user_id: str) -> dict[str, Any] | None:
 
 
 def login_counter(stack: Any, user_id: str, address: str = "127.0.0.1") -> dict[str, Any] | None:
-    """The failed-login counter of (user, client address) (clara.domain.lockout)."""
+    """The failed-login counter of (user, client address) (clara.domain.accounts.lockout)."""
     return item(stack, f"USER#{user_id}", f"LOGIN#ADDRESS#{address}")
 
 
@@ -272,7 +272,7 @@ class Accounts:
         assert response.status == 200, response.text
 
     def api_key_token(self, account: Account) -> str:
-        from clara.domain.tokens import issue_api_key_token
+        from clara.domain.accounts.tokens import issue_api_key_token
 
         key = item(self.stack, f"USER#{account.id}", "API_KEY")
         assert key is not None
@@ -291,13 +291,13 @@ def signed_in_user(call_api: Any, email: str = "ada@example.com", password: str 
 
 
 def shift_otp_clock(monkeypatch: Any, seconds: float) -> None:
-    """clara.domain.otp sees the time `seconds` later (the rest of the process keeps the real clock)."""
+    """clara.domain.accounts.otp sees the time `seconds` later (the rest of the process keeps the real clock)."""
     import time
     from types import SimpleNamespace
 
-    import clara.domain.otp
+    import clara.domain.accounts.otp
 
-    monkeypatch.setattr(clara.domain.otp, "time", SimpleNamespace(time=lambda: time.time() + seconds))
+    monkeypatch.setattr(clara.domain.accounts.otp, "time", SimpleNamespace(time=lambda: time.time() + seconds))
 
 
 def shift_login_clock(monkeypatch: Any, seconds: float) -> None:

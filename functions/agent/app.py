@@ -12,14 +12,23 @@ from clara.contract.errors import (
     NotFound,
     PayloadTooLarge,
 )
-from clara.domain import analysis
-from clara.domain.attachments import supported_attachments_view
-from clara.domain.tasks import TaskView, task_view
+from clara.domain.analysis import ports as analysis_ports
+from clara.domain.analysis import submission
+from clara.domain.analysis.attachments import supported_attachments_view
+from clara.domain.analysis.tasks import TaskView, task_view
+from clara.domain.webhooks import ports as webhooks_ports
 from clara.http.app import create_app, lambda_handler_for
 from clara.http.auth import Role, authenticate, user_in_path
 from clara.http.multipart import read_analysis_form
 from clara.http.openapi import Success, documented
 from clara.http.urls import api_url
+from clara.integrations.s3_attachments import S3Attachments
+from clara.integrations.sqs_queues import TaskQueue, WebhookEventQueue
+
+# The adapters of the ports this function's code calls (clara.domain.ports; tests/unit/test_wiring.py).
+analysis_ports.attachments.plug(S3Attachments)
+analysis_ports.task_queue.plug(TaskQueue)
+webhooks_ports.event_queue.plug(WebhookEventQueue)
 
 app = create_app()
 CALLERS = (Role.USER, Role.API_KEY, Role.PRIVATE)
@@ -90,7 +99,7 @@ def analyse(user_id: str) -> Response[Any]:
     user = user_in_path(authenticate(app.current_event, *CALLERS, active=True), user_id)
     text, uploads = read_analysis_form(app.current_event)
     # A retried request with the same Idempotency-Key answers the task it made (409 for another request).
-    task = analysis.submit(user, text, uploads, app.current_event.headers.get("Idempotency-Key"))
+    task = submission.submit(user, text, uploads, app.current_event.headers.get("Idempotency-Key"))
     location = api_url(app.current_event, f"/users/{task.user_id}/tasks/{task.id}")
     return ANALYSIS_CREATED.answer(task_view(task), headers={"Location": location})
 

@@ -1,6 +1,6 @@
-"""The backstops (clara.domain.sweeper): every minute, a sweep of the open tasks (EventBridge schedule), the
-security notices a request left unsent (clara.domain.notices) and the webhook events their writers left unqueued
-(clara.domain.webhooks.events); and the dead-letter queue's messages, each
+"""The backstops (clara.domain.analysis.backstops): every minute, a sweep of the open tasks (EventBridge schedule), the
+security notices a request left unsent (clara.domain.accounts.notices) and the webhook events their writers left
+unqueued (clara.domain.webhooks.events); and the dead-letter queue's messages, each
 settling its task (failed and refunded once).
 
 A dead-lettered task that a run holds right now is a batch item failure: it comes back after the dead-letter
@@ -13,10 +13,24 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from clara.domain.notices import deliver_pending
-from clara.domain.sweeper import settle_dead_letter, sweep
+from clara.domain.accounts import ports as accounts_ports
+from clara.domain.accounts.notices import deliver_pending
+from clara.domain.analysis import ports as analysis_ports
+from clara.domain.analysis.backstops import settle_dead_letter, sweep
+from clara.domain.webhooks import ports as webhooks_ports
 from clara.domain.webhooks.events import dispatch_pending
+from clara.integrations.analyzers import analyzer_for_settings
+from clara.integrations.mail import Mailer
+from clara.integrations.s3_attachments import S3Attachments
+from clara.integrations.sqs_queues import TaskQueue, WebhookEventQueue
 from clara.observability import logger, metrics, tracer
+
+# The adapters of the ports this function's code calls (clara.domain.ports; tests/unit/test_wiring.py).
+accounts_ports.mail.plug(Mailer)
+analysis_ports.analyzer.plug(analyzer_for_settings)
+analysis_ports.attachments.plug(S3Attachments)
+analysis_ports.task_queue.plug(TaskQueue)
+webhooks_ports.event_queue.plug(WebhookEventQueue)
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 

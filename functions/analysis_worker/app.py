@@ -11,8 +11,19 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from clara.domain.analysis import process_message
+from clara.domain.analysis import ports as analysis_ports
+from clara.domain.analysis.worker import process_message
+from clara.domain.webhooks import ports as webhooks_ports
+from clara.integrations.analyzers import analyzer_for_settings
+from clara.integrations.s3_attachments import S3Attachments
+from clara.integrations.sqs_queues import TaskQueue, WebhookEventQueue
 from clara.observability import logger, metrics, tracer
+
+# The adapters of the ports this function's code calls (clara.domain.ports; tests/unit/test_wiring.py).
+analysis_ports.analyzer.plug(analyzer_for_settings)
+analysis_ports.attachments.plug(S3Attachments)
+analysis_ports.task_queue.plug(TaskQueue)
+webhooks_ports.event_queue.plug(WebhookEventQueue)
 
 # A batch whose every message failed is still an answer (batchItemFailures), not a Lambda error.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)

@@ -5,7 +5,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 
 from clara.contract.errors import NotFound
-from clara.domain.api_keys import ApiKeyView, get_api_key, reset_api_key, view
+from clara.domain.accounts.api_keys import ApiKeyView, get_api_key, reset_api_key, view
 from clara.http.app import create_app, lambda_handler_for
 from clara.http.auth import Role, authenticate, user_in_path
 from clara.http.openapi import Success, documented

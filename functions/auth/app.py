@@ -24,12 +24,19 @@ from clara.contract.requests import (
     TwoFactorCodeRequest,
     email_in_path,
 )
-from clara.domain import accounts
-from clara.domain.totp import Enrolment, RecoveryCodes
-from clara.domain.users import AdminUserView, AdminUserWithToken, UserView, UserWithToken
+from clara.domain.accounts import authenticator, codes, google, registration, sign_in
+from clara.domain.accounts import ports as accounts_ports
+from clara.domain.accounts.totp import Enrolment, RecoveryCodes
 from clara.http.app import create_app, lambda_handler_for, optional_body, read_body
 from clara.http.auth import Role, authenticate, rate_limit_by_address, source_ip, user_in_path
 from clara.http.openapi import NO_CONTENT, Success, documented
+from clara.integrations.google_identity import verify_google_id_token
+from clara.integrations.mail import Mailer
+from clara.records.accounts import AdminUserView, AdminUserWithToken, UserView, UserWithToken
+
+# The adapters of the ports this function's code calls (clara.domain.ports; tests/unit/test_wiring.py).
+accounts_ports.google.plug(lambda: verify_google_id_token)
+accounts_ports.mail.plug(Mailer)
 
 app = create_app()
 # Who may call each route: documented on the route and checked by authenticate, from one tuple.
@@ -53,7 +60,7 @@ REGISTERED = Success(201, UserWithToken | AdminUserWithToken, "User registered s
 )
 def register() -> Response[Any]:
     caller = authenticate(app.current_event, *KEYS)
-    user, token = accounts.register(read_body(app.current_event, RegisterRequest), caller)
+    user, token = registration.register(read_body(app.current_event, RegisterRequest), caller)
     view = AdminUserWithToken if caller.is_admin else UserWithToken
     return REGISTERED.answer(view(**user.model_dump(), token=token))
 
@@ -76,7 +83,7 @@ LOGGED_IN_BY_GOOGLE = Success(201, UserWithToken, LOGGED_IN.message)
 def google_sign_in() -> Response[Any]:
     rate_limit_by_address(app.current_event)
     request = read_body(app.current_event, GoogleSignInRequest)
-    user, token, created = accounts.google_sign_in(request.id_token, request.code, source_ip(app.current_event))
+    user, token, created = google.google_sign_in(request.id_token, request.code, source_ip(app.current_event))
     outcome = REGISTERED_BY_GOOGLE if created else LOGGED_IN_BY_GOOGLE
     return outcome.answer(UserWithToken(**user.model_dump(), token=token))
 
@@ -95,7 +102,7 @@ def login() -> Response[Any]:
     rate_limit_by_address(app.current_event)
     request = optional_body(app.current_event, LoginRequest)
     authorization = app.current_event.headers.get("Authorization")
-    user, token = accounts.login(authorization, request.code if request else None, source_ip(app.current_event))
+    user, token = sign_in.login(authorization, request.code if request else None, source_ip(app.current_event))
     return LOGGED_IN.answer(UserWithToken(**user.model_dump(), token=token))
 
 
@@ -104,7 +111,7 @@ def login() -> Response[Any]:
     **documented("Log out: the token's session ends", NO_CONTENT, auth=USER),
 )
 def logout() -> Response[Any]:
-    accounts.logout(authenticate(app.current_event, *USER))
+    sign_in.logout(authenticate(app.current_event, *USER))
     return NO_CONTENT.answer()
 
 
@@ -124,8 +131,8 @@ PASSWORD_CHANGED = Success(200, None, "User password changed successfully.")
 def change_password(user_email: str) -> Response[Any]:
     caller = authenticate(app.current_event, *USER_OR_KEYS)
     email = email_in_path(user_email)
-    accounts.ensure_may_act_on_email(caller, email)
-    accounts.change_password(caller, email, read_body(app.current_event, ChangePasswordRequest))
+    codes.ensure_may_act_on_email(caller, email)
+    codes.change_password(caller, email, read_body(app.current_event, ChangePasswordRequest))
     return PASSWORD_CHANGED.answer()
 
 
@@ -143,7 +150,7 @@ OTP_SENT = Success(201, None, "OTP sent successfully.")
 )
 def send_otp(user_email: str, otp_type: str) -> Response[Any]:
     caller = authenticate(app.current_event, *KEYS)
-    accounts.send_otp(caller, email_in_path(user_email), otp_type)
+    codes.send_otp(caller, email_in_path(user_email), otp_type)
     return OTP_SENT.answer()
 
 
@@ -163,7 +170,7 @@ ACTIVATED = Success(200, UserView | AdminUserView, "User activated successfully.
 def activate(user_email: str) -> Response[Any]:
     caller = authenticate(app.current_event, *KEYS)
     email = email_in_path(user_email)
-    user = accounts.activate(caller, email, read_body(app.current_event, CodeRequest).code)
+    user = codes.activate(caller, email, read_body(app.current_event, CodeRequest).code)
     return ACTIVATED.answer(user.admin_view() if caller.is_admin else user.view())
 
 
@@ -183,7 +190,7 @@ TWO_FACTOR_ENABLED = Success(200, None, "User 2FA enabled successfully.")
 def enable_two_factor(user_id: str) -> Response[Any]:
     caller = authenticate(app.current_event, *USER, active=True)
     user = user_in_path(caller, user_id)
-    accounts.set_two_factor(caller, user, read_body(app.current_event, CodeRequest).code, enabled=True)
+    codes.set_two_factor(caller, user, read_body(app.current_event, CodeRequest).code, enabled=True)
     return TWO_FACTOR_ENABLED.answer()
 
 
@@ -205,9 +212,9 @@ def disable_two_factor(user_id: str) -> Response[Any]:
     caller = authenticate(app.current_event, *USER_OR_SUPPORT, active=True)
     user = user_in_path(caller, user_id)
     if caller.is_admin:
-        accounts.reset_two_factor(caller, user)
+        codes.reset_two_factor(caller, user)
     else:
-        accounts.set_two_factor(caller, user, read_body(app.current_event, TwoFactorCodeRequest).code, enabled=False)
+        codes.set_two_factor(caller, user, read_body(app.current_event, TwoFactorCodeRequest).code, enabled=False)
     return NO_CONTENT.answer()
 
 
@@ -225,7 +232,7 @@ ENROLMENT_STARTED = Success(201, Enrolment, "Authenticator enrolment started suc
 )
 def start_authenticator(user_id: str) -> Response[Any]:
     caller = authenticate(app.current_event, *USER, active=True)
-    enrolment = accounts.start_authenticator(caller, user_in_path(caller, user_id))
+    enrolment = authenticator.start_authenticator(caller, user_in_path(caller, user_id))
     return ENROLMENT_STARTED.answer(enrolment)
 
 
@@ -248,7 +255,7 @@ def confirm_authenticator(user_id: str) -> Response[Any]:
     caller = authenticate(app.current_event, *USER, active=True)
     user = user_in_path(caller, user_id)
     request = read_body(app.current_event, ConfirmAuthenticatorRequest)
-    _, codes = accounts.confirm_authenticator(
+    _, codes = authenticator.confirm_authenticator(
         caller, user, request.code, password=request.password, email_code=request.email_code
     )
     return AUTHENTICATOR_CONFIRMED.answer(RecoveryCodes(recovery_codes=codes))
@@ -268,7 +275,7 @@ def confirm_authenticator(user_id: str) -> Response[Any]:
 def switch_to_emailed_codes(user_id: str) -> Response[Any]:
     caller = authenticate(app.current_event, *USER, active=True)
     user = user_in_path(caller, user_id)
-    accounts.switch_to_emailed_codes(caller, user, read_body(app.current_event, TwoFactorCodeRequest).code)
+    authenticator.switch_to_emailed_codes(caller, user, read_body(app.current_event, TwoFactorCodeRequest).code)
     return NO_CONTENT.answer()
 
 
@@ -288,7 +295,7 @@ RECOVERY_CODES_GENERATED = Success(201, RecoveryCodes, "Recovery codes generated
 def regenerate_recovery_codes(user_id: str) -> Response[Any]:
     caller = authenticate(app.current_event, *USER, active=True)
     user = user_in_path(caller, user_id)
-    _, codes = accounts.regenerate_recovery_codes(caller, user, read_body(app.current_event, CodeRequest).code)
+    _, codes = authenticator.regenerate_recovery_codes(caller, user, read_body(app.current_event, CodeRequest).code)
     return RECOVERY_CODES_GENERATED.answer(RecoveryCodes(recovery_codes=codes))
 
 

@@ -48,12 +48,24 @@ from clara.contract.errors import (
     NoAccess,
     RateLimitExceeded,
 )
+from clara.domain.analysis import ports as analysis_ports
+from clara.domain.credits import ports as credits_ports
+from clara.domain.webhooks import ports as webhooks_ports
 from clara.formats import json_text
 from clara.http.auth import Caller, Role, authenticate
 from clara.http.cors import add_cors_headers, allowed_origin, preflight
 from clara.http.envelope import failure, proxy_result
+from clara.integrations.s3_attachments import S3Attachments
+from clara.integrations.sqs_queues import TaskQueue, WebhookEventQueue
+from clara.integrations.stripe_payments import StripePayments
 from clara.observability import logger, metrics, tracer
 from clara.settings import API_PREFIX
+
+# The adapters of the ports this function's code calls (clara.domain.ports; tests/unit/test_wiring.py).
+analysis_ports.attachments.plug(S3Attachments)
+analysis_ports.task_queue.plug(TaskQueue)
+credits_ports.payments.plug(StripePayments)
+webhooks_ports.event_queue.plug(WebhookEventQueue)
 
 MCP_PATH = f"{API_PREFIX}/mcp"
 # Lambda takes events of at most 6 MB, so no larger body can arrive; the SDK's own default is 4 MiB.

@@ -19,10 +19,12 @@ from typing import Annotated, Any, TypeVar
 from pydantic import BaseModel, Field, StringConstraints
 
 from clara.contract.errors import InvalidSchema
-from clara.domain import analysis, billing, ledger, tasks
-from clara.domain.attachments import Upload, check_upload, supported_attachments_view
+from clara.contract.requests import BuyRequest
+from clara.domain.analysis import submission, tasks
+from clara.domain.analysis.attachments import Upload, check_upload, supported_attachments_view
+from clara.domain.analysis.cancel import cancel_task
 from clara.domain.caller import Caller
-from clara.domain.cancel import cancel_task
+from clara.domain.credits import ledger, purchases, rates
 from clara.formats import LazyModel, json_ready
 from clara.http.app import DEFAULT_LIMIT, MAX_LIMIT, page_of, parsed
 from clara.settings import Settings, get_settings
@@ -118,7 +120,7 @@ def task_view_all(caller: Caller, limit: Limit = DEFAULT_LIMIT, offset: Offset =
     its result."""
     # GET /users/{id}/tasks.
     page = page_of({"limit": limit, "offset": offset})
-    return [_json(tasks.task_view(task)) for task in tasks.list_tasks(caller.own_user().id, page.limit, page.offset)]
+    return [_json(tasks.task_view(task)) for task in tasks.tasks_page(caller.own_user().id, page.limit, page.offset)]
 
 
 @tool(READ_ONLY)
@@ -166,10 +168,10 @@ def agent_analysis(
     (status PENDING) at once; poll task_view with its id until the status is COMPLETED or FAILED. Fails with
     "You do not have enough credits ..." when the balance is too low (stripe_buy sells credits)."""
     # POST /users/{id}/agent/analysis with the files as base64 instead of multipart parts; the request's rules are
-    # the REST route's (clara.domain.analysis.checked_request, check_upload for each file).
+    # the REST route's (clara.domain.analysis.submission.checked_request, check_upload for each file).
     user = caller.own_user()
     text, uploads = read_analysis_arguments(text, files)
-    return _json(tasks.task_view(analysis.submit(user, text, uploads)))
+    return _json(tasks.task_view(submission.submit(user, text, uploads)))
 
 
 def read_analysis_arguments(text: str, files: Sequence[AttachmentFile]) -> tuple[str, list[Upload]]:
@@ -177,7 +179,7 @@ def read_analysis_arguments(text: str, files: Sequence[AttachmentFile]) -> tuple
     settings = get_settings()
     if len(files) > settings.max_attachments:  # before decoding anything
         raise InvalidSchema.because("files", f"at most {settings.max_attachments} files")
-    return analysis.checked_request(text, [check_upload(file.name, _decode(file.content_base64)) for file in files])
+    return submission.checked_request(text, [check_upload(file.name, _decode(file.content_base64)) for file in files])
 
 
 def _decode(content_base64: str) -> bytes:
@@ -196,7 +198,7 @@ def stripe_rate() -> list[dict[str, Any]]:
     """The prices of credits: bands of purchase amounts in whole dollars (lower_limit to upper_limit) and the
     credits each dollar buys in that band (rate)."""
     # GET /stripe/rate.
-    return billing.rates_view()
+    return rates.rates_view()
 
 
 @tool(Hints(read_only=False, destructive=False, idempotent=False, open_world=True))
@@ -212,5 +214,5 @@ def stripe_buy(
     add (value_in_credits). Nothing is charged or credited until that payment completes."""
     # POST /stripe/buy: a Checkout Session for `amount` dollars of credits (credited once paid).
     user = caller.own_user()
-    request = parsed(billing.BuyRequest, {"amount": amount, "return_path": return_path})
-    return _json(billing.checkout(user, request, request_id))
+    request = parsed(BuyRequest, {"amount": amount, "return_path": return_path})
+    return _json(purchases.checkout(user, request, request_id))

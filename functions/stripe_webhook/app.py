@@ -2,7 +2,7 @@
 errors and envelope as every route (clara.contract.errors, clara.http.envelope).
 
 400 for anything that is not a genuine, fresh Stripe event; 200 once an event is credited, was credited before,
-is of no interest, or is signed but malformed (billing.settle logs and counts it; a 2xx, so that Stripe does
+is of no interest, or is signed but malformed (purchases.settle logs and counts it; a 2xx, so that Stripe does
 not deliver it again for days); 503 with Retry-After when AWS is throttling or unavailable
 (Stripe delivers the event again). Any other failure raises: Lambda answers 5xx and Stripe
 delivers the event again later, which the ledger makes harmless.
@@ -17,9 +17,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from clara.aws import unexpected_error
 from clara.contract.errors import MethodNotAllowed, ServiceBusy, StripeEventRefused
-from clara.domain import billing
+from clara.domain.credits import ports as credits_ports
+from clara.domain.credits import purchases
+from clara.domain.credits.ports import InvalidWebhook
 from clara.http.envelope import failure_result, success_result
+from clara.integrations.stripe_payments import StripePayments
 from clara.observability import logger, metrics, tracer
+
+# The adapters of the ports this function's code calls (clara.domain.ports; tests/unit/test_wiring.py).
+credits_ports.payments.plug(StripePayments)
 
 
 def _raw_body(event: dict[str, Any]) -> bytes:
@@ -36,10 +42,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return failure_result(MethodNotAllowed())
     headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
     try:
-        stripe_event = billing.verified_event(_raw_body(event), headers.get("stripe-signature"))
+        stripe_event = purchases.verified_event(_raw_body(event), headers.get("stripe-signature"))
         logger.append_keys(stripe_event_id=stripe_event.get("id"), stripe_event_type=stripe_event.get("type"))
-        outcome = billing.settle(stripe_event)
-    except billing.InvalidWebhook as error:
+        outcome = purchases.settle(stripe_event)
+    except InvalidWebhook as error:
         logger.warning("Rejected a webhook request", extra={"reason": str(error)})
         return failure_result(StripeEventRefused(str(error)))
     except Exception as error:

@@ -5,10 +5,15 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 
 from clara.contract.errors import InactiveUser, NotFound, TaskNotCancellable
-from clara.domain.tasks import TaskView, list_tasks, task_of, task_view
+from clara.domain.analysis.tasks import TaskView, task_of, task_view, tasks_page
+from clara.domain.webhooks import ports as webhooks_ports
 from clara.http.app import Page, create_app, lambda_handler_for, read_page
 from clara.http.auth import Role, authenticate, user_in_path
 from clara.http.openapi import Success, documented
+from clara.integrations.sqs_queues import WebhookEventQueue
+
+# The adapters of the ports this function's code calls (clara.domain.ports; tests/unit/test_wiring.py).
+webhooks_ports.event_queue.plug(WebhookEventQueue)
 
 app = create_app()
 CALLERS = (Role.USER, Role.API_KEY, Role.PRIVATE)
@@ -30,7 +35,7 @@ TASKS_FETCHED = Success(200, list[TaskView], "Tasks fetched successfully.")
 def view_all(user_id: str) -> Response[Any]:
     user = user_in_path(authenticate(app.current_event, *CALLERS, active=True), user_id)
     page = read_page(app.current_event)
-    return TASKS_FETCHED.answer([task_view(task) for task in list_tasks(user.id, page.limit, page.offset)])
+    return TASKS_FETCHED.answer([task_view(task) for task in tasks_page(user.id, page.limit, page.offset)])
 
 
 TASK_FETCHED = Success(200, TaskView, "Task fetched successfully.")
@@ -65,7 +70,7 @@ TASK_CANCELLED = Success(200, TaskView, "Task cancelled successfully.")
 def cancel(user_id: str, task_id: str) -> Response[Any]:
     # Imported here: the cancel's settle (analysis, ledger) is 20 M instructions (about 4 ms) that the listing and
     # the view, this function's common routes, would otherwise pay at every cold start.
-    from clara.domain.cancel import cancel_task
+    from clara.domain.analysis.cancel import cancel_task
 
     user = user_in_path(authenticate(app.current_event, *CALLERS, active=True), user_id)
     return TASK_CANCELLED.answer(task_view(cancel_task(user.id, task_id)))

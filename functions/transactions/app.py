@@ -6,8 +6,8 @@ from aws_lambda_powertools.event_handler import Response
 
 from clara.contract.errors import IdempotencyKeyReused, InactiveUser, InsufficientCredits, NotFound
 from clara.contract.requests import NewTransactionRequest
-from clara.domain import ledger
-from clara.domain.ledger import TransactionView
+from clara.domain.credits import ledger
+from clara.domain.credits.ledger import TransactionView
 from clara.http.app import Page, create_app, lambda_handler_for, read_body, read_page
 from clara.http.auth import Role, authenticate, user_in_path
 from clara.http.openapi import Success, documented

@@ -6,11 +6,17 @@ from aws_lambda_powertools.event_handler import Response
 
 from clara.contract.errors import NotFound
 from clara.contract.requests import SetCreditsRequest, UpdateUserRequest
-from clara.domain import accounts, ledger, users
-from clara.domain.users import AdminUserView, UserView
+from clara.domain.accounts import profile
+from clara.domain.analysis import ports as analysis_ports
+from clara.domain.credits import ledger
 from clara.http.app import Page, create_app, lambda_handler_for, read_body, read_page
 from clara.http.auth import Role, authenticate, user_in_path
 from clara.http.openapi import NO_CONTENT, Success, documented
+from clara.integrations.s3_attachments import S3Attachments
+from clara.records.accounts import AdminUserView, UserView
+
+# The adapters of the ports this function's code calls (clara.domain.ports; tests/unit/test_wiring.py).
+analysis_ports.attachments.plug(S3Attachments)
 
 app = create_app()
 # Who may call each route: documented on the route and checked by authenticate, from one tuple.
@@ -34,7 +40,7 @@ USERS_FETCHED = Success(200, list[AdminUserView], "Users fetched successfully.")
 def list_users() -> Response[Any]:
     authenticate(app.current_event, *ADMIN)
     page = read_page(app.current_event)
-    found = users.list_users(page.limit, page.offset)
+    found = profile.users_page(page.limit, page.offset)
     return USERS_FETCHED.answer([user.admin_view() for user in found])
 
 
@@ -72,7 +78,7 @@ USER_UPDATED = Success(200, UserView | AdminUserView, "User updated successfully
 def update_user(user_id: str) -> Response[Any]:
     caller = authenticate(app.current_event, *EDITORS)
     user = user_in_path(caller, user_id)
-    updated = accounts.update_user(caller, user, read_body(app.current_event, UpdateUserRequest))
+    updated = profile.update_user(caller, user, read_body(app.current_event, UpdateUserRequest))
     return USER_UPDATED.answer(updated.admin_view() if caller.is_admin else updated.view())
 
 
@@ -87,7 +93,7 @@ def update_user(user_id: str) -> Response[Any]:
 )
 def delete_user(user_id: str) -> Response[Any]:
     caller = authenticate(app.current_event, *ADMIN)
-    accounts.delete_user(caller, user_in_path(caller, user_id))
+    profile.delete_user(caller, user_in_path(caller, user_id))
     return NO_CONTENT.answer()
 
 

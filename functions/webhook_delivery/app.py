@@ -9,8 +9,18 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from clara.domain.accounts import ports as accounts_ports
+from clara.domain.webhooks import ports as webhooks_ports
 from clara.domain.webhooks.delivery import deliver_message
+from clara.integrations.mail import Mailer
+from clara.integrations.sqs_queues import WebhookEventQueue
+from clara.integrations.web.receivers import WebReceivers
 from clara.observability import logger, metrics, tracer
+
+# The adapters of the ports this function's code calls (clara.domain.ports; tests/unit/test_wiring.py).
+accounts_ports.mail.plug(Mailer)
+webhooks_ports.event_queue.plug(WebhookEventQueue)
+webhooks_ports.receivers.plug(WebReceivers)
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 

@@ -11,10 +11,17 @@ from aws_lambda_powertools.event_handler import Response
 from clara.contract.errors import InactiveUser, NotFound, WebhookLimitReached, WebhookUrlRefused
 from clara.contract.requests import NewWebhookRequest
 from clara.domain.webhooks import endpoints
+from clara.domain.webhooks import ports as webhooks_ports
 from clara.domain.webhooks.endpoints import DeliveryView, NewWebhookView, SecretView, WebhookView
 from clara.http.app import Page, create_app, lambda_handler_for, read_body, read_page
 from clara.http.auth import Role, authenticate, user_in_path
 from clara.http.openapi import NO_CONTENT, Success, documented
+from clara.integrations.sqs_queues import WebhookEventQueue
+from clara.integrations.web.receivers import WebReceivers
+
+# The adapters of the ports this function's code calls (clara.domain.ports; tests/unit/test_wiring.py).
+webhooks_ports.event_queue.plug(WebhookEventQueue)
+webhooks_ports.receivers.plug(WebReceivers)
 
 app = create_app()
 # Who may call each route: documented on the route and checked by authenticate, from one tuple.

@@ -13,9 +13,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-import clara.domain.analysis as analysis
 from clara.aws import aws_client
-from clara.integrations.analyzers import AnalysisResult
+from clara.domain.analysis import ports as analysis_ports
+from clara.domain.analysis.results import AnalysisResult
 from clara.settings import get_settings
 from clara.store import table
 from harness.accounts import Accounts
@@ -113,7 +113,7 @@ def fake_analyzer(clara: Clara, monkeypatch: pytest.MonkeyPatch) -> Callable[...
 
     def install(outcome: Callable[[str], AnalysisResult] = fixed_result) -> CountingAnalyzer:
         analyzer = CountingAnalyzer(clara, outcome)
-        monkeypatch.setattr(analysis, "analyzer_for_settings", lambda: analyzer)
+        monkeypatch.setattr(analysis_ports.analyzer, "make", lambda: analyzer)
         return analyzer
 
     return install

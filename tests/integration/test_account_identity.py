@@ -193,12 +193,12 @@ def test_a_registration_whose_welcome_email_fails_is_undone_and_503(call_api, st
 
 @pytest.fixture
 def cap_clock(monkeypatch):
-    """clara.domain.mail_cap sees a fixed moment 10 minutes into an hour (no test straddles two hours); .move shifts
-    it."""
-    import clara.domain.mail_cap
+    """clara.domain.accounts.mail_cap sees a fixed moment 10 minutes into an hour (no test straddles two hours); .move
+    shifts it."""
+    import clara.domain.accounts.mail_cap
 
     moment = {"now": (int(time.time()) // 3600) * 3600 + 600.0}
-    monkeypatch.setattr(clara.domain.mail_cap, "now", lambda: moment["now"])
+    monkeypatch.setattr(clara.domain.accounts.mail_cap, "now", lambda: moment["now"])
 
     class Clock:
         @staticmethod

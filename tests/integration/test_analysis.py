@@ -13,8 +13,11 @@ import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from botocore.exceptions import ClientError
 
-import clara.domain.analysis as analysis
-from clara.integrations.analyzers import AnalysisResult, AnalyzerInfo, PermanentAnalysisError
+from clara.aws import aws_client
+from clara.domain.analysis import ports as analysis_ports
+from clara.domain.analysis import worker
+from clara.domain.analysis.ports import PermanentAnalysisError
+from clara.domain.analysis.results import AnalysisResult, AnalyzerInfo
 from clara.settings import get_settings
 from harness import media
 from harness.accounts import API, PRIVATE, PUBLIC, Account, Accounts, bearer, error, item
@@ -782,7 +785,7 @@ def test_a_duplicate_delivered_while_the_task_runs_does_not_run_it_again(clara, 
 
     def meanwhile_the_same_message_arrives(text: str) -> AnalysisResult:
         try:
-            analysis.process_message(message["Body"], 1)
+            worker.process_message(message["Body"], 1)
         except Exception as raised:
             busy.append(raised)
         return fixed_result()
@@ -834,7 +837,7 @@ def test_throttling_backs_off_by_visibility_then_the_last_receive_refunds_once(c
     created = clara.submit(account)
     analyzer = fake_analyzer(raising(throttled()))
     delays: list[int] = []
-    sqs = analysis._sqs()
+    sqs = aws_client("sqs")  # the client the task queue's adapter uses
     hook = lambda params, **_: delays.append(params["VisibilityTimeout"])  # noqa: E731
     sqs.meta.events.register("provide-client-params.sqs.ChangeMessageVisibility", hook)
     try:
@@ -866,7 +869,7 @@ def test_the_retry_delay_doubles_up_to_its_cap(monkeypatch):
     monkeypatch.setenv("ANALYSIS_RETRY_MAX_SECONDS", "200")
     get_settings.cache_clear()
     try:
-        assert [analysis.retry_delay(count) for count in (1, 2, 3, 4, 5, 40)] == [30, 60, 120, 200, 200, 200]
+        assert [worker.retry_delay(count) for count in (1, 2, 3, 4, 5, 40)] == [30, 60, 120, 200, 200, 200]
     finally:
         get_settings.cache_clear()
 
@@ -933,14 +936,14 @@ def test_a_malformed_or_orphaned_message_is_dropped_without_a_retry(clara, fake_
     assert clara.balance(account) == 100
 
 
-class FailingSqs:
-    def send_message(self, **_: Any) -> None:
+class FailingQueue:
+    def send(self, body: str) -> None:
         raise ConnectionError("SQS is unreachable")
 
 
 def test_a_task_that_cannot_be_queued_is_failed_and_refunded(clara, monkeypatch):
     account = clara.user(credits=100)
-    monkeypatch.setattr(analysis, "_sqs", lambda: FailingSqs())
+    monkeypatch.setattr(analysis_ports.task_queue, "make", FailingQueue)
 
     response = clara.analyse(account, files=[("photo.png", media.png())])
 

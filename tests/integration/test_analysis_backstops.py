@@ -12,11 +12,13 @@ from typing import Any
 
 import pytest
 
-import clara.domain.analysis as analysis
-import clara.domain.sweeper as sweeper
-from clara.domain.tasks import Task, get_task
+import clara.domain.analysis.backstops as sweeper
+from clara.domain.analysis import ports as analysis_ports
+from clara.domain.analysis import settlement, worker
+from clara.records.analysis import Task
 from clara.settings import get_settings
 from clara.store import unit
+from clara.store.tasks import get_task
 from harness import media
 from harness.accounts import set_attributes, table
 from harness.inprocess import FUNCTIONS, TEMPLATE, TEST_ENVIRONMENT
@@ -32,8 +34,8 @@ class Crash(BaseException):
     """The process dies here (SIGKILL, the Lambda sandbox torn down): no except clause sees it."""
 
 
-class CrashingSqs:
-    def send_message(self, **_: Any) -> None:
+class CrashingQueue:
+    def send(self, body: str) -> None:
         raise Crash()
 
 
@@ -72,7 +74,7 @@ def dead_letter(clara: Clara, task: dict[str, Any], account_id: str, copies: int
 
 def submit_and_crash_before_queueing(clara: Clara, account: Any) -> dict[str, Any]:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(analysis, "_sqs", lambda: CrashingSqs())
+        patch.setattr(analysis_ports.task_queue, "make", CrashingQueue)
         with pytest.raises(Crash):
             clara.analyse(account)
     [task] = clara.tasks(account).json["data"]
@@ -81,7 +83,7 @@ def submit_and_crash_before_queueing(clara: Clara, account: Any) -> dict[str, An
 
 def claim_and_die(clara: Clara, account: Any, task: dict[str, Any]) -> None:
     """A worker claims the task, then is killed: the task stays PROCESSING under its lease."""
-    analysis._claim(Task.model_validate(clara.stored_task(account, task["id"])), "run_killed")
+    worker._claim(Task.model_validate(clara.stored_task(account, task["id"])), "run_killed")
 
 
 def refunds(clara: Clara, account: Any) -> list[str]:
@@ -148,7 +150,7 @@ def test_a_processing_task_whose_worker_and_message_are_gone_is_failed_and_refun
     claim_and_die(clara, account, created)
     abandoned = sweeper.processing_abandoned_after()
 
-    assert sweep(clara, later_by=analysis.LEASE_SECONDS + 60)["settled"] == []  # its message may still come back
+    assert sweep(clara, later_by=worker.LEASE_SECONDS + 60)["settled"] == []  # its message may still come back
     assert sweep(clara, later_by=abandoned + 60)["settled"] == [created["id"]]
     assert sweep(clara, later_by=abandoned + 120)["settled"] == []
     assert dead_letter(clara, created, account.id) == {"batchItemFailures": []}  # a late dead letter: nothing
@@ -219,7 +221,7 @@ def test_a_worker_claiming_the_task_meanwhile_wins_over_a_backstop(clara):
     claim_and_die(clara, account, created)
 
     with pytest.raises(unit.Refused):  # the task's condition (unchanged since read) failed: nothing was written
-        analysis.fail_and_refund(Task.model_validate(seen), REFUNDED, unchanged_since=seen["updated_at"])
+        settlement.fail_and_refund(Task.model_validate(seen), REFUNDED, unchanged_since=seen["updated_at"])
 
     stored = get_task(account.id, created["id"])
     assert stored is not None and stored.status == "PROCESSING"

@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 
-import clara.domain.analysis as analysis
-from clara.domain.cancel import cancel_task
+from clara.domain.analysis import settlement, worker
+from clara.domain.analysis.cancel import cancel_task
+from clara.domain.analysis.ports import PermanentAnalysisError
+from clara.records.analysis import Task
 from clara.store import tasks as task_store
 from harness.accounts import API, PRIVATE, PUBLIC, bearer
 from tests.integration.test_analysis import (
@@ -108,7 +110,7 @@ def test_a_completed_or_failed_task_can_no_longer_be_cancelled(clara, fake_analy
     fake_analyzer()
     clara.run_worker(clara.receive())
     failed = clara.submit(account, text="This claim fails.")
-    fake_analyzer(raising(analysis.PermanentAnalysisError("the video could not be decoded")))
+    fake_analyzer(raising(PermanentAnalysisError("the video could not be decoded")))
     clara.run_worker(clara.receive())
     before = [clara.task(account, task["id"]) for task in (completed, failed)]
     assert [task["status"] for task in before] == ["COMPLETED", "FAILED"]
@@ -194,9 +196,9 @@ def test_the_sweeper_and_the_dead_letter_queue_do_not_refund_a_cancelled_task_ag
     cancelled = cancel(clara, account.id, created["id"], account.auth).json["data"]
 
     assert dead_letter(clara, created, account.id, copies=2) == {"batchItemFailures": []}
-    assert sweep(clara, later_by=analysis.LEASE_SECONDS + 60)["settled"] == []
+    assert sweep(clara, later_by=worker.LEASE_SECONDS + 60)["settled"] == []
     # A backstop acting on what it read before the cancel: the refund's id is the task's, so nothing is credited.
-    analysis.fail_and_refund(analysis.Task.model_validate(seen), "A late settle.")
+    settlement.fail_and_refund(Task.model_validate(seen), "A late settle.")
 
     assert clara.task(account, created["id"]) == cancelled
     assert clara.balance(account) == 100
@@ -216,7 +218,7 @@ class ReadBarrier:
     def __init__(self, monkeypatch: pytest.MonkeyPatch, names: tuple[str, ...]):
         self.names = names
         self.reset()
-        for module, name in ((task_store, "read_task"), (analysis, "get_task")):
+        for module, name in ((task_store, "read_task"), (worker, "get_task")):
             monkeypatch.setattr(module, name, self.wrap(getattr(module, name)))
 
     def reset(self) -> None:
@@ -240,7 +242,7 @@ def race_once(account: Any, task_id: str, message: dict[str, Any], reads: ReadBa
     reads.reset()
     racers = {
         "cancel": outcome(lambda: cancel_task(account.id, task_id)),
-        "worker": outcome(lambda: analysis.process_message(message["Body"], 1)),
+        "worker": outcome(lambda: worker.process_message(message["Body"], 1)),
     }
     answers: dict[str, str] = {}
     threads = [

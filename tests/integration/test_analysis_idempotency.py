@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 
-import clara.domain.analysis as analysis
-import clara.domain.ledger as ledger
-from clara.domain.attachments import check_upload
-from clara.domain.users import get_user
+import clara.domain.credits.ledger as ledger
+from clara.domain.analysis import ports as analysis_ports
+from clara.domain.analysis import submission
+from clara.domain.analysis.attachments import check_upload
+from clara.store.users import get_user
 from harness import media
 from harness.accounts import API, PRIVATE, Account, error
 from tests.integration import test_analysis
@@ -55,7 +56,7 @@ def analyse(
 
 def later(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
     """clara.domain.analysis sees the time `seconds` later."""
-    monkeypatch.setattr(analysis, "time", SimpleNamespace(time=lambda: time.time() + seconds))
+    monkeypatch.setattr(submission, "time", SimpleNamespace(time=lambda: time.time() + seconds))
 
 
 def assert_one_task_charged_once(clara: Clara, account: Account, task_id: str, balance: float) -> None:
@@ -116,7 +117,7 @@ def test_a_retry_answers_the_task_as_it_is_now_even_when_the_balance_no_longer_c
 def test_a_task_that_could_not_be_queued_frees_its_key_for_the_retry(clara, monkeypatch):
     account = clara.user(credits=100)
     with monkeypatch.context() as patch:
-        patch.setattr(analysis, "_sqs", lambda: test_analysis.FailingSqs())
+        patch.setattr(analysis_ports.task_queue, "make", test_analysis.FailingQueue)
         failed = analyse(clara, account, "flaky-queue", files=photo())
 
     retried = analyse(clara, account, "flaky-queue", files=photo())
@@ -245,7 +246,7 @@ def race_submissions(clara: Clara, account: Account, requests: list[tuple[str, l
     def submit(index: int, text: str, files: list[tuple[str, bytes]]) -> None:
         uploads = [check_upload(name, content) for name, content in files]
         tasks: list[str] = []
-        answer = outcome(lambda: tasks.append(analysis.submit(user, text, uploads, idempotency_key="raced").id))()
+        answer = outcome(lambda: tasks.append(submission.submit(user, text, uploads, idempotency_key="raced").id))()
         answers[index] = tasks[0] if answer == "ok" else answer
 
     with pytest.MonkeyPatch.context() as patch:

@@ -11,8 +11,9 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-import clara.domain.accounts
-import clara.domain.users
+import clara.domain.accounts.codes
+import clara.domain.accounts.sign_in
+import clara.store.users
 from clara.http.auth import Caller, Role
 from harness.accounts import (
     API,
@@ -47,7 +48,7 @@ def race(monkeypatch, wrong: list[Callable[[], Any]], right: Callable[[], Any]) 
     everyone_read = threading.Barrier(len(wrong) + 1)
     wrong_done = threading.Event()
     right_thread = "right"
-    find_by_email = clara.domain.users.find_by_email
+    find_by_email = clara.store.users.find_by_email
 
     def read_then_wait(email: str) -> Any:
         found = find_by_email(email)
@@ -56,7 +57,7 @@ def race(monkeypatch, wrong: list[Callable[[], Any]], right: Callable[[], Any]) 
             wrong_done.wait(timeout=30)
         return found
 
-    monkeypatch.setattr(clara.domain.users, "find_by_email", read_then_wait)
+    monkeypatch.setattr(clara.store.users, "find_by_email", read_then_wait)
     answers: list[Any] = []
     right_answer: list[Any] = []
     threads = [threading.Thread(target=lambda call=call: answers.append(call())) for call in wrong]
@@ -67,7 +68,7 @@ def race(monkeypatch, wrong: list[Callable[[], Any]], right: Callable[[], Any]) 
         thread.join()
     wrong_done.set()
     last.join()
-    monkeypatch.setattr(clara.domain.users, "find_by_email", find_by_email)
+    monkeypatch.setattr(clara.store.users, "find_by_email", find_by_email)
     return answers, right_answer[0]
 
 
@@ -96,7 +97,7 @@ def test_20_concurrent_wrong_codes_then_the_right_one_do_not_activate(
     caller = Caller(Role.PUBLIC, GUESSER)
 
     def activate(guess: str) -> Callable[[], str]:
-        return outcome(lambda: clara.domain.accounts.activate(caller, account.email, guess))
+        return outcome(lambda: clara.domain.accounts.codes.activate(caller, account.email, guess))
 
     wrong, right = race(monkeypatch, [activate(other_code(code, n)) for n in range(1, 21)], activate(code))
 
@@ -114,7 +115,7 @@ def test_19_concurrent_wrong_passwords_then_the_right_one_is_refused(stack, acco
     account = accounts.register()
 
     def login(password: str) -> Callable[[], str]:
-        return outcome(lambda: clara.domain.accounts.login(basic(account.email, password), None, GUESSER))
+        return outcome(lambda: clara.domain.accounts.sign_in.login(basic(account.email, password), None, GUESSER))
 
     wrong, right = race(monkeypatch, [login(f"wrong password {n}") for n in range(19)], login(account.password))
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from clara.domain import ledger
+from clara.domain.credits import ledger
 from harness.accounts import PRIVATE, headers, signed_in_user
 
 

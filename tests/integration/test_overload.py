@@ -14,7 +14,6 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError, ReadTimeoutError
 from moto.core.botocore_stubber import MockRawResponse
 
-import clara.domain.analysis as analysis
 from clara.aws import aws_client, overloaded, unexpected_error
 from clara.contract.errors import InsufficientCredits, ServiceBusy, SomethingWentWrong
 from clara.settings import get_settings
@@ -270,4 +269,3 @@ def test_a_transaction_applied_but_unanswered_creates_the_task_once(clara: Clara
     assert clara.balance(account) == 100 - COST
     assert [t["type"] for t in clara.task_transactions(account)] == ["DEBIT"]
     assert len(clara.stored_keys()) == 1 and clara.messages_in_queue() == 1
-    assert analysis  # the module under test

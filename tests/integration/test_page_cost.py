@@ -77,9 +77,9 @@ def counter(monkeypatch: pytest.MonkeyPatch) -> OwnCalls:
 
 
 def test_a_page_of_analysed_tasks_costs_a_bounded_work_per_item(call_api, stack, counter):
-    from clara.domain.models import Task
     from clara.formats import utc_now
     from clara.integrations.analyzers.local import LocalAnalyzer
+    from clara.records.analysis import Task
     from clara.store import tasks, unit
 
     account = Accounts(call_api, stack).active()

@@ -199,8 +199,8 @@ def test_a_page_of_transactions_costs_3_round_trips(call_api, accounts, dynamodb
 def test_a_page_of_tasks_costs_3_round_trips(call_api, accounts, dynamodb_calls):
     from datetime import timedelta
 
-    from clara.domain.models import Task
     from clara.formats import utc_now
+    from clara.records.analysis import Task
     from clara.store import tasks, unit
 
     account = accounts.active()  # the call also sets the functions' environment: the stack's table

@@ -2,14 +2,14 @@
 every change to how the account is secured ends a pending enrolment and is emailed to the owner, support can turn
 2FA off, and someone else's wrong codes do not refuse the owner's right one.
 
-Codes are computed with pyotp at the clock test_totp's Clock sets (clara.domain.totp's)."""
+Codes are computed with pyotp at the clock test_totp's Clock sets (clara.domain.accounts.totp's)."""
 
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
-import clara.domain.notices
+import clara.domain.accounts.notices
 from clara.formats import utc_now
 from clara.integrations.mail import Mailer
 from clara.settings import get_settings
@@ -189,7 +189,7 @@ def sweep(stack: Any, monkeypatch: Any, later_by: float) -> dict[str, Any]:
     get_settings.cache_clear()
     later = utc_now() + timedelta(seconds=later_by)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(clara.domain.notices, "utc_now", lambda: later)
+        patch.setattr(clara.domain.accounts.notices, "utc_now", lambda: later)
         return FUNCTIONS.handler(sweeper)(scheduled_event("every-minute"), LambdaContext(sweeper, 60))
 
 

@@ -16,8 +16,10 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 from werkzeug.serving import make_server
 
-from clara.domain import billing, ledger
-from clara.domain.tokens import issue_api_key_token
+from clara.contract.requests import BuyRequest
+from clara.domain.accounts.tokens import issue_api_key_token
+from clara.domain.credits import ledger, purchases
+from clara.integrations.stripe_payments import StripePayments
 from clara.settings import get_settings
 from clara.store import table, users
 from harness.accounts import PRIVATE, PUBLIC, Account, bearer, error, headers, signed_in_user
@@ -213,15 +215,13 @@ def test_a_return_path_of_512_characters_is_accepted(stripe_api, user):
 
 
 def test_a_retried_request_reuses_its_checkout_session(stripe_api, user, standin):
-    from clara.domain import billing, users
-
     stripe_api("GET", "rate", user.token)  # the function's environment, with the stand-in's base
     found = users.get_user(user.id)
     assert found is not None
-    request = billing.BuyRequest(amount=5, return_path="")
+    request = BuyRequest(amount=5, return_path="")
 
-    first, retried = (billing.checkout(found, request, "request-1") for _ in range(2))
-    other = billing.checkout(found, request, "request-2")
+    first, retried = (purchases.checkout(found, request, "request-1") for _ in range(2))
+    other = purchases.checkout(found, request, "request-2")
 
     assert first.url == retried.url != other.url
     assert len(standin.app.sessions) == 2
@@ -278,8 +278,6 @@ def test_portal_returns_to_stripe_return_url_when_set(stripe_api, user, standin)
 
 
 def test_concurrent_first_purchases_share_one_customer(stripe_api, user, standin, stack):
-    from clara.domain import billing, users
-
     stripe_api("GET", "rate", user.token)  # sets the function's environment (the stand-in's base) for the threads
     found = users.get_user(user.id)
     assert found is not None
@@ -288,7 +286,7 @@ def test_concurrent_first_purchases_share_one_customer(stripe_api, user, standin
 
     def first_purchase() -> None:
         start.wait()
-        customers.append(billing._customer_id(billing.stripe_client(), found))
+        customers.append(purchases._customer_id(StripePayments(), found))
 
     threads = [threading.Thread(target=first_purchase) for _ in range(8)]
     for thread in threads:
@@ -649,7 +647,7 @@ def test_a_signed_but_malformed_session_is_acknowledged_counted_and_credits_noth
     assert credits_of(user) == 0
     assert credit_transactions(user.id) == []
     logged, metrics_emitted = observed()
-    assert metrics_emitted.count(billing.WEBHOOK_REJECTED_METRIC) == 1
+    assert metrics_emitted.count(purchases.WEBHOOK_REJECTED_METRIC) == 1
     (line,) = [json.loads(line) for line in logged.splitlines() if "Rejected a signed Stripe event" in line]
     assert (line["failed_check"], line["stripe_event_id"]) == (check, "evt_cs_test_a1_checkout.session.completed")
     assert line["stripe_event_type"] == "checkout.session.completed"
@@ -665,7 +663,7 @@ def test_a_valid_session_is_credited_once_and_counts_no_rejection(webhook, user,
     assert outcomes == ["credited", "already_credited"]
     assert credits_of(user) == 500
     assert len(credit_transactions(user.id)) == 1
-    assert billing.WEBHOOK_REJECTED_METRIC not in observed()[1]
+    assert purchases.WEBHOOK_REJECTED_METRIC not in observed()[1]
 
 
 def test_an_unpaid_session_is_ignored_without_an_alarm(webhook, user, observed):
@@ -674,7 +672,7 @@ def test_an_unpaid_session_is_ignored_without_an_alarm(webhook, user, observed):
     result = webhook(payload, sign(payload, WEBHOOK_SECRET))
 
     assert (result["statusCode"], body_of(result)["data"], credits_of(user)) == (200, {"outcome": "ignored"}, 0)
-    assert billing.WEBHOOK_REJECTED_METRIC not in observed()[1]
+    assert purchases.WEBHOOK_REJECTED_METRIC not in observed()[1]
 
 
 CHANGED_BANDS = json.dumps(
@@ -707,7 +705,7 @@ def test_a_session_without_a_rate_is_priced_by_the_current_band(webhook, user, o
     assert body_of(rejected)["data"] == {"outcome": "ignored"}
     assert body_of(credited)["data"] == {"outcome": "credited"}
     assert credits_of(user) == 500
-    assert observed()[1].count(billing.WEBHOOK_REJECTED_METRIC) == 1
+    assert observed()[1].count(purchases.WEBHOOK_REJECTED_METRIC) == 1
 
 
 def test_a_session_made_by_checkout_is_credited_by_the_webhook(stripe_api, webhook, user, standin):

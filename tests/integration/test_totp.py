@@ -1,6 +1,7 @@
 """Authenticator-app 2FA (issue 15): enrol, confirm, log in with a TOTP or recovery code, manage, and the guards.
 
-Codes are computed with pyotp from the secret the enrolment answered, at a clock the test sets (clara.domain.totp's).
+Codes are computed with pyotp from the secret the enrolment answered, at a clock the test sets
+(clara.domain.accounts.totp's).
 """
 
 import time
@@ -11,8 +12,8 @@ from typing import Any
 import pyotp
 import pytest
 
-import clara.domain.accounts
-import clara.domain.totp
+import clara.domain.accounts.sign_in
+import clara.domain.accounts.totp
 from harness.accounts import (
     ALREADY_EXISTS,
     API,
@@ -36,11 +37,11 @@ STEP = 30
 
 
 class Clock:
-    """clara.domain.totp's clock, in the middle of a time step so that a step either side is one step away."""
+    """clara.domain.accounts.totp's clock, in the middle of a time step so that a step either side is one step away."""
 
     def __init__(self, monkeypatch: Any):
         self.now = (time.time() // STEP) * STEP + STEP / 2
-        monkeypatch.setattr(clara.domain.totp, "time", SimpleNamespace(time=lambda: self.now))
+        monkeypatch.setattr(clara.domain.accounts.totp, "time", SimpleNamespace(time=lambda: self.now))
 
     def shift(self, seconds: float) -> None:
         self.now += seconds
@@ -325,7 +326,8 @@ def test_20_concurrent_wrong_codes_then_the_right_one_do_not_log_in(
     guesses = [f"{(int(right) + n) % 10**6:06d}" for n in range(1, 21)]
 
     def log_in(code: str) -> Callable[[], str]:
-        return outcome(lambda: clara.domain.accounts.login(basic(account.email, account.password), code, "203.0.113.7"))
+        credentials = basic(account.email, account.password)
+        return outcome(lambda: clara.domain.accounts.sign_in.login(credentials, code, "203.0.113.7"))
 
     wrong, last = race(monkeypatch, [log_in(guess) for guess in guesses], log_in(right))
 

@@ -545,7 +545,7 @@ def test_an_api_key_token_of_another_user_is_403_on_view(call_api, accounts):
 
 
 def test_a_forged_api_key_token_with_a_wrong_key_id_is_401(call_api, accounts):
-    from clara.domain.tokens import issue_api_key_token
+    from clara.domain.accounts.tokens import issue_api_key_token
 
     account = accounts.active()
     forged = issue_api_key_token(account.id, "api_key_00000000000000000000000000000000")

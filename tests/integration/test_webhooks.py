@@ -17,8 +17,8 @@ from standardwebhooks.webhooks import WebhookVerificationError
 
 import clara.domain.webhooks.delivery as delivery
 import clara.domain.webhooks.events as webhook_events
-import clara.domain.webhooks.receivers as receivers
 import clara.integrations.web.addresses as addresses
+import clara.integrations.web.receivers as receivers
 from clara.aws import aws_client
 from clara.formats import utc_now
 from clara.settings import get_settings

@@ -1,9 +1,10 @@
-"""clara.domain.attachments: what the agent accepts (extensions and caps from settings) and the check of each upload."""
+"""clara.domain.analysis.attachments: what the agent accepts (extensions and caps from settings) and the check of each
+upload."""
 
 import pytest
 
 from clara.contract.errors import InvalidSchema
-from clara.domain.attachments import check_upload, size_caps, supported_attachments_view, supported_extensions
+from clara.domain.analysis.attachments import check_upload, size_caps, supported_attachments_view, supported_extensions
 from clara.settings import get_settings
 from harness import media
 

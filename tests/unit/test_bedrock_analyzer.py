@@ -14,7 +14,8 @@ import pytest
 from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 
-from clara.integrations.analyzers import AnalysisResult, AttachmentInput, PermanentAnalysisError, TextAnchor, TimeAnchor
+from clara.domain.analysis.ports import AttachmentInput, PermanentAnalysisError
+from clara.domain.analysis.results import AnalysisResult, TextAnchor, TimeAnchor
 from clara.integrations.analyzers.bedrock import BedrockAnalyzer, ModelOutputError, document_name
 from clara.integrations.analyzers.evidence import CONTENT_ONLY, LINK_REMOVED, NO_EVIDENCE
 from clara.integrations.analyzers.prompts import CLAIMS_TOOL, TOOL_NAME, tool_input_schema

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import boto3
 import pytest
 
-from clara.integrations.analyzers import TextAnchor
+from clara.domain.analysis.results import TextAnchor
 from clara.integrations.analyzers.bedrock import BedrockAnalyzer
 from clara.integrations.analyzers.passages import flat
 from clara.integrations.fetcher import fetcher_for_settings

@@ -202,11 +202,11 @@ def test_the_check_itself(line: str, expected: list[str]):
     ("line", "expected"),
     [
         ("the settings model (`clara/settings.py`)", []),
-        ("in layers/shared/clara/domain/billing.py.", []),
+        ("in layers/shared/clara/domain/credits/purchases.py.", []),
         ("functions/mcp/lambda_asgi.py, local_runtime/invoke.py and harness/runtime.py", []),
         ("see tests/unit/test_docs_citations.py::test_the_check_itself", []),
         ("`functions/<group>/app.py` and clara/...py are patterns", []),
-        ("the ledger is in `clara/domain/ledgers.py`", ["clara/domain/ledgers.py"]),
+        ("the ledger is in `clara/domain/credits/ledgers.py`", ["clara/domain/credits/ledgers.py"]),
         ("(functions/billing/app.py)", ["functions/billing/app.py"]),
         ("local_runtime/server.py and local_runtime/nowhere.py", ["local_runtime/nowhere.py"]),
         ("harness/made_up.py, tests/e2e/test_made_up.py", ["harness/made_up.py", "tests/e2e/test_made_up.py"]),

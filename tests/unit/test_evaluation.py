@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 import evaluation.__main__ as cli
-from clara.integrations.analyzers import AnalysisResult, AnalyzerInfo, Claim, Source, TextAnchor, Usage
+from clara.domain.analysis.ports import Usage
+from clara.domain.analysis.results import AnalysisResult, AnalyzerInfo, Claim, Source, TextAnchor
 from clara.integrations.fetcher import FetchedPage
 from clara.integrations.web.errors import FetchFailed
 from clara.settings import get_settings

@@ -1,6 +1,7 @@
 """Each function's package carries every third-party package its code can import, the lazy imports included.
 
-The dev venv has every package of every function, so a function that reaches, say, clara.domain.billing's `import
+The dev venv has every package of every function, so a function that reaches, say, clara.domain.credits.purchases's
+`import
 stripe` passes every test here and fails on Lambda with an ImportError. This follows the imports (module level and
 inside functions) from each function's code through the layer and checks the function's own requirements, the
 layer's and the runtime's packages cover them.
@@ -34,7 +35,7 @@ DISTRIBUTIONS = {
 # What a function's handler loads but never runs, by reason. Keep this short: each entry is a promise to check.
 NEVER_RUN = {
     # clara.domain.accounts is loaded for the profile, erasure and credits routes; enrolling or checking an
-    # authenticator code (clara.domain.totp's AES-GCM and QR code) happens only on AuthFunction's routes.
+    # authenticator code (clara.domain.accounts.totp's AES-GCM and QR code) happens only on AuthFunction's routes.
     "users": {"cryptography", "segno"},
 }
 
@@ -113,7 +114,8 @@ def test_a_function_ships_every_package_its_code_can_import(function: Path) -> N
 
 
 def test_the_check_follows_lazy_imports_into_the_layer() -> None:
-    """The MCP function reaches clara.domain.billing (stripe_buy), whose `import stripe` is inside a function."""
+    """The MCP function plugs clara.integrations.stripe_payments (stripe_buy), whose `import stripe` is inside a
+    function."""
     assert "stripe" in third_party_reach(ROOT / "functions" / "mcp")
 
 

@@ -32,8 +32,9 @@ from jwt.exceptions import (
 )
 
 from clara.contract.errors import AuthenticationFailed
+from clara.domain.accounts.ports import GoogleIdentity
 from clara.integrations import google_identity
-from clara.integrations.google_identity import GoogleIdentity, verify_google_id_token
+from clara.integrations.google_identity import verify_google_id_token
 from clara.observability import logger
 from clara.settings import get_settings
 

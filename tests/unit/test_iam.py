@@ -34,7 +34,11 @@ LAYER = ROOT / "layers" / "shared"
 
 # What each function's routes need, reviewed by hand (see the comments of its Policies in template.yaml).
 AUTHENTICATION = {"dynamodb:UpdateItem", "dynamodb:BatchGetItem", "dynamodb:GetItem"}  # clara.http.auth, user_in_path
-API_SECRETS = {"JwtSecret", "PublicApiKeySecret", "PrivateApiKeySecret"}  # clara.http.auth, clara.domain.tokens
+API_SECRETS = {
+    "JwtSecret",
+    "PublicApiKeySecret",
+    "PrivateApiKeySecret",
+}  # clara.http.auth, clara.domain.accounts.tokens
 # A task's end records its webhook event (clara.domain.webhooks.events): the user's endpoints, read by a Query of the
 # table; the event handed to the webhook queue, then deleted.
 TASK_EVENTS = {"dynamodb:Query", "dynamodb:DeleteItem", "sqs:SendMessage"}
@@ -99,7 +103,8 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
     "AuthFunction": {
         *AUTHENTICATION,
         "dynamodb:BatchWriteItem",
-        "dynamodb:ConditionCheckItem",  # the login's check of the account's hourly failures (clara.domain.lockout)
+        # the login's check of the account's hourly failures (clara.domain.accounts.lockout)
+        "dynamodb:ConditionCheckItem",
         "dynamodb:DeleteItem",
         "dynamodb:PutItem",
         "dynamodb:Query",

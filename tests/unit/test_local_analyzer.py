@@ -6,7 +6,8 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from clara.integrations.analyzers import AnalysisResult, AttachmentInput
+from clara.domain.analysis.ports import AttachmentInput
+from clara.domain.analysis.results import AnalysisResult
 from clara.integrations.analyzers.local import (
     LocalAnalyzer,
     checkable_claims,

@@ -2,7 +2,7 @@
 
 import json
 
-from clara.integrations.analyzers import LinkAnchor, PageAnchor, TextAnchor, TimeAnchor
+from clara.domain.analysis.results import LinkAnchor, PageAnchor, TextAnchor, TimeAnchor
 from clara.integrations.analyzers.anchors import Places, Transcript
 from clara.integrations.analyzers.passages import QUOTE_CHARACTERS, best_passage, find, flat, locate
 

@@ -54,7 +54,7 @@ def test_the_worker_fits_its_analysis_and_the_queue_fits_the_worker():
     """The analysis budget ends before the worker's timeout (S3 and DynamoDB need the rest), a crashed run's lease
     runs out after it, the queue hides a message for six timeouts (AWS's advice), and one invocation takes one
     task, so a batch cannot add budgets up past the timeout."""
-    from clara.domain.analysis import LEASE_SECONDS
+    from clara.domain.analysis.worker import LEASE_SECONDS
     from clara.settings import Settings
 
     worker = TEMPLATE.resources["AnalysisWorkerFunction"]["Properties"]
@@ -81,9 +81,9 @@ def test_the_worker_may_call_the_foundation_model_behind_its_inference_profile()
 
 
 def test_the_sweeper_knows_the_analysis_queue_and_runs_every_minute():
-    """clara.domain.sweeper's bounds are computed from the queue's visibility timeout and retention: they must be the
-    template's; and the dead-letter queue hides a message past the sweeper's timeout, as Lambda requires."""
-    from clara.domain.sweeper import QUEUE_RETENTION_SECONDS, QUEUE_VISIBILITY_SECONDS
+    """clara.domain.analysis.backstops's bounds are computed from the queue's visibility timeout and retention: they
+    must be the template's; and the dead-letter queue hides a message past the sweeper's timeout, as Lambda requires."""
+    from clara.domain.analysis.backstops import QUEUE_RETENTION_SECONDS, QUEUE_VISIBILITY_SECONDS
 
     queue = TEMPLATE.resources["AnalysisQueue"]["Properties"]
     dead_letter_queue = TEMPLATE.resources["AnalysisDeadLetterQueue"]["Properties"]
@@ -104,7 +104,7 @@ def test_the_sweeper_knows_the_analysis_queue_and_runs_every_minute():
 def test_a_rejected_webhook_event_raises_an_alarm():
     """The metric the webhook counts for a signed but malformed event is the one an alarm watches: any one in 5
     minutes, in the namespace and service dimension Powertools gives it, notifying AlarmTopicArn like the others."""
-    from clara.domain.billing import WEBHOOK_REJECTED_METRIC
+    from clara.domain.credits.purchases import WEBHOOK_REJECTED_METRIC
     from clara.observability import metrics
     from clara.settings import SERVICE_NAME
 

@@ -1,10 +1,10 @@
-"""clara.domain.totp without AWS: the secret at rest, the time-step window, recovery codes."""
+"""clara.domain.accounts.totp without AWS: the secret at rest, the time-step window, recovery codes."""
 
 import pyotp
 import pytest
 from cryptography.exceptions import InvalidTag
 
-from clara.domain import totp
+from clara.domain.accounts import totp
 
 
 def test_the_secret_is_encrypted_for_its_user_only():

@@ -39,13 +39,15 @@ class Settings(BaseModel):
     otp_expiry_in_minutes: int = Field(default=10, ge=1, le=60)
     otp_resend_seconds: int = Field(default=30, ge=0)
     otp_max_attempts: int = Field(default=5, ge=1)
-    # Login lockout (clara.domain.lockout): per (account, client address) in a window, and per account per hour.
+    # Login lockout (clara.domain.accounts.lockout): per (account, client address) in a window, and per account per
+    # hour.
     login_max_failures_per_address: int = Field(default=5, ge=1)
-    # Emails carrying a code to one recipient in one clock hour, all code types together (clara.domain.mail_cap).
+    # Emails carrying a code to one recipient in one clock hour, all code types together
+    # (clara.domain.accounts.mail_cap).
     otp_max_emails_per_hour: int = Field(default=5, ge=1)
     login_lockout_minutes: int = Field(default=15, ge=1)
     login_max_failures_per_account_per_hour: int = Field(default=100, ge=1)
-    # Second-factor codes (clara.domain.totp): OTP_MAX_ATTEMPTS tries per (account, client address) in each
+    # Second-factor codes (clara.domain.accounts.totp): OTP_MAX_ATTEMPTS tries per (account, client address) in each
     # OTP_EXPIRY_IN_MINUTES window, and these ceilings per account per clock hour, app and recovery codes apart.
     second_factor_max_tries_per_account_per_hour: int = Field(default=30, ge=1)
     recovery_code_max_tries_per_account_per_hour: int = Field(default=10, ge=1)

@@ -135,13 +135,13 @@ class TaskNotCancellable(ClaraError):
 
 class StripeEventRefused(ClaraError):
     """Not in the contract's table: a Stripe webhook request that is not a genuine, fresh Stripe event; the message
-    says what was wrong (clara.domain.billing.InvalidWebhook)."""
+    says what was wrong (clara.domain.credits.purchases.InvalidWebhook)."""
 
     status_code = 400
 
 
 class WebhookUrlRefused(ClaraError):
-    """Not in the contract's table: a webhook URL the address policy refuses (clara.domain.webhooks.receivers)."""
+    """Not in the contract's table: a webhook URL the address policy refuses (clara.integrations.web.receivers)."""
 
     status_code = 400
     message = "The webhook URL is not allowed."

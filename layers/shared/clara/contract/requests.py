@@ -5,7 +5,7 @@ import json
 import unicodedata
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Self
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -13,6 +13,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
+    StrictInt,
     StringConstraints,
     ValidationError,
     WithJsonSchema,
@@ -21,8 +22,10 @@ from pydantic.config import ExtraValues
 from pydantic_core import InitErrorDetails
 
 from clara.contract.errors import InvalidSchema
-from clara.domain.passwords import MAX_BYTES, MIN_LENGTH
 from clara.formats import MONEY_DESCRIPTION, MONEY_MAX, MONEY_PLACES, LazyModel, json_text, money
+
+PASSWORD_MIN_LENGTH = 8
+PASSWORD_MAX_BYTES = 72  # bcrypt reads no further; longer passwords are refused rather than silently cut
 
 
 def normalise_email(value: str) -> str:
@@ -75,8 +78,10 @@ def valid_name(value: str | None) -> str | None:
 
 
 def _password(value: str) -> str:
-    if len(value) < MIN_LENGTH or len(value.encode()) > MAX_BYTES:
-        raise ValueError(f"a password has {MIN_LENGTH} characters or more and {MAX_BYTES} bytes or fewer")
+    if len(value) < PASSWORD_MIN_LENGTH or len(value.encode()) > PASSWORD_MAX_BYTES:
+        raise ValueError(
+            f"a password has {PASSWORD_MIN_LENGTH} characters or more and {PASSWORD_MAX_BYTES} bytes or fewer"
+        )
     return value
 
 
@@ -113,9 +118,10 @@ Email = Annotated[
 Password = Annotated[
     str,
     Field(
-        min_length=MIN_LENGTH,
-        max_length=MAX_BYTES,
-        description=f"{MIN_LENGTH} characters or more and {MAX_BYTES} bytes or fewer (bcrypt's limit)",
+        min_length=PASSWORD_MIN_LENGTH,
+        max_length=PASSWORD_MAX_BYTES,
+        description=f"{PASSWORD_MIN_LENGTH} characters or more and {PASSWORD_MAX_BYTES} bytes or fewer "
+        "(bcrypt's limit)",
     ),
     AfterValidator(_password),
 ]
@@ -126,7 +132,8 @@ Name = Annotated[
     AfterValidator(_name),
 ]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{6}$")]
-# Where 2FA is checked: an emailed or authenticator-app code, or a recovery code (clara.domain.totp: xxxxx-xxxxx).
+# Where 2FA is checked: an emailed or authenticator-app code, or a recovery code (clara.domain.accounts.totp:
+# xxxxx-xxxxx).
 TwoFactorCode = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^([0-9]{6}|[A-Za-z2-7]{5}-[A-Za-z2-7]{5})$")
 ]
@@ -283,3 +290,19 @@ class NewWebhookRequest(Body):
         Field(min_length=1, description="The event types to send here; every type when left out"),
     ] = None
     description: Annotated[str | None, StringConstraints(strip_whitespace=True, max_length=500)] = None
+
+
+# ------------------------------------------------------------------------------------------- credits
+
+
+def _relative_path(value: str) -> str:
+    """A path on the front end (CLIENT_URL/<path>), never a URL of its own: no scheme, host or backslash."""
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or "\\" in value or any(ord(char) < 32 or ord(char) == 127 for char in value):
+        raise ValueError("return_path must be a path on the client, not a URL")
+    return value
+
+
+class BuyRequest(Body):
+    amount: Annotated[StrictInt, Field(ge=1)]  # whole dollars
+    return_path: Annotated[str, StringConstraints(max_length=512), AfterValidator(_relative_path)]

@@ -1,6 +1,6 @@
-"""Users: the domain model and its public views (clara.domain.models), and the reads of users (clara.store.users)."""
+"""Users: the domain model and its public views (clara.records), and the reads of users (clara.store.users)."""
 
-from clara.domain.models import (
+from clara.records.accounts import (
     AdminUserView,
     AdminUserWithToken,
     Otp,

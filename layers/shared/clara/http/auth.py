@@ -6,15 +6,14 @@ the client address when it does not. The private key reads nothing.
 """
 
 import hmac
-import time
 
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
-from clara.contract.errors import AuthenticationFailed, InactiveUser, NoAccess, NotFound
-from clara.domain import ratelimit, users
-from clara.domain.caller import Caller, Role
-from clara.domain.tokens import read_token
-from clara.domain.users import User, UserRecords
+from clara.contract.errors import AuthenticationFailed, InactiveUser, NoAccess
+from clara.domain import ratelimit
+from clara.domain.accounts.tokens import read_token, token_holder
+from clara.domain.caller import Caller, Role, user_by_id
+from clara.records.accounts import User
 from clara.secrets import secret
 
 __all__ = ["Caller", "Role", "authenticate", "rate_limit_by_address", "source_ip", "user_in_path"]
@@ -49,11 +48,8 @@ def authenticate(event: APIGatewayProxyEvent, *allowed: Role, active: bool = Fal
         role = Role(claims.role)
         if role not in allowed:
             raise NoAccess()
-        if role is Role.USER:
-            records = users.get_user_with(claims.user_id, session_id=claims.credential_id)
-        else:
-            records = users.get_user_with(claims.user_id, api_key=True)
-        if records is None or not _credential_holds(records, role, claims.credential_id):
+        records = token_holder(claims)
+        if records is None:
             # A revoked or rotated credential is counted against its sender, not the user it names, so it
             # cannot keep that user at 429.
             ratelimit.count_request(f"ip#{address}")
@@ -77,19 +73,10 @@ def authenticate(event: APIGatewayProxyEvent, *allowed: Role, active: bool = Fal
     raise AuthenticationFailed()
 
 
-def _credential_holds(records: UserRecords, role: Role, credential_id: str) -> bool:
-    if role is Role.USER:
-        return records.session is not None and records.session.expires_at > time.time()
-    return records.api_key is not None and records.api_key.id == credential_id
-
-
 def user_in_path(caller: Caller, user_id: str) -> User:
     """The user a `{user_id}` path names: the caller's own (403 for anyone else's), or any user for the admin."""
     if caller.is_admin:
-        user = users.get_user(user_id)
-        if user is None:
-            raise NotFound("User")
-        return user
+        return user_by_id(user_id)
     own = caller.own_user()
     if own.id != user_id:
         raise NoAccess()

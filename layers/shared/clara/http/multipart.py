@@ -9,8 +9,8 @@ from email.message import Message
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from clara.contract.errors import InvalidSchema
-from clara.domain.analysis import checked_request
-from clara.domain.attachments import Upload, check_upload
+from clara.domain.analysis.attachments import Upload, check_upload
+from clara.domain.analysis.submission import checked_request
 from clara.settings import get_settings
 
 

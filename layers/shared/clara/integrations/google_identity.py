@@ -6,7 +6,6 @@ could not be fetched; the log gets the kind of failure, never the token.
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import lru_cache
 from http.client import HTTPException
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 import jwt
 
 from clara.contract.errors import AuthenticationFailed
+from clara.domain.accounts.ports import GoogleIdentity
 from clara.observability import logger
 from clara.settings import get_settings
 
@@ -31,16 +31,6 @@ JWKS_LIFESPAN_SECONDS = 300
 JWKS_REFETCH_COOLDOWN_SECONDS = 30
 # Claims a token must carry, besides those PyJWT checks by value (aud, iss).
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "email"]
-
-
-@dataclass(frozen=True)
-class GoogleIdentity:
-    subject: str
-    email: str
-    email_verified: bool
-    name: str
-    given_name: str | None
-    family_name: str | None
 
 
 @lru_cache(maxsize=1)

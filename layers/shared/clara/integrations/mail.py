@@ -8,9 +8,10 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
-from typing import Any, Literal
+from typing import Any
 
 from clara.aws import aws_client
+from clara.domain.accounts.ports import SecurityChange
 from clara.formats import http_date
 from clara.observability import logger
 from clara.settings import get_settings
@@ -25,16 +26,6 @@ OTP_PURPOSES: dict[str, tuple[str, str]] = {
 
 # Every change to how an account is secured is emailed to its owner: its subject and the sentence that says what
 # changed.
-SecurityChange = Literal[
-    "authenticator_on",
-    "authenticator_removed",
-    "2fa_on",
-    "2fa_off",
-    "2fa_off_by_support",
-    "recovery_codes_regenerated",
-    "recovery_code_used",
-    "password_changed",
-]
 SECURITY_CHANGES: dict[SecurityChange, tuple[str, str]] = {
     "authenticator_on": (
         "An authenticator app now protects your Clara account",
@@ -72,7 +63,6 @@ SECURITY_CHANGES: dict[SecurityChange, tuple[str, str]] = {
     ),
 }
 # A notice of something Clara did, not the owner: a webhook endpoint disabled after days of failed deliveries.
-WebhookDisabled = Literal["webhook_disabled"]
 
 IF_NOT_YOU = (
     "If this was you, there is nothing to do. If it was not, someone else can act on your account: change your "

@@ -1,6 +1,6 @@
 """Counters kept by atomic updates: the per-second rate limit, the hourly cap on code emails, the login
-failures (clara.domain.lockout) and the second-factor tries per client address (clara.domain.totp). Each counter
-item expires by TTL once its period is over."""
+failures (clara.domain.accounts.lockout) and the second-factor tries per client address (clara.domain.accounts.totp).
+Each counter item expires by TTL once its period is over."""
 
 from pynamodb.constants import ALL_NEW, ATTRIBUTES, NUMBER
 from pynamodb.exceptions import UpdateError

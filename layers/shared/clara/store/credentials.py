@@ -13,8 +13,8 @@ from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
-from clara.domain.models import ApiKey, Otp, OtpType, Session, TotpFactor, TotpPending
 from clara.formats import new_id
+from clara.records.accounts import ApiKey, Otp, OtpType, Session, TotpFactor, TotpPending
 from clara.store import unit
 from clara.store.items import ApiKeyItem, OtpItem, SessionItem, TotpItem, TotpPendingItem, user_pk
 from clara.store.table import TableItem, query_every_kind

@@ -1,9 +1,9 @@
-"""Security notices waiting to be emailed (clara.domain.notices): each written in the unit of the change it
+"""Security notices waiting to be emailed (clara.domain.accounts.notices): each written in the unit of the change it
 tells of, deleted once sent, and listed for the sweeper until then (NoticeItem)."""
 
 from datetime import datetime
 
-from clara.domain.models import Notice
+from clara.records.accounts import Notice
 from clara.store import outbox, unit
 from clara.store.items import NoticeItem
 

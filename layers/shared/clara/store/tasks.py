@@ -17,8 +17,8 @@ from typing import Any
 from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.update import Action
 
-from clara.domain.models import Task, TaskStatus
 from clara.formats import utc_now
+from clara.records.analysis import Task, TaskStatus
 from clara.store import unit
 from clara.store.items import TaskItem
 from clara.store.table import newest_first

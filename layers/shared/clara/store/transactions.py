@@ -7,7 +7,7 @@ and an absolute balance set by the admin starts from the balance it was computed
 
 from decimal import Decimal
 
-from clara.domain.models import Transaction
+from clara.records.credits import Transaction
 from clara.store import unit
 from clara.store.items import TransactionItem, UserItem
 from clara.store.table import newest_first

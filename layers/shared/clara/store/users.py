@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from clara.domain.models import ApiKey, LoginCount, LoginCounters, Otp, Session, User, UserRecords
+from clara.records.accounts import ApiKey, LoginCount, LoginCounters, Otp, Session, User, UserRecords
 from clara.settings import get_settings
 from clara.store import unit
 from clara.store.items import (

@@ -11,7 +11,7 @@ from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
-from clara.domain.webhooks.records import Delivery, Webhook, WebhookEvent
+from clara.records.webhooks import Delivery, Webhook, WebhookEvent
 from clara.store import outbox, unit
 from clara.store.items import (
     WebhookCountItem,

@@ -7,20 +7,20 @@ from clara.contract.errors import (
     AuthenticationFailed,
     TwoFactorRequired,
 )
-from clara.domain import otp, totp
+from clara.domain.accounts import otp, totp
+from clara.domain.accounts.notices import deliver, notice
 from clara.domain.accounts.sessions import stored_user, update_user_write
 from clara.domain.accounts.sign_in import password_proof
 from clara.domain.audit import AuditEvent, audit_put
 from clara.domain.caller import Caller
-from clara.domain.models import User
-from clara.domain.notices import deliver, notice
 from clara.formats import utc_now
+from clara.records.accounts import User
 from clara.store import credentials, unit
 
 
 def start_authenticator(caller: Caller, user: User) -> totp.Enrolment:
-    """A pending enrolment (clara.domain.totp): the secret, shown this once, to add to an authenticator app. 400 while
-    an app is in use: 2FA off or back to emailed codes first, each proven with a code of the app in use."""
+    """A pending enrolment (clara.domain.accounts.totp): the secret, shown this once, to add to an authenticator app.
+    400 while an app is in use: 2FA off or back to emailed codes first, each proven with a code of the app in use."""
     if user.two_factor_method == "totp":
         raise AlreadyExists("Authenticator")
     enrolment, pending_put = totp.enrol(user.id, user.email)

@@ -12,24 +12,23 @@ from clara.contract.errors import (
 from clara.contract.requests import (
     ChangePasswordRequest,
 )
-from clara.domain import lockout, mail_cap, otp, users
+from clara.domain.accounts import lockout, mail_cap, otp, ports
 from clara.domain.accounts.authenticator import drop_authenticator
+from clara.domain.accounts.notices import deliver, notice
+from clara.domain.accounts.passwords import hash_password
 from clara.domain.accounts.sessions import OTP_TYPES, stored_user, update_user_write
 from clara.domain.audit import AuditEvent, audit_put
 from clara.domain.caller import Caller
-from clara.domain.models import OtpType, User, UserRecords
-from clara.domain.notices import deliver, notice
-from clara.domain.passwords import hash_password
 from clara.formats import utc_now
-from clara.integrations.mail import Mailer
 from clara.observability import logger
+from clara.records.accounts import OtpType, User, UserRecords
 from clara.settings import get_settings
 from clara.store import credentials, unit
 from clara.store import users as stored
 
 
 def _user_by_email(email: str) -> UserRecords:
-    records = users.find_by_email(email)
+    records = stored.find_by_email(email)
     if records is None:
         raise NotFound("User")
     return records
@@ -64,7 +63,7 @@ def send_otp(caller: Caller, email: str, otp_type: str) -> None:
         # A concurrent request sent one.
         raise RateLimitExceeded(retry_after_seconds=get_settings().otp_resend_seconds) from refused
     try:
-        Mailer().send_otp(user.email, user.first_name or "", otp_type, code)
+        ports.mail().send_otp(user.email, user.first_name or "", otp_type, code)
     except Exception as error:
         logger.exception("Email not sent", extra={"email_kind": f"otp {otp_type}"})
         _withdraw_code(user, otp_type, code, counted_at, caller.source_ip)

@@ -1,7 +1,7 @@
 """Google sign-in: an account by a verified Google identity, taken over from an unverified squatter if need be."""
 
 import secrets as random
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from clara.contract.errors import (
     AuthenticationFailed,
@@ -11,23 +11,20 @@ from clara.contract.requests import (
     normalise_email,
     valid_name,
 )
-from clara.domain import lockout, users
-from clara.domain.audit import audit_put
-from clara.domain.models import Notice, User
-from clara.domain.passwords import hash_password
-from clara.formats import new_id, utc_now
-from clara.integrations.mail import Mailer
-from clara.observability import count
-from clara.settings import get_settings
-from clara.store import credentials, unit
-from clara.store import users as stored
-
-if TYPE_CHECKING:
-    from clara.integrations.google_identity import GoogleIdentity
+from clara.domain.accounts import lockout, ports
+from clara.domain.accounts.notices import deliver
+from clara.domain.accounts.passwords import hash_password
+from clara.domain.accounts.ports import GoogleIdentity
 from clara.domain.accounts.registration import create_user, mail_or_undo
 from clara.domain.accounts.sessions import capitalise, new_session, stored_user, update_user_write
 from clara.domain.accounts.sign_in import notice_of_recovery_code, recovery_code_used, second_factor_or_refuse
-from clara.domain.notices import deliver
+from clara.domain.audit import audit_put
+from clara.formats import new_id, utc_now
+from clara.observability import count
+from clara.records.accounts import Notice, User
+from clara.settings import get_settings
+from clara.store import credentials, unit
+from clara.store import users as stored
 
 
 def google_sign_in(id_token: str, code: str | None, source_ip: str) -> tuple[User, str, bool]:
@@ -35,14 +32,12 @@ def google_sign_in(id_token: str, code: str | None, source_ip: str) -> tuple[Use
 
     As login does, an account with 2FA on also needs its TWO_FACTOR_AUTH code (401 with is_2fa_enabled otherwise).
     """
-    from clara.integrations.google_identity import verify_google_id_token  # only the sign-in needs it
-
-    identity = verify_google_id_token(id_token)
+    identity = ports.google()(id_token)
     try:
         email = normalise_email(identity.email)
     except ValueError:
         raise AuthenticationFailed() from None
-    records = users.find_by_email(email)
+    records = stored.find_by_email(email)
     if records is None:
         return _google_sign_up(identity, email, source_ip)
 
@@ -82,13 +77,13 @@ def google_sign_in(id_token: str, code: str | None, source_ip: str) -> tuple[Use
     return stored_user(user, now, **changes), token, False
 
 
-def _google_names(identity: "GoogleIdentity") -> tuple[str | None, str | None]:
+def _google_names(identity: GoogleIdentity) -> tuple[str | None, str | None]:
     """Google's names as Clara stores them; one the schemas would refuse is left out (the user can add one)."""
     first, last = valid_name(identity.given_name or identity.name), valid_name(identity.family_name)
     return capitalise(first), capitalise(last)
 
 
-def _google_sign_up(identity: "GoogleIdentity", email: str, source_ip: str) -> tuple[User, str, bool]:
+def _google_sign_up(identity: GoogleIdentity, email: str, source_ip: str) -> tuple[User, str, bool]:
     if not identity.email_verified:
         raise AuthenticationFailed()  # an unproven address must not claim an account its owner may register
     password = random.token_urlsafe(12)[:16]
@@ -108,13 +103,13 @@ def _google_sign_up(identity: "GoogleIdentity", email: str, source_ip: str) -> t
     )
     token, session_put = new_session(user.id)
     create_user(user, session_put, audit_put("google_sign_in", user_id=user.id, source_ip=source_ip, new=True))
-    send = lambda: Mailer().send_generated_password(user.email, user.first_name or "", password)  # noqa: E731
+    send = lambda: ports.mail().send_generated_password(user.email, user.first_name or "", password)  # noqa: E731
     mail_or_undo(user, send, "password", source_ip)
     count("Registrations")
     return user, token, True
 
 
-def _take_unverified_account(user: User, identity: "GoogleIdentity", source_ip: str) -> User:
+def _take_unverified_account(user: User, identity: GoogleIdentity, source_ip: str) -> User:
     """Google proves the address; this account's email never was. Whoever registered it need not own the address
     (pre-registration takeover), so nothing they set survives the link: the password goes, every session ends,
     the API key is replaced (its old token fails at once) and the names become Google's.

@@ -1,16 +1,15 @@
 """The profile and the admin's erasure of a user."""
 
-from clara.aws import aws_client
 from clara.contract.errors import NotFound
 from clara.contract.requests import (
     UpdateUserRequest,
 )
 from clara.domain.accounts.sessions import capitalise, stored_user, update_user_write
+from clara.domain.analysis.ports import attachments
 from clara.domain.audit import audit_put, record
 from clara.domain.caller import Caller
-from clara.domain.models import User
 from clara.formats import utc_now
-from clara.settings import get_settings
+from clara.records.accounts import User
 from clara.store import unit
 from clara.store import users as stored
 
@@ -33,6 +32,11 @@ def update_user(caller: Caller, user: User, request: UpdateUserRequest) -> User:
     return stored_user(user, now, **changes)
 
 
+def users_page(limit: int, offset: int) -> list[User]:
+    """The admin's listing of users, newest first."""
+    return stored.list_users(limit, offset)
+
+
 def delete_user(caller: Caller, user: User) -> None:
     """Erase every item of the user (sessions, codes, key, ledger, tasks, its own audit), its uploaded files,
     and free its email."""
@@ -42,12 +46,5 @@ def delete_user(caller: Caller, user: User) -> None:
 
 
 def _delete_files_of(user_id: str) -> None:
-    """Attachments live under `<user id>/` in the bucket (clara.domain.analysis)."""
-    bucket = get_settings().attachments_bucket
-    if not bucket:
-        return
-    s3 = aws_client("s3")
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{user_id}/"):
-        keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
-        if keys:
-            s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+    """Attachments live under `<user id>/` (clara.domain.analysis.submission)."""
+    attachments().delete_under(f"{user_id}/")

@@ -12,15 +12,14 @@ from clara.contract.errors import (
 from clara.contract.requests import (
     RegisterRequest,
 )
-from clara.domain import mail_cap, otp
+from clara.domain.accounts import mail_cap, otp, ports
+from clara.domain.accounts.passwords import hash_password
 from clara.domain.accounts.sessions import capitalise, new_session
 from clara.domain.audit import audit_put, record
 from clara.domain.caller import Caller
-from clara.domain.models import User
-from clara.domain.passwords import hash_password
 from clara.formats import new_id, utc_now
-from clara.integrations.mail import Mailer
 from clara.observability import count, logger
+from clara.records.accounts import User
 from clara.settings import get_settings
 from clara.store import credentials, unit
 from clara.store import users as stored
@@ -51,7 +50,7 @@ def register(request: RegisterRequest, caller: Caller) -> tuple[User, str]:
         audit_put("register", user_id=user.id, source_ip=caller.source_ip),
     )
     link = f"{settings.client_url}/auth/email/activate?" + urlencode({"email": user.email, "code": code})
-    send = lambda: Mailer().send_welcome(user.email, user.first_name or "", code, link)  # noqa: E731
+    send = lambda: ports.mail().send_welcome(user.email, user.first_name or "", code, link)  # noqa: E731
     mail_or_undo(user, send, "welcome", caller.source_ip, counted_at)
     count("Registrations")
     return user, token

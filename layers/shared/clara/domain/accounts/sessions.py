@@ -4,9 +4,9 @@ import time
 from datetime import datetime
 from typing import Any
 
-from clara.domain.models import OtpType, Session, User
-from clara.domain.tokens import issue_user_token
+from clara.domain.accounts.tokens import issue_user_token
 from clara.formats import new_id, utc_now
+from clara.records.accounts import OtpType, Session, User
 from clara.settings import get_settings
 from clara.store import credentials, unit
 from clara.store import users as stored

@@ -8,17 +8,17 @@ from clara.contract.errors import (
     AuthenticationFailed,
     TwoFactorRequired,
 )
-from clara.domain import lockout, otp, totp, users
+from clara.domain.accounts import lockout, otp, totp
+from clara.domain.accounts.lockout import LoginGuard
+from clara.domain.accounts.notices import deliver, notice
+from clara.domain.accounts.passwords import verify_password
 from clara.domain.accounts.sessions import new_session, stored_user, update_user_write
 from clara.domain.audit import audit_put, record
 from clara.domain.caller import Caller
-from clara.domain.lockout import LoginGuard
-from clara.domain.models import LoginCounters, Notice, User
-from clara.domain.notices import deliver, notice
-from clara.domain.passwords import verify_password
 from clara.formats import utc_now
 from clara.observability import count
-from clara.store import credentials, unit
+from clara.records.accounts import LoginCounters, Notice, User
+from clara.store import credentials, unit, users
 
 
 def read_basic_credentials(authorization: str | None) -> tuple[str, str]:
@@ -41,7 +41,7 @@ def login(authorization: str | None, code: str | None, source_ip: str) -> tuple[
     Three DynamoDB round trips with the rate counter: one Query finds the user with its live codes and login
     counters, one transaction stores the session (or counts the failure); 2FA adds one, to take one of the
     code's tries. Unknown emails, wrong passwords and locked logins all cost one bcrypt check and get the same
-    401; the lockout (clara.domain.lockout) is per (account, client address), with a cap per account per hour.
+    401; the lockout (clara.domain.accounts.lockout) is per (account, client address), with a cap per account per hour.
     """
     email, password = read_basic_credentials(authorization)
     records = users.find_by_email(email)
@@ -92,7 +92,7 @@ def login(authorization: str | None, code: str | None, source_ip: str) -> tuple[
 
 def _second_factor(user: User, code: str | None, source_ip: str) -> tuple[list[unit.Write], bool]:
     """The writes that use the 2FA code of the user's method, and whether it was a recovery code;
-    401 when it is wrong (clara.domain.otp, clara.domain.totp)."""
+    401 when it is wrong (clara.domain.accounts.otp, clara.domain.accounts.totp)."""
     if user.two_factor_method == "totp":
         proof = totp.verify(user.id, code, source_ip)
         return proof.use(), proof.recovery

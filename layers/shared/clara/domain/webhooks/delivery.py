@@ -2,8 +2,8 @@
 for an endpoint, tried once per receive.
 
 * The endpoint is read as it is now: a deleted one gets nothing, a disabled one is logged as failed.
-* The POST goes through the safe fetcher's address policy (clara.domain.webhooks.receivers.sender): the address
-  actually dialled is checked, no redirect is followed, DELIVERY_TIMEOUT_SECONDS in all, and at most
+* The POST goes through the safe fetcher's address policy (the receivers port: clara.integrations.web.receivers): the
+  address actually dialled is checked, no redirect is followed, DELIVERY_TIMEOUT_SECONDS in all, and at most
   MAX_ANSWER_BYTES of the answer are read and dropped. A 2xx is delivered; anything else is retried.
 * Signed as Standard Webhooks says (the `standardwebhooks` package): webhook-id is the event id, the same on every
   attempt; webhook-timestamp is the attempt's; webhook-signature carries a `v1,` signature per live secret (two for
@@ -13,7 +13,7 @@ for an endpoint, tried once per receive.
   the message deleted. The queue's maxReceiveCount (10) is above MAX_ATTEMPTS, so only a message that crashes the
   function again and again is dead-lettered.
 * An endpoint whose deliveries have all failed for DISABLE_AFTER_DAYS is disabled, and its owner emailed (a notice
-  in the same transaction, clara.domain.notices).
+  in the same transaction, clara.domain.accounts.notices).
 """
 
 import json
@@ -21,14 +21,12 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from clara.aws import aws_client
-from clara.domain import notices
+from clara.domain.accounts import notices
 from clara.domain.sealed import unseal
-from clara.domain.webhooks.receivers import MAX_ANSWER_BYTES, SEALED_AS, sender
-from clara.domain.webhooks.records import DISABLE_AFTER_DAYS, Delivery, EventType, Outcome, Webhook
-from clara.integrations.web.errors import FetchError
+from clara.domain.webhooks import ports
+from clara.domain.webhooks.ports import ReceiverUnreachable
 from clara.observability import count, logger
-from clara.settings import get_settings
+from clara.records.webhooks import DISABLE_AFTER_DAYS, SEALED_AS, Delivery, EventType, Outcome, Webhook
 from clara.store import webhooks as store
 from clara.store.users import get_user
 
@@ -128,8 +126,8 @@ def _post(webhook: Webhook, message: Message, now: float) -> tuple[int | None, s
         "webhook-signature": signature_header(webhook, message.event_id, at, message.body),
     }
     try:
-        status = sender().post(webhook.url, message.body.encode(), headers, max_answer_bytes=MAX_ANSWER_BYTES)
-    except FetchError as error:
+        status = ports.receivers().post(webhook.url, message.body.encode(), headers)
+    except ReceiverUnreachable as error:
         return None, str(error)
     return status, None
 
@@ -157,8 +155,6 @@ def _retry_later(receipt_handle: str, delay: int) -> None:
     """Hide the message until its next attempt. Best effort: without it, it comes back after the queue's
     visibility timeout, sooner than planned."""
     try:
-        aws_client("sqs").change_message_visibility(
-            QueueUrl=get_settings().webhook_queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=delay
-        )
+        ports.event_queue().retry_after(receipt_handle, delay)
     except Exception:
         logger.warning("Could not delay the webhook's next attempt", extra={"delay": delay}, exc_info=True)

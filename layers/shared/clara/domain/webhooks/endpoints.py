@@ -1,6 +1,6 @@
 """A user's webhook endpoints: create (the secret shown once), list, view, delete, rotate the secret, send a test.
 
-A URL must pass the receivers' address policy (clara.domain.webhooks.receivers).
+A URL must pass the receivers' address policy (the receivers port: clara.integrations.web.receivers).
 
 The secret is `whsec_` and the base64 of SECRET_BYTES random bytes (the Standard Webhooks form), stored sealed
 (clara.domain.sealed). A rotation keeps the previous secret for ROTATION_OVERLAP_SECONDS: deliveries meanwhile
@@ -16,10 +16,10 @@ from pydantic import BaseModel
 from clara.contract.errors import NotFound, WebhookLimitReached
 from clara.contract.requests import NewWebhookRequest
 from clara.domain.sealed import seal
-from clara.domain.webhooks.receivers import SEALED_AS, check_url
-from clara.domain.webhooks.records import EVENT_TYPES, Delivery, EventType, Outcome, Webhook
+from clara.domain.webhooks import ports
 from clara.formats import HttpDate, LazyModel, new_id, utc_now
 from clara.observability import count
+from clara.records.webhooks import EVENT_TYPES, SEALED_AS, Delivery, EventType, Outcome, Webhook
 from clara.store import unit
 from clara.store import webhooks as store
 
@@ -72,7 +72,7 @@ def new_secret() -> str:
 
 
 def create(user_id: str, request: NewWebhookRequest) -> NewWebhookView:
-    check_url(request.url)
+    ports.receivers().check(request.url)
     secret = new_secret()
     webhook = Webhook(
         id=new_id("webhook"),

@@ -14,12 +14,11 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from clara.aws import aws_client
-from clara.domain.models import Task
-from clara.domain.webhooks.records import EventType, Webhook, WebhookEvent
+from clara.domain.webhooks import ports
 from clara.formats import json_text, new_id, utc_now
 from clara.observability import count, logger
-from clara.settings import get_settings
+from clara.records.analysis import Task
+from clara.records.webhooks import EventType, Webhook, WebhookEvent
 from clara.store import unit
 from clara.store import webhooks as store
 
@@ -49,7 +48,7 @@ def task_ended(task: Task, refund: dict[str, Any] | None = None) -> tuple[Webhoo
     webhook_ids = [webhook.id for webhook in store.list_webhooks(task.user_id) if webhook.wants(event_type)]
     if not webhook_ids:
         return None, ()
-    from clara.domain.tasks import task_view  # the result's schema: only when an endpoint will receive it
+    from clara.domain.analysis.tasks import task_view  # the result's schema: only when an endpoint will receive it
     from clara.formats import json_ready
 
     data = json_ready(task_view(task))
@@ -80,24 +79,19 @@ def dispatch(*events: WebhookEvent | None) -> list[str]:
 def _send(each: WebhookEvent) -> None:
     if not each.webhook_ids:
         return
-    entries = [
-        {
-            "Id": str(index),
-            "MessageBody": json.dumps(
-                {
-                    "user_id": each.user_id,
-                    "webhook_id": webhook_id,
-                    "event_id": each.id,
-                    "type": each.type,
-                    "body": each.body,
-                }
-            ),
-        }
-        for index, webhook_id in enumerate(each.webhook_ids)
+    messages = [
+        json.dumps(
+            {
+                "user_id": each.user_id,
+                "webhook_id": webhook_id,
+                "event_id": each.id,
+                "type": each.type,
+                "body": each.body,
+            }
+        )
+        for webhook_id in each.webhook_ids
     ]
-    answer = aws_client("sqs").send_message_batch(QueueUrl=get_settings().webhook_queue_url, Entries=entries)
-    if answer.get("Failed"):
-        raise RuntimeError(f"{len(answer['Failed'])} of {len(entries)} messages were not queued")
+    ports.event_queue().send_batch(messages)
 
 
 def dispatch_pending(now: datetime | None = None) -> list[str]:

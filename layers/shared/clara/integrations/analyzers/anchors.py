@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from clara.integrations.analyzers import Anchor, LinkAnchor, PageAnchor, TextAnchor, TimeAnchor
+from clara.domain.analysis.results import Anchor, LinkAnchor, PageAnchor, TextAnchor, TimeAnchor
 from clara.integrations.analyzers.passages import flat, locate
 
 MAX_PDF_PAGES = 50

@@ -34,14 +34,8 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, ValidationError
 
 from clara.aws import aws_client, aws_session
-from clara.integrations.analyzers import (
-    AnalysisResult,
-    AnalyzerInfo,
-    AttachmentInput,
-    AttachmentReport,
-    PermanentAnalysisError,
-    Usage,
-)
+from clara.domain.analysis.ports import AttachmentInput, PermanentAnalysisError, Usage
+from clara.domain.analysis.results import AnalysisResult, AnalyzerInfo, AttachmentReport
 from clara.integrations.analyzers.anchors import Places, pdf_pages
 from clara.integrations.analyzers.evidence import Draft, EvidenceBook, grounded_result, link_report, without_userinfo
 from clara.integrations.analyzers.passages import flat

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field
 
-from clara.integrations.analyzers import Anchor, Claim, LinkReport, Source, Verdict
+from clara.domain.analysis.results import Anchor, Claim, LinkReport, Source, Verdict
 from clara.integrations.analyzers.passages import best_passage, find
 from clara.integrations.fetcher import LinkOutcome
 

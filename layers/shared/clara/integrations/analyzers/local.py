@@ -9,7 +9,8 @@ import re
 import struct
 from collections.abc import Callable, Sequence
 
-from clara.integrations.analyzers import AnalysisResult, AnalyzerInfo, AttachmentInput, AttachmentReport, Claim, Usage
+from clara.domain.analysis.ports import AttachmentInput, Usage
+from clara.domain.analysis.results import AnalysisResult, AnalyzerInfo, AttachmentReport, Claim
 from clara.integrations.analyzers.anchors import MAX_PDF_PAGES, Places
 from clara.integrations.analyzers.evidence import link_report, without_userinfo
 from clara.integrations.fetcher import LinkOutcome, read_links

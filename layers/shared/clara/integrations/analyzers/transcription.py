@@ -10,7 +10,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from clara.integrations.analyzers import AttachmentInput, PermanentAnalysisError
+from clara.domain.analysis.ports import AttachmentInput, PermanentAnalysisError
 from clara.integrations.analyzers.anchors import Transcript
 from clara.observability import logger
 

@@ -13,7 +13,7 @@
 * only HTML, plain text and PDF are read; the result is the readable text, cut to MAX_TEXT_CHARACTERS (text).
 
 links finds the links in a text; clara.integrations.fetcher reads them. The webhook functions use the client alone
-(clara.domain.webhooks.receivers), without the text extraction and its pypdf.
+(clara.integrations.web.receivers), without the text extraction and its pypdf.
 
 Standard library only (plus pypdf for PDFs, imported when a PDF arrives), so the layer stays small.
 """

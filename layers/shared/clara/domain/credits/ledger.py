@@ -8,12 +8,11 @@ from decimal import Decimal
 
 from clara.contract.errors import IdempotencyKeyReused, InsufficientCredits, NotFound, SomethingWentWrong
 from clara.contract.requests import NewTransactionRequest
-from clara.domain import users
 from clara.domain.audit import audit_put
-from clara.domain.models import Transaction, TransactionType, TransactionView
-from clara.domain.users import User
 from clara.formats import decimal_text, json_ready, json_text, money, new_id, utc_now
-from clara.store import transactions, unit
+from clara.records.accounts import User
+from clara.records.credits import Transaction, TransactionType, TransactionView
+from clara.store import transactions, unit, users
 
 
 class BalanceChanged(Exception):

@@ -10,6 +10,8 @@ EVENT_TYPES: tuple[EventType, ...] = ("task.completed", "task.failed", "webhook.
 Outcome = Literal["delivered", "retrying", "failed"]
 # An endpoint every delivery to which has failed for this long is disabled, and its owner emailed.
 DISABLE_AFTER_DAYS = 5
+# The HKDF info of the key the signing secrets are sealed under (clara.domain.sealed).
+SEALED_AS = b"clara webhook secret v1"
 
 
 class Webhook(LazyModel):

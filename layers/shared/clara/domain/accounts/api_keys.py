@@ -2,12 +2,11 @@
 same token until Reset replaces the key, and the old token fails at once (auth checks the stored id)."""
 
 from clara.contract.errors import NotFound
+from clara.domain.accounts.tokens import issue_api_key_token
 from clara.domain.audit import audit_put
 from clara.domain.caller import Caller
-from clara.domain.models import ApiKey
-from clara.domain.tokens import issue_api_key_token
-from clara.domain.users import User
 from clara.formats import HttpDate, LazyModel, utc_now
+from clara.records.accounts import ApiKey, User
 from clara.store import credentials, unit
 
 

@@ -7,8 +7,10 @@ from typing import Literal
 import jwt
 
 from clara.contract.errors import AuthenticationFailed
+from clara.records.accounts import UserRecords
 from clara.secrets import secret
 from clara.settings import get_settings
+from clara.store import users as stored
 
 ALGORITHM = "HS256"
 
@@ -51,3 +53,15 @@ def read_token(token: str) -> TokenClaims:
     if claims.get("role") != role or not isinstance(subject, str) or not isinstance(credential, str):
         raise AuthenticationFailed()
     return TokenClaims(role, subject, credential)  # type: ignore[arg-type]
+
+
+def token_holder(claims: TokenClaims) -> UserRecords | None:
+    """The user a verified token names, in one read with the credential it was issued for, while that credential
+    holds: a live session for a user token, the current API key for an API key token (a reset ends the old one)."""
+    if claims.role == "user":
+        records = stored.get_user_with(claims.user_id, session_id=claims.credential_id)
+        holds = records is not None and records.session is not None and records.session.expires_at > time.time()
+    else:
+        records = stored.get_user_with(claims.user_id, api_key=True)
+        holds = records is not None and records.api_key is not None and records.api_key.id == claims.credential_id
+    return records if holds else None

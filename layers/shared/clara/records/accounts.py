@@ -1,20 +1,16 @@
-"""The domain's records, as the rest of the code sees them: plain models that know nothing of how they are stored
-(clara.store turns items into these and back) or shown (a view is made where its token is at hand)."""
+"""The records of accounts as clara.store reads and writes them: plain models that know nothing of how they are
+stored (clara.store turns items into these and back), and the user's public views."""
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
 from clara.formats import HttpDate, LazyModel, Money
 
-TransactionType = Literal["CREDIT", "DEBIT"]
 OtpType = Literal["ACTIVATION", "TWO_FACTOR_AUTH", "CHANGE_PASSWORD"]
 TwoFactorMethod = Literal["email", "totp"]
-
-
-# ------------------------------------------------------------------------------------------- users
 
 
 class User(LazyModel):
@@ -25,7 +21,7 @@ class User(LazyModel):
     password_hash: str | None = None
     is_active: bool = False
     is_2fa_enabled: bool = False
-    two_factor_method: TwoFactorMethod = "email"  # what 2FA asks for when on (clara.domain.totp for "totp")
+    two_factor_method: TwoFactorMethod = "email"  # what 2FA asks for when on (clara.domain.accounts.totp for "totp")
     recovery_codes_left: int = 0
     is_dark_mode: bool = True
     credits: Money = Decimal(0)
@@ -104,7 +100,7 @@ class Otp(LazyModel):
 
 
 class TotpPending(LazyModel):
-    """An authenticator-app enrolment waiting for its first code (clara.domain.totp)."""
+    """An authenticator-app enrolment waiting for its first code (clara.domain.accounts.totp)."""
 
     user_id: str
     secret_ciphertext: str
@@ -113,8 +109,8 @@ class TotpPending(LazyModel):
 
 
 class TotpFactor(LazyModel):
-    """A confirmed authenticator app (clara.domain.totp): the last time step used, the recovery codes' HMACs, and the
-    account's tries in the current clock hour, of app codes and of recovery codes."""
+    """A confirmed authenticator app (clara.domain.accounts.totp): the last time step used, the recovery codes' HMACs,
+    and the account's tries in the current clock hour, of app codes and of recovery codes."""
 
     user_id: str
     secret_ciphertext: str
@@ -127,7 +123,7 @@ class TotpFactor(LazyModel):
 
 
 class Notice(LazyModel):
-    """A notice to email to a user (clara.domain.notices), stored with the change it tells of until it is sent.
+    """A notice to email to a user (clara.domain.accounts.notices), stored with the change it tells of until it is sent.
     `change` is a clara.integrations.mail.SecurityChange, or "webhook_disabled" (`detail`: the endpoint's URL);
     `source_ip` None means Clara support (or Clara itself)."""
 
@@ -142,8 +138,8 @@ class Notice(LazyModel):
 
 
 class LoginCount(LazyModel):
-    """One login-failure counter (clara.domain.lockout): its failures, and for an address's counter the end of its
-    window (epoch seconds)."""
+    """One login-failure counter (clara.domain.accounts.lockout): its failures, and for an address's counter the end of
+    its window (epoch seconds)."""
 
     attempts: int = 0
     window_end: float = 0
@@ -156,69 +152,9 @@ class LoginCounters(LazyModel):
     by_hour: dict[int, LoginCount] = Field(default_factory=dict)
 
 
-# ------------------------------------------------------------------------------------------- ledger
-
-
-class Transaction(LazyModel):
-    id: str
-    user_id: str
-    type: TransactionType
-    description: str
-    value_in_credits: Money
-    value_in_fiat: Money
-    created_at: datetime
-    updated_at: datetime
-    # The digest of the request an Idempotency-Key recorded (never shown): a reuse must repeat it.
-    request_hash: str | None = None
-
-    def view(self) -> "TransactionView":
-        return TransactionView.model_validate(self.model_dump())
-
-
-class TransactionView(LazyModel):
-    id: str
-    user_id: str
-    type: TransactionType
-    description: str
-    value_in_credits: Money
-    value_in_fiat: Money
-    created_at: HttpDate
-    updated_at: HttpDate
-
-
 class ApiKey(LazyModel):
     id: str
     user_id: str
-    created_at: datetime
-    updated_at: datetime
-
-
-TaskStatus = Literal["PENDING", "PROCESSING", "COMPLETED", "FAILED"]
-
-
-class StoredAttachment(LazyModel):
-    name: str
-    media_type: str
-    size_bytes: int
-    key: str  # the S3 key (server-generated); never shown
-
-
-class Task(LazyModel):
-    """An analysis task (clara.domain.analysis runs it). Its view, the contract's TaskView, is
-    clara.domain.tasks.task_view: it
-    carries the analyzer's result schema, which only the functions that serve tasks import."""
-
-    id: str
-    user_id: str
-    status: TaskStatus
-    text: str = ""
-    attachments: list[StoredAttachment] = Field(default_factory=list)
-    result: dict[str, Any] | None = None
-    error: str | None = None
-    cost_credits: float = 0
-    # The worker run that holds the task while PROCESSING, and until when (a crashed run's lease runs out).
-    run_id: str | None = None
-    lease_until: float | None = None
     created_at: datetime
     updated_at: datetime
 

@@ -7,9 +7,9 @@ task is FAILED: its message, arriving later, is dropped by the worker, and the b
 """
 
 from clara.contract.errors import NotFound, TaskNotCancellable
-from clara.domain.analysis import fail_and_refund
-from clara.domain.models import Task
+from clara.domain.analysis.settlement import fail_and_refund
 from clara.observability import count
+from clara.records.analysis import Task
 from clara.store import tasks as store
 from clara.store import unit
 

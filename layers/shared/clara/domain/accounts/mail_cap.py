@@ -1,5 +1,5 @@
 """One cap on the emails that carry a code, per recipient and across code types: at most OTP_MAX_EMAILS_PER_HOUR
-in each clock hour. The resend cooldown of clara.domain.otp is per type; without this cap, three types and
+in each clock hour. The resend cooldown of clara.domain.accounts.otp is per type; without this cap, three types and
 re-registrations could still fill an inbox.
 
 The count is one conditional ADD, written in the same transaction as the code it counts, so concurrent requests

@@ -10,7 +10,7 @@ import secrets as random
 import time
 
 from clara.contract.errors import AuthenticationFailed, RateLimitExceeded
-from clara.domain.models import Otp, OtpType
+from clara.records.accounts import Otp, OtpType
 from clara.secrets import secret
 from clara.settings import get_settings
 from clara.store import credentials, unit

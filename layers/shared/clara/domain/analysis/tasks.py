@@ -1,30 +1,16 @@
 """Analysis tasks as clients see them: the public view, and a user's tasks (clara.store.tasks keeps them).
 
-The task itself (Task, its attachments and states) is a plain model of clara.domain.models; clara.domain.analysis
-runs it.
+The task itself (Task, its attachments and states) is a record of clara.records.analysis; the other modules of
+clara.domain.analysis run it.
 """
 
 from pydantic import BaseModel
 
 from clara.contract.errors import NotFound
-from clara.domain.models import StoredAttachment, Task, TaskStatus
+from clara.domain.analysis.results import AnalysisResult
 from clara.formats import HttpDate, LazyModel
-from clara.integrations.analyzers import AnalysisResult
+from clara.records.analysis import Task, TaskStatus
 from clara.store import tasks as store
-
-__all__ = [
-    "AttachmentView",
-    "StoredAttachment",
-    "Task",
-    "TaskStatus",
-    "TaskView",
-    "get_task",
-    "list_tasks",
-    "task_of",
-    "task_view",
-]
-get_task = store.get_task
-list_tasks = store.list_tasks
 
 
 class AttachmentView(BaseModel):
@@ -61,7 +47,12 @@ def task_view(task: Task) -> TaskView:
 
 def task_of(user_id: str, task_id: str) -> Task:
     """The user's task, for the REST route and the MCP tool alike: another user's is not found under this one."""
-    task = get_task(user_id, task_id)
+    task = store.get_task(user_id, task_id)
     if task is None:
         raise NotFound("Task")
     return task
+
+
+def tasks_page(user_id: str, limit: int, offset: int) -> list[Task]:
+    """A page of the user's tasks, newest first."""
+    return store.list_tasks(user_id, limit, offset)

@@ -4,10 +4,8 @@ from functools import cache
 
 import bcrypt
 
+from clara.contract.requests import PASSWORD_MAX_BYTES as MAX_BYTES
 from clara.settings import get_settings
-
-MIN_LENGTH = 8
-MAX_BYTES = 72  # bcrypt reads no further; longer passwords are refused rather than silently cut
 
 
 def hash_password(password: str) -> str:

@@ -3,8 +3,8 @@
 Two items under the user (clara.store.credentials): a pending enrolment waiting for its first code (expires
 after PENDING_MINUTES), and the confirmed factor. Both hold the secret encrypted (AES-GCM, key derived with
 HKDF from the token key, the user id as associated data), never in clear. The factor also holds the last
-time step used (a code is accepted once: later codes only), the recovery codes as HMACs (like clara.domain.otp's
-codes) and its attempt counter.
+time step used (a code is accepted once: later codes only), the recovery codes as HMACs (like
+clara.domain.accounts.otp's codes) and its attempt counter.
 
 Every try is counted before its code is compared, each count one conditional update, so concurrent guesses cannot
 share a try and a try past a cap is refused without being compared. The caps are keyed as the login lockout is:
@@ -26,9 +26,9 @@ from dataclasses import dataclass
 import pyotp
 
 from clara.contract.errors import AuthenticationFailed
-from clara.domain.models import TotpFactor, TotpPending
 from clara.domain.sealed import seal, unseal
 from clara.formats import LazyModel
+from clara.records.accounts import TotpFactor, TotpPending
 from clara.secrets import secret
 from clara.settings import get_settings
 from clara.store import counters, credentials, unit
@@ -98,7 +98,7 @@ def new_recovery_codes(user_id: str) -> tuple[list[str], dict[str, bool]]:
 
 
 def recovery_hash(user_id: str, code: str) -> str:
-    """Keyed with the server secret, as clara.domain.otp.code_hash: a leaked table gives no code away."""
+    """Keyed with the server secret, as clara.domain.accounts.otp.code_hash: a leaked table gives no code away."""
     message = f"{user_id}:RECOVERY:{code.strip().lower()}".encode()
     return hmac.new(secret("jwt_secret_key").encode(), message, hashlib.sha256).hexdigest()
 

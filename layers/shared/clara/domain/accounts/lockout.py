@@ -15,7 +15,7 @@ consistent), so no login succeeds while locked, however concurrent requests inte
 
 from dataclasses import dataclass
 
-from clara.domain.models import LoginCount, LoginCounters
+from clara.records.accounts import LoginCount, LoginCounters
 from clara.settings import get_settings
 from clara.store import counters, unit
 

@@ -5,17 +5,19 @@ The notice is an outbox item written in the same transaction as the change (with
 mail failure between the change and its email delays the email and never loses it: the request sends it right
 after the change is stored and deletes it; whatever is left, the sweeper sends a minute later
 (`deliver_pending`, AnalysisSweeperFunction's schedule). At least once: a crash between the email and the delete
-sends it again. What a notice says (what changed, when, from which address, what to do) is clara.integrations.mail's.
+sends it again. What a notice says (what changed, when, from which address, what to do) is the mail port's
+(clara.domain.accounts.ports).
 """
 
 from datetime import datetime, timedelta
 from typing import cast
 
-from clara.domain.models import Notice, User
-from clara.domain.webhooks.records import DISABLE_AFTER_DAYS
+from clara.domain.accounts import ports
+from clara.domain.accounts.ports import SecurityChange, WebhookDisabled
 from clara.formats import new_id, utc_now
-from clara.integrations.mail import Mailer, SecurityChange, WebhookDisabled
 from clara.observability import count, logger
+from clara.records.accounts import Notice, User
+from clara.records.webhooks import DISABLE_AFTER_DAYS
 from clara.store import notices as stored
 from clara.store import unit
 
@@ -47,16 +49,15 @@ def deliver(*notices: Notice) -> list[str]:
     its text), and so does one whose delete fails (it will be sent again)."""
     sent = []
     for each in notices:
+        mail = ports.mail()
         try:
             if each.change == "webhook_disabled":
-                Mailer().send_webhook_disabled(
+                mail.send_webhook_disabled(
                     each.email, each.first_name or "", each.detail or "", DISABLE_AFTER_DAYS, each.created_at
                 )
             else:
                 change = cast(SecurityChange, each.change)  # written from a SecurityChange by `notice`
-                Mailer().send_security_notice(
-                    each.email, each.first_name or "", change, each.created_at, each.source_ip
-                )
+                mail.send_security_notice(each.email, each.first_name or "", change, each.created_at, each.source_ip)
             stored.delete_notice(each)
         except Exception:
             logger.exception("Security notice not delivered; the sweeper tries again", extra={"notice_id": each.id})

@@ -1,125 +1,41 @@
-"""Billing through Stripe: the credit rate bands, Checkout for buying credits, the customer portal, and the
-webhook's settlement, which credits each paid Checkout Session exactly once however often Stripe delivers it.
+"""Buying credits through Stripe: Checkout for a purchase, the customer portal, and the webhook's settlement, which
+credits each paid Checkout Session exactly once however often Stripe delivers it.
 
-The stripe library is imported inside the functions that call Stripe: it costs ~160 ms of import, which no
-other function's cold start should pay. Every POST to Stripe carries an idempotency key, so a retried request
-(ours or the library's) never creates a second customer or session.
+Stripe itself is behind clara.domain.credits.ports.Payments (clara.integrations.stripe_payments), whose module
+alone imports the stripe library (~160 ms, which no other function's cold start should pay). Every POST to Stripe
+carries an idempotency key, so a retried request (ours or the library's) never creates a second customer or
+session.
 """
 
 import hashlib
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from pydantic import AfterValidator, Field, StrictInt, StringConstraints, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from clara.contract.errors import CreditsRateNotFound, NotFound, SomethingWentWrong
-from clara.contract.requests import Body, PositiveCredits
-from clara.domain import ledger, users
+from clara.contract.requests import BuyRequest, PositiveCredits
 from clara.domain.audit import audit_put
-from clara.domain.users import User
+from clara.domain.credits import ledger, ports
+from clara.domain.credits.ports import NOT_SIGNED, InvalidWebhook, Payments
+from clara.domain.credits.rates import band_for, rate_bands
 from clara.formats import LazyModel, Money, decimal_text, money
 from clara.observability import count, logger
-from clara.secrets import optional_secret, secret
+from clara.records.accounts import User
 from clara.settings import get_settings
 from clara.store import customers
+from clara.store.users import get_user
 
-if TYPE_CHECKING:
-    from stripe import StripeClient
-
-# The SecretString the template gives both Stripe secrets until the operator puts the real values in.
-PLACEHOLDER = "replace-me"
-# Any key works against the local stand-in; the library only insists on having one.
-STANDIN_API_KEY = "sk_test_clara_local_standin"
 SETTLING_EVENTS = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
 WEBHOOK_TOLERANCE_SECONDS = 300
 # Counted for each signed settling event whose session fails a check; WebhookEventsRejectedAlarm watches it.
 WEBHOOK_REJECTED_METRIC = "WebhookEventsRejected"
-_NOT_SIGNED = "The Stripe-Signature header is missing, invalid or too old."
-_NOT_AN_EVENT = "The payload is not a Stripe event."
 
 Outcome = Literal["credited", "already_credited", "ignored"]
-
-
-class StripeNotConfigured(RuntimeError):
-    """A Stripe secret is missing or still the placeholder: an operator's error (500), never a silent stand-in."""
-
-
-class InvalidWebhook(ValueError):
-    """A webhook request that is not a genuine, fresh Stripe event (the webhook answers 400)."""
-
-
-# ------------------------------------------------------------------------------------------- rates
-
-
-class RateBand(LazyModel):
-    """Amounts from lower_limit to upper_limit dollars (inclusive) buy `rate` credits per dollar."""
-
-    lower_limit: Annotated[int, Field(ge=1)]
-    upper_limit: Annotated[int, Field(ge=1)]
-    rate: Annotated[int | float, Field(gt=0)]
-    # In the contract's Rate response; Checkout prices each purchase inline (price_data), so it is usually null.
-    stripe_price_id: str | None = None
-
-    def credits_for(self, amount: int) -> Decimal:
-        """Exact: the rate through its shortest text, so a rate of 110.5 is 110.5 and not a binary fraction."""
-        return money(Decimal(amount) * Decimal(str(self.rate)))
-
-
-_BANDS = TypeAdapter(list[RateBand])
-
-
-def rate_bands() -> list[RateBand]:
-    """The bands of STRIPE_RATES, parsed and validated on each call (a bad value is a 500 that says why in the
-    log, not a function that fails to start)."""
-    bands = _BANDS.validate_json(get_settings().stripe_rates)
-    for band in bands:
-        if band.lower_limit > band.upper_limit:
-            raise ValueError(f"STRIPE_RATES: lower_limit {band.lower_limit} is above upper_limit {band.upper_limit}")
-    return sorted(bands, key=lambda band: band.lower_limit)
-
-
-def band_for(amount: int) -> RateBand:
-    """The band that prices `amount` dollars; 404 "No credits rate found ..." outside every band."""
-    for band in rate_bands():
-        if band.lower_limit <= amount <= band.upper_limit:
-            return band
-    raise CreditsRateNotFound()
-
-
-def rates_view() -> list[dict[str, Any]]:
-    return [band.model_dump() for band in rate_bands()]
-
-
-# ------------------------------------------------------------------------------------------- Stripe
-
-
-def stripe_client() -> "StripeClient":
-    """A client for this call: the real Stripe with the configured key, or (outside production, with no key
-    configured and STRIPE_API_BASE set) the local runtime's stand-in."""
-    import stripe
-
-    settings = get_settings()
-    key = optional_secret("stripe_secret_key")
-    standin: dict[str, Any] = {}
-    if key is None or key == PLACEHOLDER:
-        if not settings.stripe_api_base or settings.environment == "production":
-            raise StripeNotConfigured(
-                "STRIPE_SECRET_KEY is not configured (unset, or its secret still holds the placeholder "
-                f"{PLACEHOLDER!r}): put the Stripe secret key into the StripeSecretKeySecret secret"
-            )
-        key, standin = STANDIN_API_KEY, {"base_addresses": {"api": settings.stripe_api_base}}
-    return stripe.StripeClient(
-        key,
-        # Lambda gives the request 15 s; the library's default timeout is 80 s.
-        http_client=stripe.RequestsClient(timeout=10),
-        max_network_retries=1,  # safe: every POST below has an idempotency key
-        **standin,
-    )
 
 
 def _idempotency_key(purpose: str, *parts: object) -> str:
@@ -128,54 +44,32 @@ def _idempotency_key(purpose: str, *parts: object) -> str:
     return f"clara-{purpose}-{digest}"
 
 
-def _customer_id(client: "StripeClient", user: User) -> str:
+def _customer_id(stripe: Payments, user: User) -> str:
     """The user's Stripe customer, created on first need. Under a race both requests send the same
     idempotency key, so Stripe creates one customer, and the conditional write stores it once."""
     if user.stripe_customer_id:
         return user.stripe_customer_id
     name = " ".join(part for part in (user.first_name, user.last_name) if part)
-    customer = client.v1.customers.create(
-        params={"email": user.email, "name": name, "metadata": {"user_id": user.id}},
-        options={"idempotency_key": _idempotency_key("customer", user.id)},
-    )
-    if not customers.attach_stripe_customer(user.id, customer.id):
-        stored = users.get_user(user.id)
+    customer_id = stripe.create_customer(user.email, name, user.id, _idempotency_key("customer", user.id))
+    if not customers.attach_stripe_customer(user.id, customer_id):
+        stored = get_user(user.id)
         if stored is None:
             raise NotFound("User")
         if stored.stripe_customer_id:  # a concurrent request stored it first
             return stored.stripe_customer_id
         raise SomethingWentWrong()  # refused, yet the user has no customer: cannot happen
-    return str(customer.id)
+    return customer_id
 
 
 def portal_url(user: User, request_id: str) -> str:
     """A Billing Portal session for the user's customer; back to STRIPE_RETURN_URL (else CLIENT_URL)."""
     settings = get_settings()
-    client = stripe_client()
-    session = client.v1.billing_portal.sessions.create(
-        params={
-            "customer": _customer_id(client, user),
-            "return_url": settings.stripe_return_url or settings.client_url,
-        },
-        options={"idempotency_key": _idempotency_key("portal", user.id, request_id)},
+    stripe = ports.payments()
+    return stripe.create_portal_session(
+        _customer_id(stripe, user),
+        settings.stripe_return_url or settings.client_url,
+        _idempotency_key("portal", user.id, request_id),
     )
-    return str(session.url)
-
-
-# ------------------------------------------------------------------------------------------- checkout
-
-
-def _relative_path(value: str) -> str:
-    """A path on the front end (CLIENT_URL/<path>), never a URL of its own: no scheme, host or backslash."""
-    parts = urlsplit(value)
-    if parts.scheme or parts.netloc or "\\" in value or any(ord(char) < 32 or ord(char) == 127 for char in value):
-        raise ValueError("return_path must be a path on the client, not a URL")
-    return value
-
-
-class BuyRequest(Body):
-    amount: Annotated[StrictInt, Field(ge=1)]  # whole dollars
-    return_path: Annotated[str, StringConstraints(max_length=512), AfterValidator(_relative_path)]
 
 
 class PortalView(LazyModel):
@@ -207,10 +101,10 @@ def checkout(user: User, request: BuyRequest, request_id: str) -> CheckoutView:
     amount = request.amount
     band = band_for(amount)
     credits = band.credits_for(amount)
-    client = stripe_client()
-    customer = _customer_id(client, user)
-    session = client.v1.checkout.sessions.create(
-        params={
+    stripe = ports.payments()
+    customer = _customer_id(stripe, user)
+    url = stripe.create_checkout_session(
+        {
             "mode": "payment",
             "customer": customer,
             "client_reference_id": user.id,
@@ -234,10 +128,10 @@ def checkout(user: User, request: BuyRequest, request_id: str) -> CheckoutView:
             "cancel_url": return_url(request.return_path, "cancel"),
         },
         # The same API request retried reuses its session; a new request (new request id) gets a new one.
-        options={"idempotency_key": _idempotency_key("checkout", user.id, amount, request.return_path, request_id)},
+        _idempotency_key("checkout", user.id, amount, request.return_path, request_id),
     )
     return CheckoutView(
-        return_path=request.return_path, url=str(session.url), value_in_credits=credits, value_in_fiat=Decimal(amount)
+        return_path=request.return_path, url=url, value_in_credits=credits, value_in_fiat=Decimal(amount)
     )
 
 
@@ -246,30 +140,10 @@ def checkout(user: User, request: BuyRequest, request_id: str) -> CheckoutView:
 
 def verified_event(payload: bytes, signature: str | None) -> dict[str, Any]:
     """The Stripe event in `payload` once its Stripe-Signature is checked on these exact bytes (and is at most
-    five minutes old); InvalidWebhook otherwise. StripeNotConfigured when there is no webhook secret."""
+    WEBHOOK_TOLERANCE_SECONDS old); InvalidWebhook otherwise. StripeNotConfigured when there is no webhook secret."""
     if not signature:  # refused before any secret is read: junk costs nothing and needs no configuration
-        raise InvalidWebhook(_NOT_SIGNED)
-    import stripe
-
-    webhook_secret = secret("stripe_webhook_secret")
-    if webhook_secret == PLACEHOLDER:
-        raise StripeNotConfigured(f"the StripeWebhookSecret secret still holds the placeholder {PLACEHOLDER!r}")
-    try:
-        text = payload.decode()
-    except UnicodeDecodeError as error:
-        raise InvalidWebhook(_NOT_AN_EVENT) from error
-    try:
-        stripe.WebhookSignature.verify_header(text, signature, webhook_secret, WEBHOOK_TOLERANCE_SECONDS)
-    except stripe.SignatureVerificationError as error:
-        raise InvalidWebhook(_NOT_SIGNED) from error
-    # Parsed here, not by stripe.Webhook.construct_event, which fails on signed JSON that is not an object.
-    try:
-        event = json.loads(text)
-    except (ValueError, RecursionError) as error:  # RecursionError: nested deeper than Python's recursion limit
-        raise InvalidWebhook(_NOT_AN_EVENT) from error
-    if not isinstance(event, dict):
-        raise InvalidWebhook(_NOT_AN_EVENT)
-    return event
+        raise InvalidWebhook(NOT_SIGNED)
+    return ports.payments().verified_event(payload, signature, WEBHOOK_TOLERANCE_SECONDS)
 
 
 class RejectedSession(ValueError):
