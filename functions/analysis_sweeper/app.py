@@ -19,7 +19,6 @@ from clara.domain.analysis import ports as analysis_ports
 from clara.domain.analysis.backstops import settle_dead_letter, sweep
 from clara.domain.webhooks import ports as webhooks_ports
 from clara.domain.webhooks.events import dispatch_pending
-from clara.integrations.analyzers import analyzer_for_settings
 from clara.integrations.mail import Mailer
 from clara.integrations.s3_attachments import S3Attachments
 from clara.integrations.sqs_queues import TaskQueue, WebhookEventQueue
@@ -27,7 +26,6 @@ from clara.observability import logger, metrics, tracer
 
 # The adapters of the ports this function's code calls (clara.domain.ports; tests/unit/test_wiring.py).
 accounts_ports.mail.plug(Mailer)
-analysis_ports.analyzer.plug(analyzer_for_settings)
 analysis_ports.attachments.plug(S3Attachments)
 analysis_ports.task_queue.plug(TaskQueue)
 webhooks_ports.event_queue.plug(WebhookEventQueue)

@@ -113,7 +113,7 @@ def fake_analyzer(clara: Clara, monkeypatch: pytest.MonkeyPatch) -> Callable[...
 
     def install(outcome: Callable[[str], AnalysisResult] = fixed_result) -> CountingAnalyzer:
         analyzer = CountingAnalyzer(clara, outcome)
-        monkeypatch.setattr(analysis_ports.analyzer, "make", lambda: analyzer)
+        monkeypatch.setattr(analysis_ports.analyzer, "substitute", lambda: analyzer)
         return analyzer
 
     return install

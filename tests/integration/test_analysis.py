@@ -943,7 +943,7 @@ class FailingQueue:
 
 def test_a_task_that_cannot_be_queued_is_failed_and_refunded(clara, monkeypatch):
     account = clara.user(credits=100)
-    monkeypatch.setattr(analysis_ports.task_queue, "make", FailingQueue)
+    monkeypatch.setattr(analysis_ports.task_queue, "substitute", FailingQueue)
 
     response = clara.analyse(account, files=[("photo.png", media.png())])
 

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 import clara.domain.analysis.backstops as sweeper
+from clara.domain.analysis import leases, settlement
 from clara.domain.analysis import ports as analysis_ports
-from clara.domain.analysis import settlement, worker
 from clara.records.analysis import Task
 from clara.settings import get_settings
 from clara.store import unit
@@ -74,7 +74,7 @@ def dead_letter(clara: Clara, task: dict[str, Any], account_id: str, copies: int
 
 def submit_and_crash_before_queueing(clara: Clara, account: Any) -> dict[str, Any]:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(analysis_ports.task_queue, "make", CrashingQueue)
+        patch.setattr(analysis_ports.task_queue, "substitute", CrashingQueue)
         with pytest.raises(Crash):
             clara.analyse(account)
     [task] = clara.tasks(account).json["data"]
@@ -83,7 +83,7 @@ def submit_and_crash_before_queueing(clara: Clara, account: Any) -> dict[str, An
 
 def claim_and_die(clara: Clara, account: Any, task: dict[str, Any]) -> None:
     """A worker claims the task, then is killed: the task stays PROCESSING under its lease."""
-    worker._claim(Task.model_validate(clara.stored_task(account, task["id"])), "run_killed")
+    leases.claim(Task.model_validate(clara.stored_task(account, task["id"])), "run_killed")
 
 
 def refunds(clara: Clara, account: Any) -> list[str]:
@@ -150,7 +150,7 @@ def test_a_processing_task_whose_worker_and_message_are_gone_is_failed_and_refun
     claim_and_die(clara, account, created)
     abandoned = sweeper.processing_abandoned_after()
 
-    assert sweep(clara, later_by=worker.LEASE_SECONDS + 60)["settled"] == []  # its message may still come back
+    assert sweep(clara, later_by=leases.LEASE_SECONDS + 60)["settled"] == []  # its message may still come back
     assert sweep(clara, later_by=abandoned + 60)["settled"] == [created["id"]]
     assert sweep(clara, later_by=abandoned + 120)["settled"] == []
     assert dead_letter(clara, created, account.id) == {"batchItemFailures": []}  # a late dead letter: nothing

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from clara.domain.analysis import settlement, worker
+from clara.domain.analysis import leases, settlement, worker
 from clara.domain.analysis.cancel import cancel_task
 from clara.domain.analysis.ports import PermanentAnalysisError
 from clara.records.analysis import Task
@@ -196,7 +196,7 @@ def test_the_sweeper_and_the_dead_letter_queue_do_not_refund_a_cancelled_task_ag
     cancelled = cancel(clara, account.id, created["id"], account.auth).json["data"]
 
     assert dead_letter(clara, created, account.id, copies=2) == {"batchItemFailures": []}
-    assert sweep(clara, later_by=worker.LEASE_SECONDS + 60)["settled"] == []
+    assert sweep(clara, later_by=leases.LEASE_SECONDS + 60)["settled"] == []
     # A backstop acting on what it read before the cancel: the refund's id is the task's, so nothing is credited.
     settlement.fail_and_refund(Task.model_validate(seen), "A late settle.")
 

@@ -117,7 +117,7 @@ def test_a_retry_answers_the_task_as_it_is_now_even_when_the_balance_no_longer_c
 def test_a_task_that_could_not_be_queued_frees_its_key_for_the_retry(clara, monkeypatch):
     account = clara.user(credits=100)
     with monkeypatch.context() as patch:
-        patch.setattr(analysis_ports.task_queue, "make", test_analysis.FailingQueue)
+        patch.setattr(analysis_ports.task_queue, "substitute", test_analysis.FailingQueue)
         failed = analyse(clara, account, "flaky-queue", files=photo())
 
     retried = analyse(clara, account, "flaky-queue", files=photo())

@@ -54,7 +54,7 @@ def test_the_worker_fits_its_analysis_and_the_queue_fits_the_worker():
     """The analysis budget ends before the worker's timeout (S3 and DynamoDB need the rest), a crashed run's lease
     runs out after it, the queue hides a message for six timeouts (AWS's advice), and one invocation takes one
     task, so a batch cannot add budgets up past the timeout."""
-    from clara.domain.analysis.worker import LEASE_SECONDS
+    from clara.domain.analysis.leases import LEASE_SECONDS
     from clara.settings import Settings
 
     worker = TEMPLATE.resources["AnalysisWorkerFunction"]["Properties"]

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from clara.domain.analysis.leases import LEASE_SECONDS, TaskBusy
 from clara.domain.analysis.settlement import fail_and_refund
 from clara.domain.analysis.submission import queue_task
-from clara.domain.analysis.worker import LEASE_SECONDS, TaskBusy
 from clara.observability import count, logger
 from clara.records.analysis import Task
 from clara.settings import get_settings

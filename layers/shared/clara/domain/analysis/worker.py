@@ -3,11 +3,11 @@ conditional writes; a transient failure is retried later, one that retrying cann
 it (clara.domain.analysis.settlement)."""
 
 import json
-import time
 from collections.abc import Callable
 from typing import Any
 
 from clara.domain.analysis import ports
+from clara.domain.analysis.leases import claim, release
 from clara.domain.analysis.ports import AttachmentInput, PermanentAnalysisError
 from clara.domain.analysis.settlement import fail_and_refund
 from clara.domain.webhooks import events as webhook_events
@@ -18,12 +18,6 @@ from clara.settings import get_settings
 from clara.store import tasks as store
 from clara.store import unit
 from clara.store.tasks import get_task
-
-LEASE_SECONDS = 390  # longer than the worker's timeout (360 s): a crashed run's task can be claimed again after it
-
-
-class TaskBusy(Exception):
-    """Another run holds the task (a duplicate delivery): retry the message later, when it will be finished."""
 
 
 def process_message(body: str, receive_count: int, receipt_handle: str | None = None) -> None:
@@ -67,7 +61,7 @@ def _run_task(body: str, receive_count: int) -> None:
     if task is None or task.status in ("COMPLETED", "FAILED"):
         return  # deleted with its user, or a redelivery of a finished task: nothing to do twice
     run_id = new_id("run")
-    _claim(task, run_id)
+    claim(task, run_id)
     try:
         result = ports.analyzer().analyze(task.text, _inputs(task))
     except PermanentAnalysisError as error:
@@ -78,7 +72,7 @@ def _run_task(body: str, receive_count: int) -> None:
             logger.exception("Analysis failed on its last try", extra={"task_id": task.id})
             fail_and_refund(task, "The analysis failed after every retry. Your credits were refunded.")
             return
-        _release(task, run_id)
+        release(task, run_id)
         raise
     stored_result, now = result.model_dump(mode="json"), utc_now()
     completed = task.model_copy(update={"status": "COMPLETED", "result": stored_result, "updated_at": now})
@@ -91,32 +85,6 @@ def _run_task(body: str, receive_count: int) -> None:
     )
     count("AnalysesCompleted")
     webhook_events.dispatch(event)
-
-
-def _claim(task: Task, run_id: str) -> None:
-    now = time.time()
-    try:
-        unit.commit(
-            store.change_status(
-                task,
-                "PROCESSING",
-                allowed_from=("PENDING", "PROCESSING"),
-                claimable_at=now,  # PENDING, or its lease ran out
-                run_id=run_id,
-                lease_until=now + LEASE_SECONDS,
-            )
-        )
-    except unit.Refused as refused:
-        raise TaskBusy(task.id) from refused
-
-
-def _release(task: Task, run_id: str) -> None:
-    """Let the next delivery claim the task at once instead of waiting for the lease."""
-    try:
-        release = store.change_status(task, "PROCESSING", allowed_from=("PROCESSING",), held_by=run_id, lease_until=0)
-        unit.commit(release)
-    except Exception:
-        logger.warning("Could not release the task's lease", extra={"task_id": task.id})
 
 
 def _inputs(task: Task) -> list[AttachmentInput]:
