@@ -9,21 +9,21 @@ queue's visibility timeout, when that run has ended.
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from clara.batch import sqs_batch
 from clara.domain.notices import deliver_pending
 from clara.domain.sweeper import settle_dead_letter, sweep
 from clara.domain.webhooks.events import dispatch_pending
 from clara.observability import logger, metrics, tracer
 
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
-
-@tracer.capture_method
 def settle(record: SQSRecord) -> None:
     settle_dead_letter(record.body)
+
+
+settle_batch = sqs_batch(settle)
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -31,6 +31,6 @@ def settle(record: SQSRecord) -> None:
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "Records" in event:  # the dead-letter queue
-        return process_partial_response(event=event, record_handler=settle, processor=processor, context=context)
+        return settle_batch(event, context)
     # The schedule. The sweep first: the tasks it settles record their events, which it hands over itself.
     return {**sweep().as_dict(), "notices_sent": deliver_pending(), "webhook_events_queued": dispatch_pending()}
