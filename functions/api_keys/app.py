@@ -30,7 +30,10 @@ API_KEY_RESET = Success(201, ApiKeyView, "API key reset successfully.")
 
 
 @routes.post(
-    "/users/<user_id>/api_key", "Replace the user's API key; the old token stops working at once", API_KEY_RESET, auth=USER
+    "/users/<user_id>/api_key",
+    "Replace the user's API key; the old token stops working at once",
+    API_KEY_RESET,
+    auth=USER,
 )
 def reset(call: Call[None]) -> Response[Any]:
     return API_KEY_RESET.answer(view(reset_api_key(call.caller, call.user)))

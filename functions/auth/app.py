@@ -157,7 +157,12 @@ TWO_FACTOR_ENABLED = Success(200, None, "User 2FA enabled successfully.")
 
 
 @routes.post(
-    "/users/<user_id>/2fa", "Turn 2FA on with a TWO_FACTOR_AUTH code", TWO_FACTOR_ENABLED, auth=USER, active=True, body=CodeRequest
+    "/users/<user_id>/2fa",
+    "Turn 2FA on with a TWO_FACTOR_AUTH code",
+    TWO_FACTOR_ENABLED,
+    auth=USER,
+    active=True,
+    body=CodeRequest,
 )
 def enable_two_factor(call: Call[CodeRequest]) -> Response[Any]:
     accounts.set_two_factor(call.caller, call.user, call.body.code, enabled=True)

@@ -32,7 +32,9 @@ def rate(call: Call[None]) -> Response[Any]:
 PORTAL_CREATED = Success(201, billing.PortalView, "Customer portal session created successfully.")
 
 
-@routes.post("/stripe/portal", "A Stripe Customer Portal session for the user", PORTAL_CREATED, auth=BUYERS, active=True)
+@routes.post(
+    "/stripe/portal", "A Stripe Customer Portal session for the user", PORTAL_CREATED, auth=BUYERS, active=True
+)
 def portal(call: Call[None]) -> Response[Any]:
     url = billing.portal_url(call.caller.own_user(), call.event.request_context.request_id)
     return PORTAL_CREATED.answer(billing.PortalView(url=url))

@@ -129,7 +129,10 @@ class Routes:
             endpoint.__module__ = handler.__module__
             # What Powertools reads for the path parameters: the path's, as the strings they arrive as.
             endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-                [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str) for name in parameters],
+                [
+                    inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str)
+                    for name in parameters
+                ],
                 return_annotation=Response[Any],
             )
             self.app.route(path, method, **declaration)(endpoint)
