@@ -6,7 +6,6 @@ from aws_lambda_powertools.event_handler import Response
 
 from clara.contract.errors import (
     IdempotencyKeyReused,
-    InactiveUser,
     InsufficientCredits,
     InvalidSchema,
     NotFound,
@@ -18,9 +17,10 @@ from clara.domain.analysis.attachments import supported_attachments_view
 from clara.domain.analysis.tasks import TaskView, task_view
 from clara.domain.webhooks import ports as webhooks_ports
 from clara.http.app import create_app, lambda_handler_for
-from clara.http.auth import Role, authenticate, user_in_path
+from clara.http.auth import Role
 from clara.http.multipart import read_analysis_form
-from clara.http.openapi import Success, documented
+from clara.http.openapi import Success
+from clara.http.routes import Call, Routes
 from clara.http.urls import api_url
 from clara.integrations.s3_attachments import S3Attachments
 from clara.integrations.sqs_queues import TaskQueue, WebhookEventQueue
@@ -31,6 +31,7 @@ analysis_ports.task_queue.plug(TaskQueue)
 webhooks_ports.event_queue.plug(WebhookEventQueue)
 
 app = create_app()
+routes = Routes(app)
 CALLERS = (Role.USER, Role.API_KEY, Role.PRIVATE)
 # The field `text` and up to 5 files, each file's field name being its file name.
 ANALYSIS_FORM = {
@@ -47,17 +48,14 @@ ANALYSIS_FORM = {
 ATTACHMENTS_FETCHED = Success(200, dict[str, list[str]], "Supported attachments fetched successfully.")
 
 
-@app.get(
+@routes.get(
     "/users/<user_id>/agent/supported_attachments",
-    **documented(
-        "File extensions the analysis accepts, by media type",
-        ATTACHMENTS_FETCHED,
-        auth=CALLERS,
-        errors=(NotFound("User"),),
-    ),
+    "File extensions the analysis accepts, by media type",
+    ATTACHMENTS_FETCHED,
+    auth=CALLERS,
+    errors=(NotFound("User"),),
 )
-def supported_attachments(user_id: str) -> Response[Any]:
-    user_in_path(authenticate(app.current_event, *CALLERS), user_id)
+def supported_attachments(call: Call[None]) -> Response[Any]:
     return ATTACHMENTS_FETCHED.answer(supported_attachments_view())
 
 
@@ -76,31 +74,22 @@ TASK_LOCATION = {
 }
 
 
-@app.post(
+@routes.post(
     "/users/<user_id>/agent/analysis",
-    **documented(
-        "Request an analysis of a text and files: a paid task, queued for the agent",
-        ANALYSIS_CREATED,
-        auth=CALLERS,
-        body=ANALYSIS_FORM,
-        headers=IDEMPOTENCY_KEY,
-        errors=(
-            InvalidSchema,
-            InactiveUser,
-            InsufficientCredits,
-            NotFound("User"),
-            PayloadTooLarge,
-            IdempotencyKeyReused,
-        ),
-        ok_headers=TASK_LOCATION,
-    ),
+    "Request an analysis of a text and files: a paid task, queued for the agent",
+    ANALYSIS_CREATED,
+    auth=CALLERS,
+    active=True,
+    body=ANALYSIS_FORM,
+    headers=IDEMPOTENCY_KEY,
+    errors=(InvalidSchema, InsufficientCredits, NotFound("User"), PayloadTooLarge, IdempotencyKeyReused),
+    ok_headers=TASK_LOCATION,
 )
-def analyse(user_id: str) -> Response[Any]:
-    user = user_in_path(authenticate(app.current_event, *CALLERS, active=True), user_id)
-    text, uploads = read_analysis_form(app.current_event)
+def analyse(call: Call[None]) -> Response[Any]:
+    text, uploads = read_analysis_form(call.event)
     # A retried request with the same Idempotency-Key answers the task it made (409 for another request).
-    task = submission.submit(user, text, uploads, app.current_event.headers.get("Idempotency-Key"))
-    location = api_url(app.current_event, f"/users/{task.user_id}/tasks/{task.id}")
+    task = submission.submit(call.user, text, uploads, call.event.headers.get("Idempotency-Key"))
+    location = api_url(call.event, f"/users/{task.user_id}/tasks/{task.id}")
     return ANALYSIS_CREATED.answer(task_view(task), headers={"Location": location})
 
 

@@ -1,7 +1,7 @@
 """The backstops (clara.domain.analysis.backstops): every minute, a sweep of the open tasks (EventBridge schedule), the
 security notices a request left unsent (clara.domain.accounts.notices) and the webhook events their writers left
-unqueued (clara.domain.webhooks.events); and the dead-letter queue's messages, each
-settling its task (failed and refunded once).
+unqueued (clara.domain.webhooks.events); and the dead-letter queue's messages, each settling its task (failed and
+refunded once).
 
 A dead-lettered task that a run holds right now is a batch item failure: it comes back after the dead-letter
 queue's visibility timeout, when that run has ended.
@@ -9,10 +9,10 @@ queue's visibility timeout, when that run has ended.
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from clara.batch import sqs_batch
 from clara.domain.accounts import ports as accounts_ports
 from clara.domain.accounts.notices import deliver_pending
 from clara.domain.analysis import ports as analysis_ports
@@ -30,12 +30,12 @@ analysis_ports.attachments.plug(S3Attachments)
 analysis_ports.task_queue.plug(TaskQueue)
 webhooks_ports.event_queue.plug(WebhookEventQueue)
 
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
-
-@tracer.capture_method
 def settle(record: SQSRecord) -> None:
     settle_dead_letter(record.body)
+
+
+settle_batch = sqs_batch(settle)
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -43,6 +43,6 @@ def settle(record: SQSRecord) -> None:
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "Records" in event:  # the dead-letter queue
-        return process_partial_response(event=event, record_handler=settle, processor=processor, context=context)
+        return settle_batch(event, context)
     # The schedule. The sweep first: the tasks it settles record their events, which it hands over itself.
     return {**sweep().as_dict(), "notices_sent": deliver_pending(), "webhook_events_queued": dispatch_pending()}

@@ -5,19 +5,15 @@ that doubles per receive (30 s, 60 s, ... by ChangeMessageVisibility); after the
 failed and refunded instead, and the message is not redriven for nothing.
 """
 
-from typing import Any
-
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from clara.batch import sqs_lambda_handler
 from clara.domain.analysis import ports as analysis_ports
 from clara.domain.analysis.worker import process_message
 from clara.domain.webhooks import ports as webhooks_ports
 from clara.integrations.analyzers import analyzer_for_settings
 from clara.integrations.s3_attachments import S3Attachments
 from clara.integrations.sqs_queues import TaskQueue, WebhookEventQueue
-from clara.observability import logger, metrics, tracer
 
 # The adapters of the ports this function's code calls (clara.domain.ports; tests/unit/test_wiring.py).
 analysis_ports.analyzer.plug(analyzer_for_settings)
@@ -25,17 +21,9 @@ analysis_ports.attachments.plug(S3Attachments)
 analysis_ports.task_queue.plug(TaskQueue)
 webhooks_ports.event_queue.plug(WebhookEventQueue)
 
-# A batch whose every message failed is still an answer (batchItemFailures), not a Lambda error.
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
-
-@tracer.capture_method
 def run_task(record: SQSRecord) -> None:
     process_message(record.body, int(record.attributes.approximate_receive_count), record.receipt_handle)
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics(capture_cold_start_metric=True)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return process_partial_response(event=event, record_handler=run_task, processor=processor, context=context)
+lambda_handler = sqs_lambda_handler(run_task)

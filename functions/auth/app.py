@@ -8,7 +8,6 @@ from aws_lambda_powertools.event_handler import Response
 from clara.contract.errors import (
     AlreadyExists,
     AuthenticationFailed,
-    InactiveUser,
     InvalidSchema,
     NotFound,
     RateLimitExceeded,
@@ -28,8 +27,9 @@ from clara.domain.accounts import authenticator, codes, google, registration, si
 from clara.domain.accounts import ports as accounts_ports
 from clara.domain.accounts.totp import Enrolment, RecoveryCodes
 from clara.http.app import create_app, lambda_handler_for, optional_body, read_body
-from clara.http.auth import Role, authenticate, rate_limit_by_address, source_ip, user_in_path
+from clara.http.auth import Role, rate_limit_by_address, source_ip
 from clara.http.openapi import NO_CONTENT, Success, documented
+from clara.http.routes import Call, Routes
 from clara.integrations.google_identity import verify_google_id_token
 from clara.integrations.mail import Mailer
 from clara.records.accounts import AdminUserView, AdminUserWithToken, UserView, UserWithToken
@@ -39,7 +39,8 @@ accounts_ports.google.plug(lambda: verify_google_id_token)
 accounts_ports.mail.plug(Mailer)
 
 app = create_app()
-# Who may call each route: documented on the route and checked by authenticate, from one tuple.
+routes = Routes(app)
+# Who may call each route (clara.http.routes checks the roles a route declares).
 KEYS = (Role.PUBLIC, Role.PRIVATE)
 USER = (Role.USER,)
 USER_OR_KEYS = (Role.USER, Role.PUBLIC, Role.PRIVATE)
@@ -48,20 +49,17 @@ USER_OR_KEYS = (Role.USER, Role.PUBLIC, Role.PRIVATE)
 REGISTERED = Success(201, UserWithToken | AdminUserWithToken, "User registered successfully.")
 
 
-@app.post(
+@routes.post(
     "/auth/register",
-    **documented(
-        "Register an account (inactive until its emailed code activates it)",
-        REGISTERED,
-        auth=KEYS,
-        body=RegisterRequest,
-        errors=(AlreadyExists("User"), ServiceBusy),
-    ),
+    "Register an account (inactive until its emailed code activates it)",
+    REGISTERED,
+    auth=KEYS,
+    body=RegisterRequest,
+    errors=(AlreadyExists("User"), ServiceBusy),
 )
-def register() -> Response[Any]:
-    caller = authenticate(app.current_event, *KEYS)
-    user, token = registration.register(read_body(app.current_event, RegisterRequest), caller)
-    view = AdminUserWithToken if caller.is_admin else UserWithToken
+def register(call: Call[RegisterRequest]) -> Response[Any]:
+    user, token = registration.register(call.body, call.caller)
+    view = AdminUserWithToken if call.caller.is_admin else UserWithToken
     return REGISTERED.answer(view(**user.model_dump(), token=token))
 
 
@@ -106,133 +104,112 @@ def login() -> Response[Any]:
     return LOGGED_IN.answer(UserWithToken(**user.model_dump(), token=token))
 
 
-@app.delete(
-    "/auth/session",
-    **documented("Log out: the token's session ends", NO_CONTENT, auth=USER),
-)
-def logout() -> Response[Any]:
-    sign_in.logout(authenticate(app.current_event, *USER))
+@routes.delete("/auth/session", "Log out: the token's session ends", NO_CONTENT, auth=USER)
+def logout(call: Call[None]) -> Response[Any]:
+    sign_in.logout(call.caller)
     return NO_CONTENT.answer()
 
 
 PASSWORD_CHANGED = Success(200, None, "User password changed successfully.")
 
 
-@app.patch(
+@routes.patch(
     "/users/<user_email>/password",
-    **documented(
-        "Change the password with a CHANGE_PASSWORD code; every other session ends and the API key is replaced",
-        PASSWORD_CHANGED,
-        auth=USER_OR_KEYS,
-        body=ChangePasswordRequest,
-        errors=(NotFound("User"),),
-    ),
+    "Change the password with a CHANGE_PASSWORD code; every other session ends and the API key is replaced",
+    PASSWORD_CHANGED,
+    auth=USER_OR_KEYS,
+    body=ChangePasswordRequest,
+    errors=(NotFound("User"),),
 )
-def change_password(user_email: str) -> Response[Any]:
-    caller = authenticate(app.current_event, *USER_OR_KEYS)
+def change_password(call: Call[ChangePasswordRequest], user_email: str) -> Response[Any]:
     email = email_in_path(user_email)
-    codes.ensure_may_act_on_email(caller, email)
-    codes.change_password(caller, email, read_body(app.current_event, ChangePasswordRequest))
+    codes.ensure_may_act_on_email(call.caller, email)  # whose email, before the body is read
+    codes.change_password(call.caller, email, call.body)
     return PASSWORD_CHANGED.answer()
 
 
 OTP_SENT = Success(201, None, "OTP sent successfully.")
 
 
-@app.post(
+@routes.post(
     "/users/<user_email>/otp/<otp_type>",
-    **documented(
-        "Email a one-time code (otp_type: ACTIVATION, CHANGE_PASSWORD or TWO_FACTOR_AUTH)",
-        OTP_SENT,
-        auth=KEYS,
-        errors=(InvalidSchema, NotFound("User"), ServiceBusy),
-    ),
+    "Email a one-time code (otp_type: ACTIVATION, CHANGE_PASSWORD or TWO_FACTOR_AUTH)",
+    OTP_SENT,
+    auth=KEYS,
+    errors=(InvalidSchema, NotFound("User"), ServiceBusy),
 )
-def send_otp(user_email: str, otp_type: str) -> Response[Any]:
-    caller = authenticate(app.current_event, *KEYS)
-    codes.send_otp(caller, email_in_path(user_email), otp_type)
+def send_otp(call: Call[None], user_email: str, otp_type: str) -> Response[Any]:
+    codes.send_otp(call.caller, email_in_path(user_email), otp_type)
     return OTP_SENT.answer()
 
 
 ACTIVATED = Success(200, UserView | AdminUserView, "User activated successfully.")
 
 
-@app.post(
+@routes.post(
     "/users/<user_email>/activate",
-    **documented(
-        "Activate the account with its ACTIVATION code",
-        ACTIVATED,
-        auth=KEYS,
-        body=CodeRequest,
-        errors=(NotFound("User"),),
-    ),
+    "Activate the account with its ACTIVATION code",
+    ACTIVATED,
+    auth=KEYS,
+    body=CodeRequest,
+    errors=(NotFound("User"),),
 )
-def activate(user_email: str) -> Response[Any]:
-    caller = authenticate(app.current_event, *KEYS)
+def activate(call: Call[CodeRequest], user_email: str) -> Response[Any]:
     email = email_in_path(user_email)
-    user = codes.activate(caller, email, read_body(app.current_event, CodeRequest).code)
-    return ACTIVATED.answer(user.admin_view() if caller.is_admin else user.view())
+    user = codes.activate(call.caller, email, call.body.code)
+    return ACTIVATED.answer(user.admin_view() if call.caller.is_admin else user.view())
 
 
 TWO_FACTOR_ENABLED = Success(200, None, "User 2FA enabled successfully.")
 
 
-@app.post(
+@routes.post(
     "/users/<user_id>/2fa",
-    **documented(
-        "Turn 2FA on with a TWO_FACTOR_AUTH code",
-        TWO_FACTOR_ENABLED,
-        auth=USER,
-        body=CodeRequest,
-        errors=(InactiveUser,),
-    ),
+    "Turn 2FA on with a TWO_FACTOR_AUTH code",
+    TWO_FACTOR_ENABLED,
+    auth=USER,
+    active=True,
+    body=CodeRequest,
 )
-def enable_two_factor(user_id: str) -> Response[Any]:
-    caller = authenticate(app.current_event, *USER, active=True)
-    user = user_in_path(caller, user_id)
-    codes.set_two_factor(caller, user, read_body(app.current_event, CodeRequest).code, enabled=True)
+def enable_two_factor(call: Call[CodeRequest]) -> Response[Any]:
+    codes.set_two_factor(call.caller, call.user, call.body.code, enabled=True)
     return TWO_FACTOR_ENABLED.answer()
 
 
 USER_OR_SUPPORT = (Role.USER, Role.PRIVATE)
 
 
-@app.delete(
+@routes.delete(
     "/users/<user_id>/2fa",
-    **documented(
-        "Turn 2FA off with a TWO_FACTOR_AUTH code (with an authenticator app: its code or a recovery code); with "
-        "the private key, support turns it off for an owner who lost the factor (no body; the owner is emailed)",
-        NO_CONTENT,
-        auth=USER_OR_SUPPORT,
-        body=TwoFactorCodeRequest,
-        errors=(InactiveUser, NotFound("User")),
-    ),
+    "Turn 2FA off with a TWO_FACTOR_AUTH code (with an authenticator app: its code or a recovery code); with "
+    "the private key, support turns it off for an owner who lost the factor (no body; the owner is emailed)",
+    NO_CONTENT,
+    auth=USER_OR_SUPPORT,
+    active=True,
+    body=TwoFactorCodeRequest,
+    errors=(NotFound("User"),),
 )
-def disable_two_factor(user_id: str) -> Response[Any]:
-    caller = authenticate(app.current_event, *USER_OR_SUPPORT, active=True)
-    user = user_in_path(caller, user_id)
-    if caller.is_admin:
-        codes.reset_two_factor(caller, user)
+def disable_two_factor(call: Call[TwoFactorCodeRequest]) -> Response[Any]:
+    if call.caller.is_admin:
+        codes.reset_two_factor(call.caller, call.user)
     else:
-        codes.set_two_factor(caller, user, read_body(app.current_event, TwoFactorCodeRequest).code, enabled=False)
+        codes.set_two_factor(call.caller, call.user, call.body.code, enabled=False)
     return NO_CONTENT.answer()
 
 
 ENROLMENT_STARTED = Success(201, Enrolment, "Authenticator enrolment started successfully.")
 
 
-@app.post(
+@routes.post(
     "/users/<user_id>/2fa/totp",
-    **documented(
-        "Start adding an authenticator app: its secret, otpauth:// URI and QR code (pending for 10 minutes)",
-        ENROLMENT_STARTED,
-        auth=USER,
-        errors=(InactiveUser, AlreadyExists("Authenticator")),
-    ),
+    "Start adding an authenticator app: its secret, otpauth:// URI and QR code (pending for 10 minutes)",
+    ENROLMENT_STARTED,
+    auth=USER,
+    active=True,
+    errors=(AlreadyExists("Authenticator"),),
 )
-def start_authenticator(user_id: str) -> Response[Any]:
-    caller = authenticate(app.current_event, *USER, active=True)
-    enrolment = authenticator.start_authenticator(caller, user_in_path(caller, user_id))
+def start_authenticator(call: Call[None]) -> Response[Any]:
+    enrolment = authenticator.start_authenticator(call.caller, call.user)
     return ENROLMENT_STARTED.answer(enrolment)
 
 
@@ -240,62 +217,49 @@ def start_authenticator(user_id: str) -> Response[Any]:
 AUTHENTICATOR_CONFIRMED = Success(200, RecoveryCodes, TWO_FACTOR_ENABLED.message)
 
 
-@app.post(
+@routes.post(
     "/users/<user_id>/2fa/totp/confirm",
-    **documented(
-        "Turn 2FA on with the authenticator app, by its current code and a fresh proof besides the token (the "
-        "password or an emailed code; the emailed code when emailed 2FA is on): 10 recovery codes, shown this once",
-        AUTHENTICATOR_CONFIRMED,
-        auth=USER,
-        body=ConfirmAuthenticatorRequest,
-        errors=(InactiveUser,),
-    ),
+    "Turn 2FA on with the authenticator app, by its current code and a fresh proof besides the token (the "
+    "password or an emailed code; the emailed code when emailed 2FA is on): 10 recovery codes, shown this once",
+    AUTHENTICATOR_CONFIRMED,
+    auth=USER,
+    active=True,
+    body=ConfirmAuthenticatorRequest,
 )
-def confirm_authenticator(user_id: str) -> Response[Any]:
-    caller = authenticate(app.current_event, *USER, active=True)
-    user = user_in_path(caller, user_id)
-    request = read_body(app.current_event, ConfirmAuthenticatorRequest)
+def confirm_authenticator(call: Call[ConfirmAuthenticatorRequest]) -> Response[Any]:
+    request = call.body
     _, codes = authenticator.confirm_authenticator(
-        caller, user, request.code, password=request.password, email_code=request.email_code
+        call.caller, call.user, request.code, password=request.password, email_code=request.email_code
     )
     return AUTHENTICATOR_CONFIRMED.answer(RecoveryCodes(recovery_codes=codes))
 
 
-@app.delete(
+@routes.delete(
     "/users/<user_id>/2fa/totp",
-    **documented(
-        "Back to emailed 2FA codes: the authenticator app and its recovery codes are removed (its code or a "
-        "recovery code)",
-        NO_CONTENT,
-        auth=USER,
-        body=TwoFactorCodeRequest,
-        errors=(InactiveUser,),
-    ),
+    "Back to emailed 2FA codes: the authenticator app and its recovery codes are removed (its code or a recovery code)",
+    NO_CONTENT,
+    auth=USER,
+    active=True,
+    body=TwoFactorCodeRequest,
 )
-def switch_to_emailed_codes(user_id: str) -> Response[Any]:
-    caller = authenticate(app.current_event, *USER, active=True)
-    user = user_in_path(caller, user_id)
-    authenticator.switch_to_emailed_codes(caller, user, read_body(app.current_event, TwoFactorCodeRequest).code)
+def switch_to_emailed_codes(call: Call[TwoFactorCodeRequest]) -> Response[Any]:
+    authenticator.switch_to_emailed_codes(call.caller, call.user, call.body.code)
     return NO_CONTENT.answer()
 
 
 RECOVERY_CODES_GENERATED = Success(201, RecoveryCodes, "Recovery codes generated successfully.")
 
 
-@app.post(
+@routes.post(
     "/users/<user_id>/2fa/recovery-codes",
-    **documented(
-        "New recovery codes in place of the old ones, for a current code of the authenticator app",
-        RECOVERY_CODES_GENERATED,
-        auth=USER,
-        body=CodeRequest,
-        errors=(InactiveUser,),
-    ),
+    "New recovery codes in place of the old ones, for a current code of the authenticator app",
+    RECOVERY_CODES_GENERATED,
+    auth=USER,
+    active=True,
+    body=CodeRequest,
 )
-def regenerate_recovery_codes(user_id: str) -> Response[Any]:
-    caller = authenticate(app.current_event, *USER, active=True)
-    user = user_in_path(caller, user_id)
-    _, codes = authenticator.regenerate_recovery_codes(caller, user, read_body(app.current_event, CodeRequest).code)
+def regenerate_recovery_codes(call: Call[CodeRequest]) -> Response[Any]:
+    _, codes = authenticator.regenerate_recovery_codes(call.caller, call.user, call.body.code)
     return RECOVERY_CODES_GENERATED.answer(RecoveryCodes(recovery_codes=codes))
 
 

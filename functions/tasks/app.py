@@ -4,76 +4,72 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from clara.contract.errors import InactiveUser, NotFound, TaskNotCancellable
+from clara.contract.errors import NotFound, TaskNotCancellable
 from clara.domain.analysis.tasks import TaskView, task_of, task_view, tasks_page
 from clara.domain.webhooks import ports as webhooks_ports
 from clara.http.app import Page, create_app, lambda_handler_for, read_page
-from clara.http.auth import Role, authenticate, user_in_path
-from clara.http.openapi import Success, documented
+from clara.http.auth import Role
+from clara.http.openapi import Success
+from clara.http.routes import Call, Routes
 from clara.integrations.sqs_queues import WebhookEventQueue
 
 # The adapters of the ports this function's code calls (clara.domain.ports; tests/unit/test_wiring.py).
 webhooks_ports.event_queue.plug(WebhookEventQueue)
 
 app = create_app()
+routes = Routes(app)
 CALLERS = (Role.USER, Role.API_KEY, Role.PRIVATE)
 
 
 TASKS_FETCHED = Success(200, list[TaskView], "Tasks fetched successfully.")
 
 
-@app.get(
+@routes.get(
     "/users/<user_id>/tasks",
-    **documented(
-        "The user's analysis tasks, newest first",
-        TASKS_FETCHED,
-        auth=CALLERS,
-        query=Page,
-        errors=(InactiveUser, NotFound("User")),
-    ),
+    "The user's analysis tasks, newest first",
+    TASKS_FETCHED,
+    auth=CALLERS,
+    active=True,
+    query=Page,
+    errors=(NotFound("User"),),
 )
-def view_all(user_id: str) -> Response[Any]:
-    user = user_in_path(authenticate(app.current_event, *CALLERS, active=True), user_id)
-    page = read_page(app.current_event)
-    return TASKS_FETCHED.answer([task_view(task) for task in tasks_page(user.id, page.limit, page.offset)])
+def view_all(call: Call[None]) -> Response[Any]:
+    page = read_page(call.event)
+    return TASKS_FETCHED.answer([task_view(task) for task in tasks_page(call.user.id, page.limit, page.offset)])
 
 
 TASK_FETCHED = Success(200, TaskView, "Task fetched successfully.")
 
 
-@app.get(
+@routes.get(
     "/users/<user_id>/tasks/<task_id>",
-    **documented(
-        "One analysis task, with its result once COMPLETED",
-        TASK_FETCHED,
-        auth=CALLERS,
-        errors=(InactiveUser, NotFound("User"), NotFound("Task")),
-    ),
+    "One analysis task, with its result once COMPLETED",
+    TASK_FETCHED,
+    auth=CALLERS,
+    active=True,
+    errors=(NotFound("User"), NotFound("Task")),
 )
-def view(user_id: str, task_id: str) -> Response[Any]:
-    user = user_in_path(authenticate(app.current_event, *CALLERS, active=True), user_id)
-    return TASK_FETCHED.answer(task_view(task_of(user.id, task_id)))
+def view(call: Call[None], task_id: str) -> Response[Any]:
+    return TASK_FETCHED.answer(task_view(task_of(call.user.id, task_id)))
 
 
 TASK_CANCELLED = Success(200, TaskView, "Task cancelled successfully.")
 
 
-@app.post(
+@routes.post(
     "/users/<user_id>/tasks/<task_id>/cancel",
-    **documented(
-        "Cancel a PENDING task: it ends FAILED and its credits are refunded once (409 once a worker claimed it)",
-        TASK_CANCELLED,
-        auth=CALLERS,
-        errors=(InactiveUser, NotFound("User"), NotFound("Task"), TaskNotCancellable),
-    ),
+    "Cancel a PENDING task: it ends FAILED and its credits are refunded once (409 once a worker claimed it)",
+    TASK_CANCELLED,
+    auth=CALLERS,
+    active=True,
+    errors=(NotFound("User"), NotFound("Task"), TaskNotCancellable),
 )
-def cancel(user_id: str, task_id: str) -> Response[Any]:
+def cancel(call: Call[None], task_id: str) -> Response[Any]:
     # Imported here: the cancel's settle (analysis, ledger) is 20 M instructions (about 4 ms) that the listing and
     # the view, this function's common routes, would otherwise pay at every cold start.
     from clara.domain.analysis.cancel import cancel_task
 
-    user = user_in_path(authenticate(app.current_event, *CALLERS, active=True), user_id)
-    return TASK_CANCELLED.answer(task_view(cancel_task(user.id, task_id)))
+    return TASK_CANCELLED.answer(task_view(cancel_task(call.user.id, task_id)))
 
 
 lambda_handler = lambda_handler_for(app)

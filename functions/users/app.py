@@ -9,9 +9,10 @@ from clara.contract.requests import SetCreditsRequest, UpdateUserRequest
 from clara.domain.accounts import profile
 from clara.domain.analysis import ports as analysis_ports
 from clara.domain.credits import ledger
-from clara.http.app import Page, create_app, lambda_handler_for, read_body, read_page
-from clara.http.auth import Role, authenticate, user_in_path
-from clara.http.openapi import NO_CONTENT, Success, documented
+from clara.http.app import Page, create_app, lambda_handler_for, read_page
+from clara.http.auth import Role
+from clara.http.openapi import NO_CONTENT, Success
+from clara.http.routes import Call, Routes
 from clara.integrations.s3_attachments import S3Attachments
 from clara.records.accounts import AdminUserView, UserView
 
@@ -19,7 +20,8 @@ from clara.records.accounts import AdminUserView, UserView
 analysis_ports.attachments.plug(S3Attachments)
 
 app = create_app()
-# Who may call each route: documented on the route and checked by authenticate, from one tuple.
+routes = Routes(app)
+# Who may call each route (clara.http.routes checks the roles a route declares).
 ADMIN = (Role.PRIVATE,)
 READERS = (Role.USER, Role.API_KEY, Role.PRIVATE)
 EDITORS = (Role.USER, Role.PRIVATE)
@@ -28,18 +30,9 @@ EDITORS = (Role.USER, Role.PRIVATE)
 USERS_FETCHED = Success(200, list[AdminUserView], "Users fetched successfully.")
 
 
-@app.get(
-    "/users",
-    **documented(
-        "Every user, newest first (private key)",
-        USERS_FETCHED,
-        auth=ADMIN,
-        query=Page,
-    ),
-)
-def list_users() -> Response[Any]:
-    authenticate(app.current_event, *ADMIN)
-    page = read_page(app.current_event)
+@routes.get("/users", "Every user, newest first (private key)", USERS_FETCHED, auth=ADMIN, query=Page)
+def list_users(call: Call[None]) -> Response[Any]:
+    page = read_page(call.event)
     found = profile.users_page(page.limit, page.offset)
     return USERS_FETCHED.answer([user.admin_view() for user in found])
 
@@ -47,74 +40,52 @@ def list_users() -> Response[Any]:
 USER_FETCHED = Success(200, UserView | AdminUserView, "User fetched successfully.")
 
 
-@app.get(
-    "/users/<user_id>",
-    **documented(
-        "The user",
-        USER_FETCHED,
-        auth=READERS,
-        errors=(NotFound("User"),),
-    ),
-)
-def view_user(user_id: str) -> Response[Any]:
-    caller = authenticate(app.current_event, *READERS)
-    user = user_in_path(caller, user_id)
-    return USER_FETCHED.answer(user.admin_view() if caller.is_admin else user.view())
+@routes.get("/users/<user_id>", "The user", USER_FETCHED, auth=READERS, errors=(NotFound("User"),))
+def view_user(call: Call[None]) -> Response[Any]:
+    return USER_FETCHED.answer(call.user.admin_view() if call.caller.is_admin else call.user.view())
 
 
 USER_UPDATED = Success(200, UserView | AdminUserView, "User updated successfully.")
 
 
-@app.patch(
+@routes.patch(
     "/users/<user_id>",
-    **documented(
-        "Update the user's names or dark mode",
-        USER_UPDATED,
-        auth=EDITORS,
-        body=UpdateUserRequest,
-        errors=(NotFound("User"),),
-    ),
+    "Update the user's names or dark mode",
+    USER_UPDATED,
+    auth=EDITORS,
+    body=UpdateUserRequest,
+    errors=(NotFound("User"),),
 )
-def update_user(user_id: str) -> Response[Any]:
-    caller = authenticate(app.current_event, *EDITORS)
-    user = user_in_path(caller, user_id)
-    updated = profile.update_user(caller, user, read_body(app.current_event, UpdateUserRequest))
-    return USER_UPDATED.answer(updated.admin_view() if caller.is_admin else updated.view())
+def update_user(call: Call[UpdateUserRequest]) -> Response[Any]:
+    updated = profile.update_user(call.caller, call.user, call.body)
+    return USER_UPDATED.answer(updated.admin_view() if call.caller.is_admin else updated.view())
 
 
-@app.delete(
+@routes.delete(
     "/users/<user_id>",
-    **documented(
-        "Delete the user and everything it owns (private key)",
-        NO_CONTENT,
-        auth=ADMIN,
-        errors=(NotFound("User"),),
-    ),
+    "Delete the user and everything it owns (private key)",
+    NO_CONTENT,
+    auth=ADMIN,
+    errors=(NotFound("User"),),
 )
-def delete_user(user_id: str) -> Response[Any]:
-    caller = authenticate(app.current_event, *ADMIN)
-    profile.delete_user(caller, user_in_path(caller, user_id))
+def delete_user(call: Call[None]) -> Response[Any]:
+    profile.delete_user(call.caller, call.user)
     return NO_CONTENT.answer()
 
 
 CREDITS_SET = Success(200, AdminUserView, "User credits updated successfully.")
 
 
-@app.put(
+@routes.put(
     "/users/<user_id>/credits",
-    **documented(
-        "Set the user's balance; the ledger records the difference (private key)",
-        CREDITS_SET,
-        auth=ADMIN,
-        body=SetCreditsRequest,
-        errors=(NotFound("User"),),
-    ),
+    "Set the user's balance; the ledger records the difference (private key)",
+    CREDITS_SET,
+    auth=ADMIN,
+    body=SetCreditsRequest,
+    errors=(NotFound("User"),),
 )
-def set_credits(user_id: str) -> Response[Any]:
-    caller = authenticate(app.current_event, *ADMIN)
-    user = user_in_path(caller, user_id)
-    request = read_body(app.current_event, SetCreditsRequest)
-    updated = ledger.set_balance(user, request.credits, source_ip=caller.source_ip)
+def set_credits(call: Call[SetCreditsRequest]) -> Response[Any]:
+    updated = ledger.set_balance(call.user, call.body.credits, source_ip=call.caller.source_ip)
     return CREDITS_SET.answer(updated.admin_view())
 
 

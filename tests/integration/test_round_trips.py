@@ -86,27 +86,16 @@ def test_a_failed_login_costs_3_round_trips_at_most(accounts, dynamodb_calls):
     assert len(names) <= 3, names
 
 
-def test_an_authenticated_read_costs_2_round_trips_at_most(call_api, accounts, dynamodb_calls):
+@pytest.mark.parametrize("credential", ["user token", "API key token"])
+def test_an_authenticated_read_costs_2_round_trips_at_most(call_api, accounts, dynamodb_calls, credential):
     account = accounts.register()
+    authorization = account.auth if credential == "user token" else f"Bearer {accounts.api_key_token(account)}"
 
     response, names = dynamodb_calls.during(
-        lambda: call_api("GET", f"{API}/users/{account.id}", headers={"Authorization": account.auth})
+        lambda: call_api("GET", f"{API}/users/{account.id}", headers={"Authorization": authorization})
     )
 
-    report("GET /users/{id} (user token)", names)
-    assert response.status == 200
-    assert len(names) <= 2, names
-
-
-def test_an_api_key_read_costs_2_round_trips_at_most(call_api, accounts, dynamodb_calls):
-    account = accounts.register()
-    token = accounts.api_key_token(account)
-
-    response, names = dynamodb_calls.during(
-        lambda: call_api("GET", f"{API}/users/{account.id}", headers={"Authorization": f"Bearer {token}"})
-    )
-
-    report("GET /users/{id} (API key token)", names)
+    report(f"GET /users/{{id}} ({credential})", names)
     assert response.status == 200
     assert len(names) <= 2, names
 

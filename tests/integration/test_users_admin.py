@@ -321,10 +321,15 @@ def test_set_credits_records_the_difference(call_api, stack, accounts):
     ids=["none", "empty", "negative", "string", "huge", "nan", "unknown-key", "tiny", "seven-decimals"],
 )
 def test_set_credits_with_a_bad_body_is_400(call_api, stack, accounts, payload, message):
+    assert_a_bad_body_changes_nothing(call_api, stack, accounts, "PUT", "credits", payload, message)
+
+
+def assert_a_bad_body_changes_nothing(call_api, stack, accounts, method, route, payload, message):
+    """The private key's `method /users/{id}/<route>` with `payload` is 400 `message`, and the user is as before."""
     account = accounts.register()
     before = user_item(stack, account.id)
 
-    response = call_api("PUT", f"{API}/users/{account.id}/credits", headers=headers(PRIVATE), body=payload)
+    response = call_api(method, f"{API}/users/{account.id}/{route}", headers=headers(PRIVATE), body=payload)
 
     assert (response.status, response.json) == (400, error(message))
     assert user_item(stack, account.id) == before
@@ -454,13 +459,7 @@ def test_admin_transaction_for_an_unknown_user_is_404(call_api):
     ids=["type", "zero", "negative", "empty-description", "long-description", "unknown-key", "no-description"],
 )
 def test_admin_transaction_with_a_bad_body_is_400(call_api, stack, accounts, payload):
-    account = accounts.register()
-    before = user_item(stack, account.id)
-
-    response = call_api("POST", f"{API}/users/{account.id}/transactions", headers=headers(PRIVATE), body=payload)
-
-    assert (response.status, response.json) == (400, error(INVALID))
-    assert user_item(stack, account.id) == before
+    assert_a_bad_body_changes_nothing(call_api, stack, accounts, "POST", "transactions", payload, INVALID)
 
 
 # ------------------------------------------------------------------------------------------- ownership matrix

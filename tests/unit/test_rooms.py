@@ -9,7 +9,7 @@ From the top floor down (a room imports only rooms below it, or itself):
                     calls the store, and reaches outside services only through its ports, which each function plugs
     store/          the table (clara.store; tests/unit/test_store_boundary.py keeps DynamoDB in it)
     records/        the plain models the store returns and the domain works on
-    observability, secrets, snapstart, aws, contract/ (the API's promises: errors and request bodies), settings,
+    batch, observability, secrets, snapstart, aws, contract/ (the API's promises: errors and request bodies), settings,
     formats: what every floor above uses
 
 Each module's imports (module level and inside functions) are checked against its room's floor and rules; a breach
@@ -33,6 +33,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("aws",),
     ("secrets", "snapstart"),
     ("observability",),
+    ("batch",),
     ("records",),
     ("store",),
     ("domain",),
@@ -111,6 +112,7 @@ def test_every_module_is_in_a_room_or_one_of_the_few_at_the_top() -> None:
     assert top == [
         "__init__.py",
         "aws.py",
+        "batch.py",
         "formats.py",
         "observability.py",
         "secrets.py",

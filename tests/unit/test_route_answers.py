@@ -1,7 +1,9 @@
 """Each route states its success once: one `Success` constant that its OpenAPI declaration (`documented`) reads
 and its handler answers with (issue 14, rule 4).
 
-The check reads every API function's handler module (functions/*/app.py that declares routes with `documented`):
+The check reads every API function's handler module (functions/*/app.py that declares routes, with
+`@routes.<method>(path, summary, ok, ...)` of clara.http.routes or `@app.<method>(path, **documented(summary, ok,
+...))`):
 
 * a route declares its success as a constant's name (or a tuple of names, for one route with two outcomes),
   never as a `Success(...)` written inline;
@@ -23,30 +25,43 @@ from clara.http.openapi import NO_CONTENT, Success, documented
 
 ROOT = Path(__file__).resolve().parents[2]
 HANDLERS = sorted(
-    path for path in (ROOT / "functions").glob("*/app.py") if "documented(" in path.read_text(encoding="utf-8")
+    path
+    for path in (ROOT / "functions").glob("*/app.py")
+    if any(form in path.read_text(encoding="utf-8") for form in ("documented(", "Routes(app)"))
 )
+ROUTE_METHODS = {"get", "post", "put", "patch", "delete"}
 ANSWERING_HELPERS = {"success", "no_content"}  # clara.http.envelope's: a message and a status not declared anywhere
 
 
-def _documented_call(function: ast.FunctionDef) -> ast.Call | None:
-    """The `documented(...)` of `@app.<method>(path, **documented(...))`, if the function is a route."""
+def _declaration(function: ast.FunctionDef) -> tuple[ast.Call, int] | None:
+    """The call that declares the function a route, with the position of its `ok`: `@routes.<method>(path, summary,
+    ok, ...)`, or the `documented(summary, ok, ...)` of `@app.<method>(path, **documented(...))`."""
     for decorator in function.decorator_list:
-        if isinstance(decorator, ast.Call):
-            for keyword in decorator.keywords:
-                value = keyword.value
-                if (
-                    keyword.arg is None
-                    and isinstance(value, ast.Call)
-                    and isinstance(value.func, ast.Name)
-                    and value.func.id == "documented"
-                ):
-                    return value
+        if not isinstance(decorator, ast.Call):
+            continue
+        func = decorator.func
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr in ROUTE_METHODS
+            and isinstance(func.value, ast.Name)
+            and func.value.id == "routes"
+        ):
+            return decorator, 2
+        for keyword in decorator.keywords:
+            value = keyword.value
+            if (
+                keyword.arg is None
+                and isinstance(value, ast.Call)
+                and isinstance(value.func, ast.Name)
+                and value.func.id == "documented"
+            ):
+                return value, 1
     return None
 
 
-def _declared_ok(call: ast.Call) -> ast.expr | None:
-    if len(call.args) >= 2:
-        return call.args[1]
+def _declared_ok(call: ast.Call, position: int) -> ast.expr | None:
+    if len(call.args) > position:
+        return call.args[position]
     return next((keyword.value for keyword in call.keywords if keyword.arg == "ok"), None)
 
 
@@ -98,11 +113,11 @@ def problems(source: str, filename: str = "app.py") -> tuple[list[str], int]:
     for function in ast.walk(tree):
         if not isinstance(function, ast.FunctionDef):
             continue
-        call = _documented_call(function)
-        if call is None:
+        declaration = _declaration(function)
+        if declaration is None:
             continue
         routes += 1
-        ok = _declared_ok(call)
+        ok = _declared_ok(*declaration)
         items = ok.elts if isinstance(ok, ast.Tuple) else [ok]
         declared = {item.id for item in items if isinstance(item, ast.Name)}
         if ok is None or len(declared) != len(items) or not declared <= constants:
@@ -174,13 +189,18 @@ def forgotten():
 def borrowed():
     NO_CONTENT.answer()
     return FETCHED.answer()
+
+
+@routes.get("/declared", "Declared", OTHER, auth=USER)
+def declared(call):
+    return FETCHED.answer()
 """
 
 
 def test_the_check_finds_each_kind_of_breach() -> None:
     found, routes = problems(BAD_MODULE, "bad.py")
 
-    assert routes == 4
+    assert routes == 5
     assert [line.split(": ", 1)[1] for line in found] == [
         "imports clara.http.envelope.success: answer with the route's Success instead",
         "calls success(): answer with the route's Success instead",
@@ -189,6 +209,8 @@ def test_the_check_finds_each_kind_of_breach() -> None:
         "inline declares its success inline, not as a module constant of Success",
         "forgotten declares OTHER but does not answer with it",
         "borrowed answers with FETCHED, which another route declares",
+        "declared declares OTHER but does not answer with it",
+        "declared answers with FETCHED, which another route declares",
         "UNUSED is declared by no route",
     ]
 

@@ -103,7 +103,8 @@ def documented(
     ok_content: dict[str, Any] | None = None,
     ok_headers: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Keyword arguments for `@app.<method>(path, **documented(...))`.
+    """Keyword arguments for `@app.<method>(path, **documented(...))` (clara.http.routes.Routes declares a route that
+    takes a credential with these).
 
     `errors` lists what the route's own logic raises; the errors every credential, body or query can cause are
     added here, once: 401 and 429 with any credential, 403 for a credential the route does not take, 400 for a

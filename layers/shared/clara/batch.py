@@ -1,0 +1,47 @@
+"""The queue consumers' side: an SQS batch handled one message at a time with Powertools' partial batch response.
+
+A message whose handling raises is a batch item failure, so only it comes back (after its visibility timeout or
+the delay its handler set); a batch whose every message failed is still an answer (batchItemFailures), not a
+Lambda error.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from clara.observability import logger, metrics, tracer
+
+LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+# Handles one message, Powertools' SQSRecord (not imported here: the layer's top modules stay off the data classes,
+# tests/unit/test_rooms.py).
+MessageHandler = Callable[[Any], None]
+
+
+def sqs_batch(handle: MessageHandler) -> Callable[[dict[str, Any], LambdaContext], PartialItemFailureResponse]:
+    """The batch's answer, each record handled by `handle` (traced)."""
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    record_handler = tracer.capture_method(handle)
+
+    def process(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+        return process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+
+    return process
+
+
+def sqs_lambda_handler(handle: MessageHandler) -> LambdaHandler:
+    """The Lambda entry point of a function whose every event is an SQS batch: sqs_batch, with the Lambda context in
+    every log line, traces and metrics."""
+    process = sqs_batch(handle)
+
+    @logger.inject_lambda_context(clear_state=True)
+    @tracer.capture_lambda_handler
+    @metrics.log_metrics(capture_cold_start_metric=True)
+    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return dict(process(event, context))
+
+    return lambda_handler
