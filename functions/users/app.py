@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler import Response
 
 from clara.contract.errors import NotFound
 from clara.contract.requests import SetCreditsRequest, UpdateUserRequest
-from clara.domain import accounts, ledger, users
+from clara.domain import users
 from clara.domain.users import AdminUserView, UserView
 from clara.http.app import Page, create_app, lambda_handler_for, read_body, read_page
 from clara.http.auth import Role, authenticate, user_in_path
@@ -70,6 +70,10 @@ USER_UPDATED = Success(200, UserView | AdminUserView, "User updated successfully
     ),
 )
 def update_user(user_id: str) -> Response[Any]:
+    # Imported here, as in delete_user: the accounts package (mail, notices, 2FA, Google sign-in) is a cost that
+    # reading a user, this function's common route, would otherwise pay at every cold start.
+    from clara.domain import accounts
+
     caller = authenticate(app.current_event, *EDITORS)
     user = user_in_path(caller, user_id)
     updated = accounts.update_user(caller, user, read_body(app.current_event, UpdateUserRequest))
@@ -86,6 +90,8 @@ def update_user(user_id: str) -> Response[Any]:
     ),
 )
 def delete_user(user_id: str) -> Response[Any]:
+    from clara.domain import accounts  # on first use: see update_user
+
     caller = authenticate(app.current_event, *ADMIN)
     accounts.delete_user(caller, user_in_path(caller, user_id))
     return NO_CONTENT.answer()
@@ -105,6 +111,8 @@ CREDITS_SET = Success(200, AdminUserView, "User credits updated successfully.")
     ),
 )
 def set_credits(user_id: str) -> Response[Any]:
+    from clara.domain import ledger  # on first use: only the admin's credit changes write the ledger
+
     caller = authenticate(app.current_event, *ADMIN)
     user = user_in_path(caller, user_id)
     request = read_body(app.current_event, SetCreditsRequest)
