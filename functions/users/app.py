@@ -6,9 +6,7 @@ from aws_lambda_powertools.event_handler import Response
 
 from clara.contract.errors import NotFound
 from clara.contract.requests import SetCreditsRequest, UpdateUserRequest
-from clara.domain.accounts import profile
 from clara.domain.analysis import ports as analysis_ports
-from clara.domain.credits import ledger
 from clara.http.app import Page, create_app, lambda_handler_for, read_page
 from clara.http.auth import Role
 from clara.http.openapi import NO_CONTENT, Success
@@ -33,6 +31,8 @@ USERS_FETCHED = Success(200, list[AdminUserView], "Users fetched successfully.")
 @routes.get("/users", "Every user, newest first (private key)", USERS_FETCHED, auth=ADMIN, query=Page)
 def list_users(call: Call[None]) -> Response[Any]:
     page = read_page(call.event)
+    from clara.domain.accounts import profile  # on first use: see update_user
+
     found = profile.users_page(page.limit, page.offset)
     return USERS_FETCHED.answer([user.admin_view() for user in found])
 
@@ -57,6 +57,11 @@ USER_UPDATED = Success(200, UserView | AdminUserView, "User updated successfully
     errors=(NotFound("User"),),
 )
 def update_user(call: Call[UpdateUserRequest]) -> Response[Any]:
+    # Imported here, as in the other writes: the profile's rules (sessions, audit, notices) are a cost that reading
+    # a user, this function's common route, would otherwise pay at every cold start
+    # (tests/unit/test_cold_start_imports.py).
+    from clara.domain.accounts import profile
+
     updated = profile.update_user(call.caller, call.user, call.body)
     return USER_UPDATED.answer(updated.admin_view() if call.caller.is_admin else updated.view())
 
@@ -69,6 +74,8 @@ def update_user(call: Call[UpdateUserRequest]) -> Response[Any]:
     errors=(NotFound("User"),),
 )
 def delete_user(call: Call[None]) -> Response[Any]:
+    from clara.domain.accounts import profile  # on first use: see update_user
+
     profile.delete_user(call.caller, call.user)
     return NO_CONTENT.answer()
 
@@ -85,6 +92,8 @@ CREDITS_SET = Success(200, AdminUserView, "User credits updated successfully.")
     errors=(NotFound("User"),),
 )
 def set_credits(call: Call[SetCreditsRequest]) -> Response[Any]:
+    from clara.domain.credits import ledger  # on first use: only the admin's credit changes write the ledger
+
     updated = ledger.set_balance(call.user, call.body.credits, source_ip=call.caller.source_ip)
     return CREDITS_SET.answer(updated.admin_view())
 

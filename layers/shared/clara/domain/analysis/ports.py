@@ -4,11 +4,13 @@
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from clara.domain.analysis.attachments import MediaKind
-from clara.domain.analysis.results import AnalysisResult
 from clara.domain.ports import Port
+
+if TYPE_CHECKING:  # the result schema's pydantic models are built by the functions that run or show a task only
+    from clara.domain.analysis.attachments import MediaKind
+    from clara.domain.analysis.results import AnalysisResult
 
 
 @dataclass
@@ -29,7 +31,7 @@ class AttachmentInput:
 
     name: str
     media_type: str
-    kind: MediaKind
+    kind: "MediaKind"
     size_bytes: int
     s3_uri: str
     read: Callable[[], bytes]
@@ -42,7 +44,7 @@ class PermanentAnalysisError(Exception):
 class Analyzer(Protocol):
     usage: Usage  # of the last analyze() call; zero for the local analyzer
 
-    def analyze(self, text: str, attachments: Sequence[AttachmentInput]) -> AnalysisResult: ...
+    def analyze(self, text: str, attachments: Sequence[AttachmentInput]) -> "AnalysisResult": ...
 
 
 class Attachments(Protocol):
