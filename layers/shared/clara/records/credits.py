@@ -8,13 +8,18 @@ from clara.formats import HttpDate, LazyModel, Money
 TransactionType = Literal["CREDIT", "DEBIT"]
 
 
-class Transaction(LazyModel):
+class _Entry(LazyModel):
+    """What a ledger entry and its view share; each states its dates (stored as datetimes, shown as HTTP dates)."""
+
     id: str
     user_id: str
     type: TransactionType
     description: str
     value_in_credits: Money
     value_in_fiat: Money
+
+
+class Transaction(_Entry):
     created_at: datetime
     updated_at: datetime
     # The digest of the request an Idempotency-Key recorded (never shown): a reuse must repeat it.
@@ -24,12 +29,6 @@ class Transaction(LazyModel):
         return TransactionView.model_validate(self.model_dump())
 
 
-class TransactionView(LazyModel):
-    id: str
-    user_id: str
-    type: TransactionType
-    description: str
-    value_in_credits: Money
-    value_in_fiat: Money
+class TransactionView(_Entry):
     created_at: HttpDate
     updated_at: HttpDate
