@@ -20,6 +20,7 @@ import clara.domain.webhooks.events as webhook_events
 import clara.integrations.web.addresses as addresses
 import clara.integrations.web.receivers as receivers
 from clara.aws import aws_client
+from clara.domain.webhooks import ports as webhooks_ports
 from clara.formats import utc_now
 from clara.settings import get_settings
 from harness.accounts import API, PRIVATE, PUBLIC, Account, bearer, item, sent_messages
@@ -437,11 +438,12 @@ def test_an_event_the_writer_could_not_queue_is_queued_by_the_sweeper_once(clara
     class Crash(BaseException):
         """The worker dies right after the task's transaction (no except clause sees it)."""
 
-    def die(*_: Any) -> None:
-        raise Crash()
+    class DyingQueue:
+        def send_batch(self, bodies: list[str]) -> None:
+            raise Crash()
 
     with monkeypatch.context() as patch:
-        patch.setattr(webhook_events, "_send", die)
+        patch.setattr(webhooks_ports.event_queue, "substitute", DyingQueue)
         task = clara.submit(account)
         with pytest.raises(Crash):
             clara.run_worker(clara.receive())

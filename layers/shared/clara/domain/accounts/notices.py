@@ -9,21 +9,17 @@ sends it again. What a notice says (what changed, when, from which address, what
 (clara.domain.accounts.ports).
 """
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import cast
 
 from clara.domain.accounts import ports
 from clara.domain.accounts.ports import SecurityChange, WebhookDisabled
+from clara.domain.outbox import Outbox
 from clara.formats import new_id, utc_now
-from clara.observability import count, logger
 from clara.records.accounts import Notice, User
 from clara.records.webhooks import DISABLE_AFTER_DAYS
 from clara.store import notices as stored
 from clara.store import unit
-
-# A notice younger than this is the request's own to send: the sweeper leaves it alone.
-SWEEP_AFTER_SECONDS = 60
-SWEEP_LIMIT = 100
 
 
 def notice(
@@ -44,33 +40,26 @@ def notice(
     return made, stored.put_notice(made)
 
 
+def _send(notice: Notice) -> None:
+    mail = ports.mail()
+    if notice.change == "webhook_disabled":
+        mail.send_webhook_disabled(
+            notice.email, notice.first_name or "", notice.detail or "", DISABLE_AFTER_DAYS, notice.created_at
+        )
+    else:
+        change = cast(SecurityChange, notice.change)  # written from a SecurityChange by `notice`
+        mail.send_security_notice(notice.email, notice.first_name or "", change, notice.created_at, notice.source_ip)
+
+
+_OUTBOX = Outbox("security notice", _send, stored.delete_notice, stored.pending_notices, "SecurityNoticesSent")
+
+
 def deliver(*notices: Notice) -> list[str]:
-    """Email each notice and delete it: the ids sent. One SES cannot send stays for the sweeper (logged, never
-    its text), and so does one whose delete fails (it will be sent again)."""
-    sent = []
-    for each in notices:
-        mail = ports.mail()
-        try:
-            if each.change == "webhook_disabled":
-                mail.send_webhook_disabled(
-                    each.email, each.first_name or "", each.detail or "", DISABLE_AFTER_DAYS, each.created_at
-                )
-            else:
-                change = cast(SecurityChange, each.change)  # written from a SecurityChange by `notice`
-                mail.send_security_notice(each.email, each.first_name or "", change, each.created_at, each.source_ip)
-            stored.delete_notice(each)
-        except Exception:
-            logger.exception("Security notice not delivered; the sweeper tries again", extra={"notice_id": each.id})
-            continue
-        count("SecurityNoticesSent")
-        sent.append(each.id)
-    return sent
+    """Email each notice and delete it: the ids sent. One SES cannot send stays for the sweeper, and so does one
+    whose delete fails (it will be sent again)."""
+    return _OUTBOX.hand_over(*notices)
 
 
 def deliver_pending(now: datetime | None = None) -> list[str]:
     """Send the notices requests left (a crash, a mail failure): the ids sent this run."""
-    created_before = (now or utc_now()) - timedelta(seconds=SWEEP_AFTER_SECONDS)
-    pending = stored.pending_notices(created_before, SWEEP_LIMIT)
-    if pending:
-        logger.warning("Sending security notices requests left", extra={"notices": len(pending)})
-    return deliver(*pending)
+    return _OUTBOX.hand_over_pending(now or utc_now())

@@ -11,20 +11,16 @@ Users with no endpoint pay one Query per task end, and nothing is written.
 """
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
+from clara.domain.outbox import Outbox
 from clara.domain.webhooks import ports
 from clara.formats import json_text, new_id, utc_now
-from clara.observability import count, logger
 from clara.records.analysis import Task
 from clara.records.webhooks import EventType, Webhook, WebhookEvent
 from clara.store import unit
 from clara.store import webhooks as store
-
-# An event younger than this is its writer's to hand over: the sweeper leaves it alone.
-SWEEP_AFTER_SECONDS = 60
-SWEEP_LIMIT = 100
 
 
 def event(user_id: str, event_type: EventType, data: Any, webhook_ids: list[str], at: datetime) -> WebhookEvent:
@@ -58,24 +54,6 @@ def task_ended(task: Task, refund: dict[str, Any] | None = None) -> tuple[Webhoo
     return made, (store.put_event(made),)
 
 
-def dispatch(*events: WebhookEvent | None) -> list[str]:
-    """Hand each recorded event to the delivery queue and delete it: the ids handed over. One the queue refused
-    stays for the sweeper (logged), as does one whose delete failed (it will be sent again)."""
-    handed = []
-    for each in events:
-        if each is None:
-            continue
-        try:
-            _send(each)
-            store.delete_event(each)
-        except Exception:
-            logger.exception("Webhook event not queued; the sweeper tries again", extra={"event_id": each.id})
-            continue
-        count("WebhookEventsQueued")
-        handed.append(each.id)
-    return handed
-
-
 def _send(each: WebhookEvent) -> None:
     if not each.webhook_ids:
         return
@@ -94,13 +72,18 @@ def _send(each: WebhookEvent) -> None:
     ports.event_queue().send_batch(messages)
 
 
+_OUTBOX = Outbox("webhook event", _send, store.delete_event, store.pending_events, "WebhookEventsQueued")
+
+
+def dispatch(*events: WebhookEvent | None) -> list[str]:
+    """Hand each recorded event to the delivery queue and delete it: the ids handed over. One the queue refused
+    stays for the sweeper, as does one whose delete failed (it will be sent again)."""
+    return _OUTBOX.hand_over(*events)
+
+
 def dispatch_pending(now: datetime | None = None) -> list[str]:
     """Hand over the events their writers left (a crash, a queue failure): the ids handed over this run."""
-    created_before = (now or utc_now()) - timedelta(seconds=SWEEP_AFTER_SECONDS)
-    pending = store.pending_events(created_before, SWEEP_LIMIT)
-    if pending:
-        logger.warning("Queueing webhook events their writers left", extra={"events": len(pending)})
-    return dispatch(*pending)
+    return _OUTBOX.hand_over_pending(now or utc_now())
 
 
 def record_and_dispatch(webhook: Webhook, event_type: EventType, data: Any) -> WebhookEvent:
