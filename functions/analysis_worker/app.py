@@ -1,4 +1,4 @@
-"""The analysis worker: SQS batches of task ids; each message runs its task once (clara.domain.analysis).
+"""The analysis worker: SQS batches of task ids; each message runs its task once (clara.domain.analysis.worker).
 
 A message whose task fails transiently is reported as a batch item failure, so only it comes back, after a delay
 that doubles per receive (30 s, 60 s, ... by ChangeMessageVisibility); after the queue's last receive the task is

@@ -124,7 +124,7 @@ class TotpFactor(LazyModel):
 
 class Notice(LazyModel):
     """A notice to email to a user (clara.domain.accounts.notices), stored with the change it tells of until it is sent.
-    `change` is a clara.integrations.mail.SecurityChange, or "webhook_disabled" (`detail`: the endpoint's URL);
+    `change` is a clara.domain.accounts.ports.SecurityChange, or "webhook_disabled" (`detail`: the endpoint's URL);
     `source_ip` None means Clara support (or Clara itself)."""
 
     id: str

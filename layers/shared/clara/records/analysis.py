@@ -18,9 +18,9 @@ class StoredAttachment(LazyModel):
 
 
 class Task(LazyModel):
-    """An analysis task (clara.domain.analysis runs it). Its view, the contract's TaskView, is
-    clara.domain.analysis.tasks.task_view: it
-    carries the analyzer's result schema, which only the functions that serve tasks import."""
+    """An analysis task (the modules of clara.domain.analysis run it). Its view, the contract's TaskView, is
+    clara.domain.analysis.tasks.task_view: it carries the result schema, which only the functions that serve tasks
+    import."""
 
     id: str
     user_id: str

@@ -1,5 +1,5 @@
 """A user's cancel of their PENDING analysis task (issue 24): the task FAILED and its cost credited back once,
-through the settle of clara.domain.analysis (fail_and_refund, whose refund has the task's deterministic id).
+through clara.domain.analysis.settlement (fail_and_refund, whose refund has the task's deterministic id).
 
 The cancel and the worker's claim are one conditional write each: the cancel's needs the task PENDING and unchanged
 since it was read, the claim's needs it PENDING (or its lease run out), so exactly one of them wins. A cancelled

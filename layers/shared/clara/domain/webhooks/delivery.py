@@ -3,8 +3,8 @@ for an endpoint, tried once per receive.
 
 * The endpoint is read as it is now: a deleted one gets nothing, a disabled one is logged as failed.
 * The POST goes through the safe fetcher's address policy (the receivers port: clara.integrations.web.receivers): the
-  address actually dialled is checked, no redirect is followed, DELIVERY_TIMEOUT_SECONDS in all, and at most
-  MAX_ANSWER_BYTES of the answer are read and dropped. A 2xx is delivered; anything else is retried.
+  address actually dialled is checked, no redirect is followed, 10 s in all, and at most 64 KB of the answer are read
+  and dropped. A 2xx is delivered; anything else is retried.
 * Signed as Standard Webhooks says (the `standardwebhooks` package): webhook-id is the event id, the same on every
   attempt; webhook-timestamp is the attempt's; webhook-signature carries a `v1,` signature per live secret (two for
   24 hours after a rotation).

@@ -86,7 +86,7 @@ class ModelOutputError(Exception):
 @cache
 def _default_bedrock(read_timeout: int, pool: int) -> Any:
     # One attempt per call: a throttled or failed call fails this run, and the worker retries the task later
-    # with a growing delay (clara.domain.analysis), instead of botocore retrying inside the time budget.
+    # with a growing delay (clara.domain.analysis.worker), instead of botocore retrying inside the time budget.
     config = Config(
         connect_timeout=CONNECT_SECONDS,
         read_timeout=read_timeout,
