@@ -221,6 +221,23 @@ def test_an_expired_token_is_401_even_with_its_session(call_api, accounts):
     assert view(call_api, account, fresh).status == 200  # the same forging with a live exp works: only exp differs
 
 
+def test_a_token_accepted_before_is_401_once_it_expires(call_api, accounts, monkeypatch):
+    """A warm function remembers the tokens it verified (clara.domain.accounts.tokens); the expiry is still read
+    on every request."""
+    import clara.domain.accounts.tokens
+
+    account = accounts.register()
+    claims = jwt.decode(account.token[len("calzo_user_") :], options={"verify_signature": False})
+    now = time.time()
+    short_lived = forged({**claims, "iat": now, "exp": now + 60})
+    assert view(call_api, account, short_lived).status == 200
+    assert view(call_api, account, short_lived).status == 200  # the second one from what the first verified
+
+    monkeypatch.setattr(clara.domain.accounts.tokens.time, "time", lambda: now + 61)
+
+    assert (view(call_api, account, short_lived).status, view(call_api, account).status) == (401, 200)
+
+
 def test_an_expired_session_item_is_401_even_with_a_live_jwt(call_api, stack, accounts):
     account = accounts.register()
     [session] = sessions_of(stack, account.id)

@@ -2,6 +2,7 @@ import json
 import re
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
+from email.utils import format_datetime
 
 from pydantic import BaseModel
 
@@ -25,6 +26,15 @@ def test_dates_in_other_zones_are_converted_to_gmt():
     moment = datetime(2025, 11, 27, 1, 51, 28, tzinfo=timezone(timedelta(hours=2)))
 
     assert http_date(moment) == "Wed, 26 Nov 2025 23:51:28 GMT"
+
+
+def test_dates_are_what_the_standard_library_writes_every_day_of_four_years():
+    """http_date writes the date out itself (speed); the standard's formatter is the reference."""
+    start = datetime(2024, 1, 1, 0, 0, 7, tzinfo=UTC)
+    moments = [start + timedelta(days=day, hours=day % 24, minutes=day % 60) for day in range(4 * 366)]
+
+    assert [http_date(moment) for moment in moments] == [format_datetime(moment, usegmt=True) for moment in moments]
+    assert http_date(datetime(999, 3, 4, 5, 6, 7)) == "Mon, 04 Mar 0999 05:06:07 GMT"  # naive is GMT; year padded
 
 
 def test_models_serialise_dates_the_contract_way():

@@ -5,7 +5,6 @@ import re
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
-from email.utils import format_datetime
 from functools import cache
 from typing import Annotated, Any
 
@@ -21,11 +20,20 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def http_date(moment: datetime) -> str:
-    """RFC 1123 date in GMT, as the contract shows: `Wed, 26 Nov 2025 23:51:28 GMT`."""
+    """RFC 1123 date in GMT, as the contract shows: `Wed, 26 Nov 2025 23:51:28 GMT`. Written out rather than
+    through email.utils.format_datetime (which builds a time tuple first): every listed item carries two."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return format_datetime(moment.astimezone(UTC).replace(microsecond=0), usegmt=True)
+    gmt = moment.astimezone(UTC)
+    return (
+        f"{_DAYS[gmt.weekday()]}, {gmt.day:02d} {_MONTHS[gmt.month - 1]} {gmt.year:04d} "
+        f"{gmt.hour:02d}:{gmt.minute:02d}:{gmt.second:02d} GMT"
+    )
 
 
 # A datetime field that serialises the way every Clara response shows dates.

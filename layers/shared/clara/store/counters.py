@@ -2,7 +2,20 @@
 failures (clara.domain.accounts.lockout) and the second-factor tries per client address (clara.domain.accounts.totp).
 Each counter item expires by TTL once its period is over."""
 
-from pynamodb.constants import ALL_NEW, ATTRIBUTES, NUMBER
+from pynamodb.connection.base import BOTOCORE_EXCEPTIONS
+from pynamodb.constants import (
+    ATTRIBUTES,
+    EXPRESSION_ATTRIBUTE_NAMES,
+    EXPRESSION_ATTRIBUTE_VALUES,
+    KEY,
+    NUMBER,
+    RETURN_VALUES,
+    STRING,
+    TABLE_NAME,
+    UPDATE_EXPRESSION,
+    UPDATE_ITEM,
+    UPDATED_NEW,
+)
 from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.update import Action
 
@@ -12,11 +25,24 @@ from clara.store.table import TableItem, query_every_kind
 
 
 def count_request(subject: str, second: int) -> int:
-    """One more request of `subject` in `second`: the count so far, this one included (one UpdateItem). The
-    UpdateItem that RateCounter(...).update sends, its answer read raw: every authenticated request makes it."""
-    actions = [RateCounter.hits.add(1), RateCounter.expires_at.set(RateCounter.expires_at | second + 60)]
+    """One more request of `subject` in `second`: the count so far, this one included (one UpdateItem). Every
+    authenticated request makes it, so its UpdateItem is written out once here rather than built by PynamoDB from
+    expression objects on each call (about a sixth of a warm read's own time); it goes through PynamoDB's
+    connection all the same, which raises what it raises for any other update."""
     connection = TableItem._get_connection()
-    answer = connection.update_item(*RateCounter.key(subject, second), actions=actions, return_values=ALL_NEW)
+    pk, sk = RateCounter.key(subject, second)
+    operation = {
+        TABLE_NAME: connection.table_name,
+        KEY: {"pk": {STRING: pk}, "sk": {STRING: sk}},
+        UPDATE_EXPRESSION: "ADD #hits :one SET #expires_at = if_not_exists(#expires_at, :expires_at)",
+        EXPRESSION_ATTRIBUTE_NAMES: {"#hits": "hits", "#expires_at": "expires_at"},  # RateCounter's attributes
+        EXPRESSION_ATTRIBUTE_VALUES: {":one": {NUMBER: "1"}, ":expires_at": {NUMBER: str(second + 60)}},
+        RETURN_VALUES: UPDATED_NEW,
+    }
+    try:
+        answer = connection.connection.dispatch(UPDATE_ITEM, operation)
+    except BOTOCORE_EXCEPTIONS as error:
+        raise UpdateError(f"Failed to update item: {error}", error) from error
     return int(answer[ATTRIBUTES]["hits"][NUMBER])
 
 

@@ -2,6 +2,7 @@
 
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 import jwt
@@ -38,21 +39,42 @@ def read_token(token: str) -> TokenClaims:
     """The claims of a user or API key token whose signature (and expiry, for user tokens) holds."""
     settings = get_settings()
     if token.startswith(settings.user_token_prefix):
-        role, body, credential_claim = "user", token[len(settings.user_token_prefix) :], "sid"
-        required = ["sub", "sid", "exp", "iat"]
+        body = token[len(settings.user_token_prefix) :]
+        role, credential_claim, required = "user", "sid", _USER_CLAIMS
     elif token.startswith(settings.api_key_token_prefix):
-        role, body, credential_claim = "api_key", token[len(settings.api_key_token_prefix) :], "jti"
-        required = ["sub", "jti"]
+        body = token[len(settings.api_key_token_prefix) :]
+        role, credential_claim, required = "api_key", "jti", _KEY_CLAIMS
     else:
         raise AuthenticationFailed()
+    claims, expires_at = _signed_claims(body, secret("jwt_secret_key"), role, credential_claim, required)
+    if expires_at is not None and not expires_at > time.time():  # PyJWT's rule: expired once exp <= now
+        raise AuthenticationFailed()
+    return claims
+
+
+_USER_CLAIMS: tuple[str, ...] = ("sub", "sid", "exp", "iat")
+_KEY_CLAIMS: tuple[str, ...] = ("sub", "jti")
+
+
+@lru_cache(maxsize=1024)
+def _signed_claims(
+    body: str, key: str, role: str, credential_claim: str, required: tuple[str, ...]
+) -> tuple[TokenClaims, float | None]:
+    """A token's claims and expiry once its signature and claims hold, remembered by the warm instance: a client
+    sends the same token with every request, and checking it again (PyJWT, about a fifth of a warm read's own
+    time) cannot change the answer. The expiry can, so read_token checks it on each use; a refused token is not
+    remembered (lru_cache keeps no exception), and the key is part of the entry, so a rotated key checks anew."""
+    options = {"require": list(required), "verify_exp": False}
     try:
-        claims = jwt.decode(body, secret("jwt_secret_key"), algorithms=[ALGORITHM], options={"require": required})
+        claims = jwt.decode(body, key, algorithms=[ALGORITHM], options=options)  # type: ignore[arg-type]
     except jwt.PyJWTError as error:
         raise AuthenticationFailed() from error
-    subject, credential = claims["sub"], claims[credential_claim]
+    subject, credential, expires_at = claims["sub"], claims[credential_claim], claims.get("exp")
     if claims.get("role") != role or not isinstance(subject, str) or not isinstance(credential, str):
         raise AuthenticationFailed()
-    return TokenClaims(role, subject, credential)  # type: ignore[arg-type]
+    if "exp" in required and (not isinstance(expires_at, int | float) or isinstance(expires_at, bool)):
+        raise AuthenticationFailed()
+    return TokenClaims(role, subject, credential), expires_at  # type: ignore[arg-type]
 
 
 def token_holder(claims: TokenClaims) -> UserRecords | None:
