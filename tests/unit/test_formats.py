@@ -3,10 +3,11 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from email.utils import format_datetime
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from clara.formats import HttpDate, http_date, json_text, new_id
+from clara.formats import HttpDate, Money, http_date, json_ready, json_text, new_id, text_ready
 
 
 def test_ids_are_prefixed_uuid4_hex_and_unique():
@@ -56,3 +57,41 @@ def test_json_text_writes_decimals_as_exact_numbers_and_leaves_look_alike_text_a
         '{"credits": 1000000000000.000001, "amounts": [1000, 2, 0.5], "text": ' + json.dumps(look_alike[1:-1]) + "}"
     )
     assert json.loads(text, parse_float=Decimal)["credits"] == Decimal("1000000000000.000001")
+
+
+def test_a_view_is_written_alike_in_one_dump_and_in_json_ready_s_two():
+    """The envelope writes views through text_ready (one python-mode dump); the text must be json_ready's."""
+
+    class Source(BaseModel):
+        url: str
+        weight: float | None = None
+
+    class View(BaseModel):
+        id: str
+        kind: Literal["CREDIT", "DEBIT"]
+        credits: Money
+        created_at: HttpDate
+        sources: list[Source]
+        details: dict[str, Any]
+        note: str | None = None
+
+    view = View(
+        id="t_1",
+        kind="CREDIT",
+        credits=Decimal("1000000000000.000001"),
+        created_at=datetime(2026, 1, 2, 3, 4, 5, 678, tzinfo=UTC),
+        sources=[Source(url="https://a.example", weight=0.25), Source(url="https://b.example")],
+        details={"balance": Decimal("0.1"), "nested": [{"n": 1000, "ok": True, "none": None}]},
+    )
+
+    assert json_text(text_ready(view)) == json_text(json_ready(view))
+    assert '"created_at": "Fri, 02 Jan 2026 03:04:05 GMT"' in json_text(text_ready(view))
+
+
+def test_a_model_with_a_plain_datetime_is_written_as_json_mode_writes_it():
+    class Logged(BaseModel):
+        at: datetime
+
+    logged = Logged(at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
+
+    assert json_text(text_ready(logged)) == '{"at": "2026-01-02T03:04:05Z"}'

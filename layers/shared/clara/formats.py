@@ -119,6 +119,47 @@ def _with_decimals(json_value: Any, python_value: Any) -> Any:
     return json_value
 
 
+def text_ready(model: BaseModel) -> Any:
+    """json_ready(model) for json_text alone, in one dump where the model allows: a python-mode dump keeps
+    Decimals (no second dump to find them) and leaves HttpDate datetimes, which json_text writes as HTTP dates.
+    A model with anything else a python-mode dump keeps as an object (a plain datetime, an enum) goes through
+    json_ready. The API's envelopes are written this way: a listed item is dumped once, not twice."""
+    if _dumps_plain(type(model)):
+        return model.model_dump()
+    return json_ready(model)
+
+
+_PLAIN_KINDS = frozenset(
+    {"str", "int", "float", "bool", "none", "literal", "decimal", "any", "list", "dict", "model", "model-fields"}
+    | {"model-field", "nullable", "default", "union", "tagged-union", "definitions", "definition-ref"}
+)
+
+
+@cache
+def _dumps_plain(model: type[BaseModel]) -> bool:
+    """Whether the model's python-mode dump holds only JSON's types, Decimals and HttpDate datetimes (an `Any`
+    holds what it was given: the documents the table stores, JSON's types and Decimals)."""
+    model.model_rebuild()  # a deferred build (LazyModel) makes its schema on first use
+    return _plain_schema(model.__pydantic_core_schema__)
+
+
+def _plain_schema(schema: Any) -> bool:
+    if isinstance(schema, list):
+        return all(_plain_schema(inner) for inner in schema)
+    if not isinstance(schema, dict):
+        return True
+    kind, serialization = schema.get("type"), schema.get("serialization")
+    if not isinstance(kind, str):  # a mapping of fields, one of which may be named "type"
+        return all(_plain_schema(inner) for inner in schema.values())
+    if kind == "datetime":
+        return isinstance(serialization, dict) and serialization.get("function") is http_date
+    if kind in ("function-after", "function-before") and serialization is None:  # a validator: dumped as its type
+        return _plain_schema(schema["schema"])
+    if kind not in _PLAIN_KINDS or serialization is not None:
+        return False
+    return all(_plain_schema(inner) for key, inner in schema.items() if key not in ("metadata", "config"))
+
+
 # A Decimal as json_text first writes it: a string of the call's nonce and the number's index.
 _NUMBER_STAND_IN = re.compile(r'"([0-9a-f]{32})(\d+)"')
 
@@ -131,10 +172,12 @@ def json_text(value: Any) -> str:
     numbers: list[str] = []
     nonce = uuid.uuid4().hex
 
-    def stand_in(decimal: Any) -> str:
-        if not isinstance(decimal, Decimal):
-            raise TypeError(f"Object of type {type(decimal).__name__} is not JSON serializable")
-        numbers.append(decimal_text(decimal))
+    def stand_in(value: Any) -> str:
+        if isinstance(value, datetime):  # text_ready leaves HttpDate's datetimes
+            return http_date(value)
+        if not isinstance(value, Decimal):
+            raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+        numbers.append(decimal_text(value))
         return f"{nonce}{len(numbers) - 1}"
 
     def number(found: re.Match[str]) -> str:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from clara.contract.errors import ClaraError
-from clara.formats import json_ready, json_text
+from clara.formats import json_text, text_ready
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import Response
@@ -23,7 +23,7 @@ JSON = "application/json"
 
 def _plain(data: Any) -> Any:
     if isinstance(data, BaseModel):
-        return json_ready(data)  # money stays an exact Decimal, written as a JSON number
+        return text_ready(data)  # money stays an exact Decimal, written as a JSON number
     if isinstance(data, list):
         return [_plain(item) for item in data]
     return data

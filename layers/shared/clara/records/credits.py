@@ -26,7 +26,8 @@ class Transaction(_Entry):
     request_hash: str | None = None
 
     def view(self) -> "TransactionView":
-        return TransactionView.model_validate(self.model_dump())
+        # Built from fields this record already validated: a listed page builds one per entry.
+        return TransactionView.model_construct(**self.model_dump(exclude={"request_hash"}))
 
 
 class TransactionView(_Entry):

@@ -126,8 +126,8 @@ def _untyped(typed: dict[str, Any]) -> Any:
 
 
 def _exact_number(text: str) -> int | Decimal:
-    if "." not in text and "e" not in text and "E" not in text:
-        return int(text)
+    if "e" not in text and "E" not in text:  # fixed point: "1000" is whole, "0.85" and "1.0" are fractions
+        return int(text) if "." not in text else _NUMBER.deserialize(text)
     number = _NUMBER.deserialize(text)
     exponent = number.as_tuple().exponent  # "1E+3" is whole; "1.0" was written as a fraction and stays one
     return int(number) if isinstance(exponent, int) and exponent >= 0 else number
