@@ -17,22 +17,14 @@ from clara.integrations.sqs_queues import WebhookEventQueue
 webhooks_ports.event_queue.plug(WebhookEventQueue)
 
 app = create_app()
-routes = Routes(app)
-CALLERS = (Role.USER, Role.API_KEY, Role.PRIVATE)
+# Who may call each route: the user (a user or API key token) or the private key; an active user.
+routes = Routes(app, auth=(Role.USER, Role.API_KEY, Role.PRIVATE), active=True)
 
 
 TASKS_FETCHED = Success(200, list[TaskView], "Tasks fetched successfully.")
 
 
-@routes.get(
-    "/users/<user_id>/tasks",
-    "The user's analysis tasks, newest first",
-    TASKS_FETCHED,
-    auth=CALLERS,
-    active=True,
-    query=Page,
-    errors=(NotFound("User"),),
-)
+@routes.get("/users/<user_id>/tasks", "The user's analysis tasks, newest first", TASKS_FETCHED, query=Page)
 def view_all(call: Call[None]) -> Response[Any]:
     page = read_page(call.event)
     return TASKS_FETCHED.answer([task_view(task) for task in tasks_page(call.user.id, page.limit, page.offset)])
@@ -45,9 +37,7 @@ TASK_FETCHED = Success(200, TaskView, "Task fetched successfully.")
     "/users/<user_id>/tasks/<task_id>",
     "One analysis task, with its result once COMPLETED",
     TASK_FETCHED,
-    auth=CALLERS,
-    active=True,
-    errors=(NotFound("User"), NotFound("Task")),
+    errors=(NotFound("Task"),),
 )
 def view(call: Call[None], task_id: str) -> Response[Any]:
     return TASK_FETCHED.answer(task_view(task_of(call.user.id, task_id)))
@@ -60,9 +50,7 @@ TASK_CANCELLED = Success(200, TaskView, "Task cancelled successfully.")
     "/users/<user_id>/tasks/<task_id>/cancel",
     "Cancel a PENDING task: it ends FAILED and its credits are refunded once (409 once a worker claimed it)",
     TASK_CANCELLED,
-    auth=CALLERS,
-    active=True,
-    errors=(NotFound("User"), NotFound("Task"), TaskNotCancellable),
+    errors=(NotFound("Task"), TaskNotCancellable),
 )
 def cancel(call: Call[None], task_id: str) -> Response[Any]:
     # Imported here: the cancel's settle (analysis, ledger) is 20 M instructions (about 4 ms) that the listing and

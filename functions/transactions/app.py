@@ -14,24 +14,16 @@ from clara.http.openapi import Success
 from clara.http.routes import Call, Routes
 
 app = create_app()
-routes = Routes(app)
-# Who may call each route (clara.http.routes checks the roles a route declares).
-READERS = (Role.USER, Role.API_KEY, Role.PRIVATE)
+# Who may call each route (clara.http.routes checks the roles a route declares): the user's ledger is read by an
+# active user (a user or API key token) or the private key; only the private key writes to it.
+routes = Routes(app, auth=(Role.USER, Role.API_KEY, Role.PRIVATE), active=True)
 ADMIN = (Role.PRIVATE,)
 
 
 TRANSACTIONS_FETCHED = Success(200, list[TransactionView], "Transactions fetched successfully.")
 
 
-@routes.get(
-    "/users/<user_id>/transactions",
-    "The user's transactions, newest first",
-    TRANSACTIONS_FETCHED,
-    auth=READERS,
-    active=True,
-    query=Page,
-    errors=(NotFound("User"),),
-)
+@routes.get("/users/<user_id>/transactions", "The user's transactions, newest first", TRANSACTIONS_FETCHED, query=Page)
 def list_transactions(call: Call[None]) -> Response[Any]:
     page = read_page(call.event)
     found = ledger.list_transactions(call.user.id, page.limit, page.offset)
@@ -45,9 +37,7 @@ TRANSACTION_FETCHED = Success(200, TransactionView, "Transaction fetched success
     "/users/<user_id>/transactions/<transaction_id>",
     "One transaction of the user",
     TRANSACTION_FETCHED,
-    auth=READERS,
-    active=True,
-    errors=(NotFound("User"), NotFound("Transaction")),
+    errors=(NotFound("Transaction"),),
 )
 def view_transaction(call: Call[None], transaction_id: str) -> Response[Any]:
     return TRANSACTION_FETCHED.answer(ledger.transaction_of(call.user.id, transaction_id).view())
@@ -62,12 +52,13 @@ TRANSACTION_CREATED = Success(201, TransactionView, "Transaction created success
     "another body it is a 409",
     TRANSACTION_CREATED,
     auth=ADMIN,
+    active=False,  # the private key is no user, active or not
     body=NewTransactionRequest,
     headers={
         "Idempotency-Key": "Any text of the client's: the same body under the same key records the transaction "
         "once and answers it again; another body under it is 409. Keys are per user."
     },
-    errors=(NotFound("User"), InsufficientCredits, IdempotencyKeyReused),
+    errors=(InsufficientCredits, IdempotencyKeyReused),
 )
 def add_transaction(call: Call[NewTransactionRequest]) -> Response[Any]:
     # A retried request with the same Idempotency-Key records the transaction once (409 for another body).
