@@ -4,12 +4,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from clara.contract.errors import (
-    IdempotencyKeyReused,
-    InsufficientCredits,
-    InvalidSchema,
-    PayloadTooLarge,
-)
+from clara.contract.errors import IdempotencyKeyReused, InsufficientCredits, InvalidSchema, PayloadTooLarge
 from clara.domain.analysis import ports as analysis_ports
 from clara.domain.analysis import submission
 from clara.domain.analysis.attachments import supported_attachments_view

@@ -9,7 +9,6 @@ from clara.contract.errors import (
     AlreadyExists,
     AuthenticationFailed,
     InvalidSchema,
-    NotFound,
     RateLimitExceeded,
     ServiceBusy,
 )
@@ -39,7 +38,8 @@ accounts_ports.google.plug(lambda: verify_google_id_token)
 accounts_ports.mail.plug(Mailer)
 
 app = create_app()
-routes = Routes(app)
+# A user the path names by email may not exist (404).
+routes = Routes(app, not_found={"user_email": "User"})
 # Who may call each route (clara.http.routes checks the roles a route declares).
 KEYS = (Role.PUBLIC, Role.PRIVATE)
 USER = (Role.USER,)
@@ -121,7 +121,6 @@ PASSWORD_CHANGED = Success(200, None, "User password changed successfully.")
     PASSWORD_CHANGED,
     auth=USER_OR_KEYS,
     body=ChangePasswordRequest,
-    errors=(NotFound("User"),),
 )
 def change_password(call: Call[ChangePasswordRequest], user_email: str) -> Response[Any]:
     email = email_in_path(user_email)
@@ -138,7 +137,7 @@ OTP_SENT = Success(201, None, "OTP sent successfully.")
     "Email a one-time code (otp_type: ACTIVATION, CHANGE_PASSWORD or TWO_FACTOR_AUTH)",
     OTP_SENT,
     auth=KEYS,
-    errors=(InvalidSchema, NotFound("User"), ServiceBusy),
+    errors=(InvalidSchema, ServiceBusy),
 )
 def send_otp(call: Call[None], user_email: str, otp_type: str) -> Response[Any]:
     codes.send_otp(call.caller, email_in_path(user_email), otp_type)
@@ -154,7 +153,6 @@ ACTIVATED = Success(200, UserView | AdminUserView, "User activated successfully.
     ACTIVATED,
     auth=KEYS,
     body=CodeRequest,
-    errors=(NotFound("User"),),
 )
 def activate(call: Call[CodeRequest], user_email: str) -> Response[Any]:
     email = email_in_path(user_email)

@@ -4,7 +4,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from clara.contract.errors import IdempotencyKeyReused, InsufficientCredits, NotFound
+from clara.contract.errors import IdempotencyKeyReused, InsufficientCredits
 from clara.contract.requests import NewTransactionRequest
 from clara.domain.credits import ledger
 from clara.domain.credits.ledger import TransactionView
@@ -16,7 +16,9 @@ from clara.http.routes import Call, Routes
 app = create_app()
 # Who may call each route (clara.http.routes checks the roles a route declares): the user's ledger is read by an
 # active user (a user or API key token) or the private key; only the private key writes to it.
-routes = Routes(app, auth=(Role.USER, Role.API_KEY, Role.PRIVATE), active=True)
+routes = Routes(
+    app, auth=(Role.USER, Role.API_KEY, Role.PRIVATE), active=True, not_found={"transaction_id": "Transaction"}
+)
 ADMIN = (Role.PRIVATE,)
 
 
@@ -33,12 +35,7 @@ def list_transactions(call: Call[None]) -> Response[Any]:
 TRANSACTION_FETCHED = Success(200, TransactionView, "Transaction fetched successfully.")
 
 
-@routes.get(
-    "/users/<user_id>/transactions/<transaction_id>",
-    "One transaction of the user",
-    TRANSACTION_FETCHED,
-    errors=(NotFound("Transaction"),),
-)
+@routes.get("/users/<user_id>/transactions/<transaction_id>", "One transaction of the user", TRANSACTION_FETCHED)
 def view_transaction(call: Call[None], transaction_id: str) -> Response[Any]:
     return TRANSACTION_FETCHED.answer(ledger.transaction_of(call.user.id, transaction_id).view())
 

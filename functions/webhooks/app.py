@@ -25,8 +25,9 @@ webhooks_ports.event_queue.plug(WebhookEventQueue)
 webhooks_ports.receivers.plug(WebReceivers)
 
 app = create_app()
-# Each route acts for an active user, who may be gone (404); who may call it is its own (OWNER or READERS).
-routes = Routes(app, active=True, errors=(NotFound("User"),))
+# Each route acts for an active user, who may be gone (404), and a webhook its path names may not be the user's
+# (404); who may call it is its own: the owner (OWNER) or, for a read, the private key too (READERS).
+routes = Routes(app, active=True, errors=(NotFound("User"),), not_found={"webhook_id": "Webhook"})
 OWNER = (Role.USER, Role.API_KEY)
 READERS = (Role.USER, Role.API_KEY, Role.PRIVATE)
 
@@ -67,7 +68,6 @@ WEBHOOK_FETCHED = Success(200, WebhookView, "Webhook fetched successfully.")
     "One webhook endpoint (never its secret)",
     WEBHOOK_FETCHED,
     auth=READERS,
-    errors=(NotFound("Webhook"),),
 )
 def view(call: Call[None], webhook_id: str) -> Response[Any]:
     return WEBHOOK_FETCHED.answer(endpoints.view(endpoints.webhook_of(call.user.id, webhook_id)))
@@ -78,7 +78,6 @@ def view(call: Call[None], webhook_id: str) -> Response[Any]:
     "Delete a webhook endpoint: nothing more is sent to it",
     NO_CONTENT,
     auth=OWNER,
-    errors=(NotFound("Webhook"),),
 )
 def delete(call: Call[None], webhook_id: str) -> Response[Any]:
     endpoints.delete(call.user.id, webhook_id)
@@ -93,7 +92,6 @@ SECRET_ROTATED = Success(201, SecretView, "Webhook secret rotated successfully."
     "A new signing secret; for 24 hours deliveries carry a signature by the old one too",
     SECRET_ROTATED,
     auth=OWNER,
-    errors=(NotFound("Webhook"),),
 )
 def rotate_secret(call: Call[None], webhook_id: str) -> Response[Any]:
     return SECRET_ROTATED.answer(endpoints.rotate_secret(call.user.id, webhook_id))
@@ -107,7 +105,6 @@ TEST_SENT = Success(202, None, "Test event sent.")
     "Send a webhook.test event to the endpoint (its delivery shows in the endpoint's log)",
     TEST_SENT,
     auth=OWNER,
-    errors=(NotFound("Webhook"),),
 )
 def send_test(call: Call[None], webhook_id: str) -> Response[Any]:
     from clara.domain.webhooks.events import record_and_dispatch
@@ -126,7 +123,6 @@ DELIVERIES_FETCHED = Success(200, list[DeliveryView], "Deliveries fetched succes
     DELIVERIES_FETCHED,
     auth=READERS,
     query=Page,
-    errors=(NotFound("Webhook"),),
 )
 def deliveries(call: Call[None], webhook_id: str) -> Response[Any]:
     page = read_page(call.event)

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 HANDLERS = sorted(
     path
     for path in (ROOT / "functions").glob("*/app.py")
-    if any(form in path.read_text(encoding="utf-8") for form in ("documented(", "Routes(app"))
+    if any(form in path.read_text(encoding="utf-8") for form in ("documented(", "Routes("))
 )
 ROUTE_METHODS = {"get", "post", "put", "patch", "delete"}
 ANSWERING_HELPERS = {"success", "no_content"}  # clara.http.envelope's: a message and a status not declared anywhere

@@ -109,7 +109,7 @@ def test_a_route_without_a_user_id_or_a_body_says_so_when_asked():
 
 # A function's defaults: what its routes have in common, each route stating what is its own.
 defaults_app = create_app()
-owned = Routes(defaults_app, auth=OWNERS, active=True, errors=(NotFound("Thing"),))
+owned = Routes(defaults_app, auth=OWNERS, active=True, errors=(NotFound("Thing"),), not_found={"part_id": "Part"})
 
 
 @owned.get("/users/<user_id>/things", "The user's things", SEEN)
@@ -122,6 +122,11 @@ def clear(call: Call[None]) -> Response[Any]:
     return SEEN.answer()
 
 
+@owned.get("/users/<user_id>/things/<part_id>", "A part of the user's things", SEEN)
+def part(call: Call[None], part_id: str) -> Response[Any]:
+    return SEEN.answer()
+
+
 def test_a_route_takes_the_defaults_it_does_not_state_and_adds_its_errors_to_theirs():
     document = json.loads(defaults_app.get_openapi_json_schema(security_schemes=SECURITY_SCHEMES))
     listed = document["paths"]["/users/{user_id}/things"]["get"]
@@ -131,6 +136,10 @@ def test_a_route_takes_the_defaults_it_does_not_state_and_adds_its_errors_to_the
     assert "Please activate" in listed["responses"]["401"]["description"]
     assert "Please activate" not in cleared["responses"]["401"]["description"]
     assert listed["responses"]["404"]["description"] == "Thing with the given identifier does not exist."
+    # What the path names: a part that may not exist, after the function's errors.
+    assert document["paths"]["/users/{user_id}/things/{part_id}"]["get"]["responses"]["404"]["description"] == (
+        "Thing with the given identifier does not exist. | Part with the given identifier does not exist."
+    )
     # The private key may name any user, one that does not exist too: the route documents that 404 first.
     assert cleared["responses"]["404"]["description"] == (
         "User with the given identifier does not exist. | Thing with the given identifier does not exist."

@@ -8,8 +8,9 @@ handler runs, so what the document says about who may call cannot drift from wha
     def create(call: Call[NewWebhook]) -> Response[Any]:
         return CREATED.answer(endpoints.create(call.user.id, call.body))
 
-`Routes(app, auth=..., active=..., errors=...)` states what a function's routes have in common, so that each
-declaration states what is its own: a route's `auth` and `active` replace the function's, its `errors` add to them.
+`Routes(app, auth=..., active=..., errors=..., not_found=...)` states what a function's routes have in common, so
+that each declaration states what is its own: a route's `auth` and `active` replace the function's, its `errors` add
+to them. `not_found={"task_id": "Task"}` documents the 404 of every route whose path names a task.
 
 Before the handler runs, the caller is authenticated by exactly the declared roles (clara.http.auth.authenticate;
 with `active`, an inactive user is refused, and that 401 is documented), then a `<user_id>` in the path becomes the
@@ -78,7 +79,8 @@ class Routes:
     """The routes of one resolver that take a credential; `get`, `post`, `put`, `patch` and `delete` declare one.
 
     `auth`, `active` and `errors` are the defaults of its routes: their callers, whether those must be active users,
-    and what each of them may answer besides its own errors."""
+    and what each of them may answer besides its own errors; `not_found`, by path parameter, the name of what the
+    parameter names (NotFound: 404 when there is none), for the routes whose path has it."""
 
     def __init__(
         self,
@@ -87,11 +89,13 @@ class Routes:
         auth: tuple[Role, ...] = (),
         active: bool = False,
         errors: Iterable[ErrorLike] = (),
+        not_found: dict[str, str] | None = None,
     ) -> None:
         self.app = app
         self.auth = auth
         self.active = active
         self.errors = tuple(errors)
+        self.not_found = not_found or {}
 
     def route(
         self,
@@ -121,6 +125,8 @@ class Routes:
         implied: list[ErrorLike] = [InactiveUser] if only_active else []
         if "user_id" in parameters and Role.PRIVATE in roles:
             implied.append(NotFound("User"))  # the admin may name any user, one that does not exist too (user_in_path)
+        implied += self.errors
+        implied += [NotFound(self.not_found[name]) for name in parameters if name in self.not_found]
         declaration = documented(
             summary,
             ok,
@@ -128,7 +134,7 @@ class Routes:
             body=body,
             query=query,
             headers=headers,
-            errors=(*implied, *self.errors, *errors),
+            errors=(*implied, *errors),
             ok_headers=ok_headers,
         )
         body_model = body if isinstance(body, type) else None
