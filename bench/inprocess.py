@@ -92,18 +92,10 @@ class Harness:
         function = TEMPLATE.functions[function_id]
         return Invocation(FUNCTIONS.handler(function_id), event, LambdaContext(function_id, function.timeout))
 
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        headers: dict[str, str] | None = None,
-        body: bytes | str | None = None,
-        query: dict[str, str] | None = None,
-        env: dict[str, str] | None = None,
-    ) -> Invocation:
-        """An API Gateway REST event for the function template.yaml routes `method path` to, as call_api builds."""
-        function_id, event = routed_event(method, path, headers=headers, body=body, query=query)
+    def request(self, method: str, path: str, *, env: dict[str, str] | None = None, **parts: Any) -> Invocation:
+        """An API Gateway REST event for the function template.yaml routes `method path` to, as call_api builds:
+        `parts` are harness.inprocess.routed_event's (headers, body, query, ...)."""
+        function_id, event = routed_event(method, path, **parts)
         return self.invocation(function_id, event, env)
 
     def call_api(self, method: str, path: str, **arguments: Any) -> ApiResponse:

@@ -4,13 +4,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from clara.contract.errors import (
-    IdempotencyKeyReused,
-    InsufficientCredits,
-    InvalidSchema,
-    NotFound,
-    PayloadTooLarge,
-)
+from clara.contract.errors import IdempotencyKeyReused, InsufficientCredits, InvalidSchema, PayloadTooLarge
 from clara.domain.analysis import ports as analysis_ports
 from clara.domain.analysis import submission
 from clara.domain.analysis.attachments import supported_attachments_view
@@ -31,8 +25,8 @@ analysis_ports.task_queue.plug(TaskQueue)
 webhooks_ports.event_queue.plug(WebhookEventQueue)
 
 app = create_app()
-routes = Routes(app)
-CALLERS = (Role.USER, Role.API_KEY, Role.PRIVATE)
+# Who may call each route: the user (a user or API key token) or the private key.
+routes = Routes(app, auth=(Role.USER, Role.API_KEY, Role.PRIVATE))
 # The field `text` and up to 5 files, each file's field name being its file name.
 ANALYSIS_FORM = {
     "multipart/form-data": {
@@ -52,8 +46,6 @@ ATTACHMENTS_FETCHED = Success(200, dict[str, list[str]], "Supported attachments 
     "/users/<user_id>/agent/supported_attachments",
     "File extensions the analysis accepts, by media type",
     ATTACHMENTS_FETCHED,
-    auth=CALLERS,
-    errors=(NotFound("User"),),
 )
 def supported_attachments(call: Call[None]) -> Response[Any]:
     return ATTACHMENTS_FETCHED.answer(supported_attachments_view())
@@ -78,11 +70,10 @@ TASK_LOCATION = {
     "/users/<user_id>/agent/analysis",
     "Request an analysis of a text and files: a paid task, queued for the agent",
     ANALYSIS_CREATED,
-    auth=CALLERS,
     active=True,
     body=ANALYSIS_FORM,
     headers=IDEMPOTENCY_KEY,
-    errors=(InvalidSchema, InsufficientCredits, NotFound("User"), PayloadTooLarge, IdempotencyKeyReused),
+    errors=(InvalidSchema, InsufficientCredits, PayloadTooLarge, IdempotencyKeyReused),
     ok_headers=TASK_LOCATION,
 )
 def analyse(call: Call[None]) -> Response[Any]:

@@ -5,9 +5,7 @@ that doubles per receive (30 s, 60 s, ... by ChangeMessageVisibility); after the
 failed and refunded instead, and the message is not redriven for nothing.
 """
 
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-
-from clara.batch import sqs_lambda_handler
+from clara.batch import paced, sqs_lambda_handler
 from clara.domain.analysis import ports as analysis_ports
 from clara.domain.analysis.worker import process_message
 from clara.domain.webhooks import ports as webhooks_ports
@@ -21,9 +19,4 @@ analysis_ports.attachments.plug(S3Attachments)
 analysis_ports.task_queue.plug(TaskQueue)
 webhooks_ports.event_queue.plug(WebhookEventQueue)
 
-
-def run_task(record: SQSRecord) -> None:
-    process_message(record.body, int(record.attributes.approximate_receive_count), record.receipt_handle)
-
-
-lambda_handler = sqs_lambda_handler(run_task)
+lambda_handler = sqs_lambda_handler(paced(process_message))

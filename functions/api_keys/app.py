@@ -12,16 +12,14 @@ from clara.http.openapi import Success
 from clara.http.routes import Call, Routes
 
 app = create_app()
-routes = Routes(app)
-USER = (Role.USER,)
+# A user token only: an API key token cannot manage keys.
+routes = Routes(app, auth=(Role.USER,))
 
 
 API_KEY_FETCHED = Success(200, ApiKeyView, "API key fetched successfully.")
 
 
-@routes.get(
-    "/users/<user_id>/api_key", "The user's API key token", API_KEY_FETCHED, auth=USER, errors=(NotFound("API key"),)
-)
+@routes.get("/users/<user_id>/api_key", "The user's API key token", API_KEY_FETCHED, errors=(NotFound("API key"),))
 def view_api_key(call: Call[None]) -> Response[Any]:
     return API_KEY_FETCHED.answer(view(get_api_key(call.user)))
 
@@ -33,7 +31,6 @@ API_KEY_RESET = Success(201, ApiKeyView, "API key reset successfully.")
     "/users/<user_id>/api_key",
     "Replace the user's API key; the old token stops working at once",
     API_KEY_RESET,
-    auth=USER,
 )
 def reset(call: Call[None]) -> Response[Any]:
     return API_KEY_RESET.answer(view(reset_api_key(call.caller, call.user)))

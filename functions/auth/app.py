@@ -9,7 +9,6 @@ from clara.contract.errors import (
     AlreadyExists,
     AuthenticationFailed,
     InvalidSchema,
-    NotFound,
     RateLimitExceeded,
     ServiceBusy,
 )
@@ -39,11 +38,14 @@ accounts_ports.google.plug(lambda: verify_google_id_token)
 accounts_ports.mail.plug(Mailer)
 
 app = create_app()
-routes = Routes(app)
+# A user the path names by email may not exist (404).
+routes = Routes(app, not_found={"user_email": "User"})
 # Who may call each route (clara.http.routes checks the roles a route declares).
 KEYS = (Role.PUBLIC, Role.PRIVATE)
 USER = (Role.USER,)
 USER_OR_KEYS = (Role.USER, Role.PUBLIC, Role.PRIVATE)
+# The second factor is the active user's own to change, by a user token.
+two_factor = Routes(app, auth=USER, active=True)
 
 
 REGISTERED = Success(201, UserWithToken | AdminUserWithToken, "User registered successfully.")
@@ -119,7 +121,6 @@ PASSWORD_CHANGED = Success(200, None, "User password changed successfully.")
     PASSWORD_CHANGED,
     auth=USER_OR_KEYS,
     body=ChangePasswordRequest,
-    errors=(NotFound("User"),),
 )
 def change_password(call: Call[ChangePasswordRequest], user_email: str) -> Response[Any]:
     email = email_in_path(user_email)
@@ -136,7 +137,7 @@ OTP_SENT = Success(201, None, "OTP sent successfully.")
     "Email a one-time code (otp_type: ACTIVATION, CHANGE_PASSWORD or TWO_FACTOR_AUTH)",
     OTP_SENT,
     auth=KEYS,
-    errors=(InvalidSchema, NotFound("User"), ServiceBusy),
+    errors=(InvalidSchema, ServiceBusy),
 )
 def send_otp(call: Call[None], user_email: str, otp_type: str) -> Response[Any]:
     codes.send_otp(call.caller, email_in_path(user_email), otp_type)
@@ -152,7 +153,6 @@ ACTIVATED = Success(200, UserView | AdminUserView, "User activated successfully.
     ACTIVATED,
     auth=KEYS,
     body=CodeRequest,
-    errors=(NotFound("User"),),
 )
 def activate(call: Call[CodeRequest], user_email: str) -> Response[Any]:
     email = email_in_path(user_email)
@@ -163,31 +163,21 @@ def activate(call: Call[CodeRequest], user_email: str) -> Response[Any]:
 TWO_FACTOR_ENABLED = Success(200, None, "User 2FA enabled successfully.")
 
 
-@routes.post(
-    "/users/<user_id>/2fa",
-    "Turn 2FA on with a TWO_FACTOR_AUTH code",
-    TWO_FACTOR_ENABLED,
-    auth=USER,
-    active=True,
-    body=CodeRequest,
+@two_factor.post(
+    "/users/<user_id>/2fa", "Turn 2FA on with a TWO_FACTOR_AUTH code", TWO_FACTOR_ENABLED, body=CodeRequest
 )
 def enable_two_factor(call: Call[CodeRequest]) -> Response[Any]:
     codes.set_two_factor(call.caller, call.user, call.body.code, enabled=True)
     return TWO_FACTOR_ENABLED.answer()
 
 
-USER_OR_SUPPORT = (Role.USER, Role.PRIVATE)
-
-
-@routes.delete(
+@two_factor.delete(
     "/users/<user_id>/2fa",
     "Turn 2FA off with a TWO_FACTOR_AUTH code (with an authenticator app: its code or a recovery code); with "
     "the private key, support turns it off for an owner who lost the factor (no body; the owner is emailed)",
     NO_CONTENT,
-    auth=USER_OR_SUPPORT,
-    active=True,
+    auth=(Role.USER, Role.PRIVATE),  # support, too
     body=TwoFactorCodeRequest,
-    errors=(NotFound("User"),),
 )
 def disable_two_factor(call: Call[TwoFactorCodeRequest]) -> Response[Any]:
     if call.caller.is_admin:
@@ -200,12 +190,10 @@ def disable_two_factor(call: Call[TwoFactorCodeRequest]) -> Response[Any]:
 ENROLMENT_STARTED = Success(201, Enrolment, "Authenticator enrolment started successfully.")
 
 
-@routes.post(
+@two_factor.post(
     "/users/<user_id>/2fa/totp",
     "Start adding an authenticator app: its secret, otpauth:// URI and QR code (pending for 10 minutes)",
     ENROLMENT_STARTED,
-    auth=USER,
-    active=True,
     errors=(AlreadyExists("Authenticator"),),
 )
 def start_authenticator(call: Call[None]) -> Response[Any]:
@@ -217,13 +205,11 @@ def start_authenticator(call: Call[None]) -> Response[Any]:
 AUTHENTICATOR_CONFIRMED = Success(200, RecoveryCodes, TWO_FACTOR_ENABLED.message)
 
 
-@routes.post(
+@two_factor.post(
     "/users/<user_id>/2fa/totp/confirm",
     "Turn 2FA on with the authenticator app, by its current code and a fresh proof besides the token (the "
     "password or an emailed code; the emailed code when emailed 2FA is on): 10 recovery codes, shown this once",
     AUTHENTICATOR_CONFIRMED,
-    auth=USER,
-    active=True,
     body=ConfirmAuthenticatorRequest,
 )
 def confirm_authenticator(call: Call[ConfirmAuthenticatorRequest]) -> Response[Any]:
@@ -234,12 +220,10 @@ def confirm_authenticator(call: Call[ConfirmAuthenticatorRequest]) -> Response[A
     return AUTHENTICATOR_CONFIRMED.answer(RecoveryCodes(recovery_codes=codes))
 
 
-@routes.delete(
+@two_factor.delete(
     "/users/<user_id>/2fa/totp",
     "Back to emailed 2FA codes: the authenticator app and its recovery codes are removed (its code or a recovery code)",
     NO_CONTENT,
-    auth=USER,
-    active=True,
     body=TwoFactorCodeRequest,
 )
 def switch_to_emailed_codes(call: Call[TwoFactorCodeRequest]) -> Response[Any]:
@@ -250,12 +234,10 @@ def switch_to_emailed_codes(call: Call[TwoFactorCodeRequest]) -> Response[Any]:
 RECOVERY_CODES_GENERATED = Success(201, RecoveryCodes, "Recovery codes generated successfully.")
 
 
-@routes.post(
+@two_factor.post(
     "/users/<user_id>/2fa/recovery-codes",
     "New recovery codes in place of the old ones, for a current code of the authenticator app",
     RECOVERY_CODES_GENERATED,
-    auth=USER,
-    active=True,
     body=CodeRequest,
 )
 def regenerate_recovery_codes(call: Call[CodeRequest]) -> Response[Any]:

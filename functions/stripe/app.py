@@ -19,9 +19,8 @@ from clara.integrations.stripe_payments import StripePayments
 credits_ports.payments.plug(StripePayments)
 
 app = create_app()
-routes = Routes(app)
-
-BUYERS = (Role.USER, Role.API_KEY)
+# Every route is an active user's, by a user or API key token.
+routes = Routes(app, auth=(Role.USER, Role.API_KEY), active=True)
 
 RATE_FETCHED = Success(
     200,
@@ -31,7 +30,7 @@ RATE_FETCHED = Success(
 )
 
 
-@routes.get("/stripe/rate", "The credit rate bands", RATE_FETCHED, auth=BUYERS, active=True)
+@routes.get("/stripe/rate", "The credit rate bands", RATE_FETCHED)
 def rate(call: Call[None]) -> Response[Any]:
     return RATE_FETCHED.answer(rates.rates_view())
 
@@ -39,9 +38,7 @@ def rate(call: Call[None]) -> Response[Any]:
 PORTAL_CREATED = Success(201, PortalView, "Customer portal session created successfully.")
 
 
-@routes.post(
-    "/stripe/portal", "A Stripe Customer Portal session for the user", PORTAL_CREATED, auth=BUYERS, active=True
-)
+@routes.post("/stripe/portal", "A Stripe Customer Portal session for the user", PORTAL_CREATED)
 def portal(call: Call[None]) -> Response[Any]:
     url = purchases.portal_url(call.caller.own_user(), call.event.request_context.request_id)
     return PORTAL_CREATED.answer(PortalView(url=url))
@@ -54,8 +51,6 @@ CHECKOUT_CREATED = Success(201, CheckoutView, "Checkout session created successf
     "/stripe/buy",
     "A Stripe Checkout Session that buys credits for `amount` dollars",
     CHECKOUT_CREATED,
-    auth=BUYERS,
-    active=True,
     body=BuyRequest,
     errors=(CreditsRateNotFound,),
 )

@@ -4,7 +4,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from clara.contract.errors import NotFound, TaskNotCancellable
+from clara.contract.errors import TaskNotCancellable
 from clara.domain.analysis.tasks import TaskView, task_of, task_view, tasks_page
 from clara.domain.webhooks import ports as webhooks_ports
 from clara.http.app import Page, create_app, lambda_handler_for, read_page
@@ -17,22 +17,14 @@ from clara.integrations.sqs_queues import WebhookEventQueue
 webhooks_ports.event_queue.plug(WebhookEventQueue)
 
 app = create_app()
-routes = Routes(app)
-CALLERS = (Role.USER, Role.API_KEY, Role.PRIVATE)
+# Who may call each route: the user (a user or API key token) or the private key; an active user.
+routes = Routes(app, auth=(Role.USER, Role.API_KEY, Role.PRIVATE), active=True, not_found={"task_id": "Task"})
 
 
 TASKS_FETCHED = Success(200, list[TaskView], "Tasks fetched successfully.")
 
 
-@routes.get(
-    "/users/<user_id>/tasks",
-    "The user's analysis tasks, newest first",
-    TASKS_FETCHED,
-    auth=CALLERS,
-    active=True,
-    query=Page,
-    errors=(NotFound("User"),),
-)
+@routes.get("/users/<user_id>/tasks", "The user's analysis tasks, newest first", TASKS_FETCHED, query=Page)
 def view_all(call: Call[None]) -> Response[Any]:
     page = read_page(call.event)
     return TASKS_FETCHED.answer([task_view(task) for task in tasks_page(call.user.id, page.limit, page.offset)])
@@ -41,14 +33,7 @@ def view_all(call: Call[None]) -> Response[Any]:
 TASK_FETCHED = Success(200, TaskView, "Task fetched successfully.")
 
 
-@routes.get(
-    "/users/<user_id>/tasks/<task_id>",
-    "One analysis task, with its result once COMPLETED",
-    TASK_FETCHED,
-    auth=CALLERS,
-    active=True,
-    errors=(NotFound("User"), NotFound("Task")),
-)
+@routes.get("/users/<user_id>/tasks/<task_id>", "One analysis task, with its result once COMPLETED", TASK_FETCHED)
 def view(call: Call[None], task_id: str) -> Response[Any]:
     return TASK_FETCHED.answer(task_view(task_of(call.user.id, task_id)))
 
@@ -60,9 +45,7 @@ TASK_CANCELLED = Success(200, TaskView, "Task cancelled successfully.")
     "/users/<user_id>/tasks/<task_id>/cancel",
     "Cancel a PENDING task: it ends FAILED and its credits are refunded once (409 once a worker claimed it)",
     TASK_CANCELLED,
-    auth=CALLERS,
-    active=True,
-    errors=(NotFound("User"), NotFound("Task"), TaskNotCancellable),
+    errors=(TaskNotCancellable,),
 )
 def cancel(call: Call[None], task_id: str) -> Response[Any]:
     # Imported here: the cancel's settle (analysis, ledger) is 20 M instructions (about 4 ms) that the listing and

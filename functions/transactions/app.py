@@ -4,7 +4,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from clara.contract.errors import IdempotencyKeyReused, InsufficientCredits, NotFound
+from clara.contract.errors import IdempotencyKeyReused, InsufficientCredits
 from clara.contract.requests import NewTransactionRequest
 from clara.domain.credits import ledger
 from clara.domain.credits.ledger import TransactionView
@@ -14,24 +14,18 @@ from clara.http.openapi import Success
 from clara.http.routes import Call, Routes
 
 app = create_app()
-routes = Routes(app)
-# Who may call each route (clara.http.routes checks the roles a route declares).
-READERS = (Role.USER, Role.API_KEY, Role.PRIVATE)
+# Who may call each route (clara.http.routes checks the roles a route declares): the user's ledger is read by an
+# active user (a user or API key token) or the private key; only the private key writes to it.
+routes = Routes(
+    app, auth=(Role.USER, Role.API_KEY, Role.PRIVATE), active=True, not_found={"transaction_id": "Transaction"}
+)
 ADMIN = (Role.PRIVATE,)
 
 
 TRANSACTIONS_FETCHED = Success(200, list[TransactionView], "Transactions fetched successfully.")
 
 
-@routes.get(
-    "/users/<user_id>/transactions",
-    "The user's transactions, newest first",
-    TRANSACTIONS_FETCHED,
-    auth=READERS,
-    active=True,
-    query=Page,
-    errors=(NotFound("User"),),
-)
+@routes.get("/users/<user_id>/transactions", "The user's transactions, newest first", TRANSACTIONS_FETCHED, query=Page)
 def list_transactions(call: Call[None]) -> Response[Any]:
     page = read_page(call.event)
     found = ledger.list_transactions(call.user.id, page.limit, page.offset)
@@ -41,14 +35,7 @@ def list_transactions(call: Call[None]) -> Response[Any]:
 TRANSACTION_FETCHED = Success(200, TransactionView, "Transaction fetched successfully.")
 
 
-@routes.get(
-    "/users/<user_id>/transactions/<transaction_id>",
-    "One transaction of the user",
-    TRANSACTION_FETCHED,
-    auth=READERS,
-    active=True,
-    errors=(NotFound("User"), NotFound("Transaction")),
-)
+@routes.get("/users/<user_id>/transactions/<transaction_id>", "One transaction of the user", TRANSACTION_FETCHED)
 def view_transaction(call: Call[None], transaction_id: str) -> Response[Any]:
     return TRANSACTION_FETCHED.answer(ledger.transaction_of(call.user.id, transaction_id).view())
 
@@ -62,12 +49,13 @@ TRANSACTION_CREATED = Success(201, TransactionView, "Transaction created success
     "another body it is a 409",
     TRANSACTION_CREATED,
     auth=ADMIN,
+    active=False,  # the private key is no user, active or not
     body=NewTransactionRequest,
     headers={
         "Idempotency-Key": "Any text of the client's: the same body under the same key records the transaction "
         "once and answers it again; another body under it is 409. Keys are per user."
     },
-    errors=(NotFound("User"), InsufficientCredits, IdempotencyKeyReused),
+    errors=(InsufficientCredits, IdempotencyKeyReused),
 )
 def add_transaction(call: Call[NewTransactionRequest]) -> Response[Any]:
     # A retried request with the same Idempotency-Key records the transaction once (409 for another body).

@@ -4,7 +4,6 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from clara.contract.errors import NotFound
 from clara.contract.requests import SetCreditsRequest, UpdateUserRequest
 from clara.domain.analysis import ports as analysis_ports
 from clara.http.app import Page, create_app, lambda_handler_for, read_page
@@ -18,9 +17,9 @@ from clara.records.accounts import AdminUserView, UserView
 analysis_ports.attachments.plug(S3Attachments)
 
 app = create_app()
-routes = Routes(app)
-# Who may call each route (clara.http.routes checks the roles a route declares).
-ADMIN = (Role.PRIVATE,)
+# Who may call each route (clara.http.routes checks the roles a route declares): the private key, but where a route
+# names others.
+routes = Routes(app, auth=(Role.PRIVATE,))
 READERS = (Role.USER, Role.API_KEY, Role.PRIVATE)
 EDITORS = (Role.USER, Role.PRIVATE)
 
@@ -28,7 +27,7 @@ EDITORS = (Role.USER, Role.PRIVATE)
 USERS_FETCHED = Success(200, list[AdminUserView], "Users fetched successfully.")
 
 
-@routes.get("/users", "Every user, newest first (private key)", USERS_FETCHED, auth=ADMIN, query=Page)
+@routes.get("/users", "Every user, newest first (private key)", USERS_FETCHED, query=Page)
 def list_users(call: Call[None]) -> Response[Any]:
     page = read_page(call.event)
     from clara.domain.accounts import profile  # on first use: see update_user
@@ -40,7 +39,7 @@ def list_users(call: Call[None]) -> Response[Any]:
 USER_FETCHED = Success(200, UserView | AdminUserView, "User fetched successfully.")
 
 
-@routes.get("/users/<user_id>", "The user", USER_FETCHED, auth=READERS, errors=(NotFound("User"),))
+@routes.get("/users/<user_id>", "The user", USER_FETCHED, auth=READERS)
 def view_user(call: Call[None]) -> Response[Any]:
     return USER_FETCHED.answer(call.user.admin_view() if call.caller.is_admin else call.user.view())
 
@@ -54,7 +53,6 @@ USER_UPDATED = Success(200, UserView | AdminUserView, "User updated successfully
     USER_UPDATED,
     auth=EDITORS,
     body=UpdateUserRequest,
-    errors=(NotFound("User"),),
 )
 def update_user(call: Call[UpdateUserRequest]) -> Response[Any]:
     # Imported here, as in the other writes: the profile's rules (sessions, audit, notices) are a cost that reading
@@ -66,13 +64,7 @@ def update_user(call: Call[UpdateUserRequest]) -> Response[Any]:
     return USER_UPDATED.answer(updated.admin_view() if call.caller.is_admin else updated.view())
 
 
-@routes.delete(
-    "/users/<user_id>",
-    "Delete the user and everything it owns (private key)",
-    NO_CONTENT,
-    auth=ADMIN,
-    errors=(NotFound("User"),),
-)
+@routes.delete("/users/<user_id>", "Delete the user and everything it owns (private key)", NO_CONTENT)
 def delete_user(call: Call[None]) -> Response[Any]:
     from clara.domain.accounts import profile  # on first use: see update_user
 
@@ -87,9 +79,7 @@ CREDITS_SET = Success(200, AdminUserView, "User credits updated successfully.")
     "/users/<user_id>/credits",
     "Set the user's balance; the ledger records the difference (private key)",
     CREDITS_SET,
-    auth=ADMIN,
     body=SetCreditsRequest,
-    errors=(NotFound("User"),),
 )
 def set_credits(call: Call[SetCreditsRequest]) -> Response[Any]:
     from clara.domain.credits import ledger  # on first use: only the admin's credit changes write the ledger

@@ -3,9 +3,7 @@
 delay of the retry schedule; the last failure is logged and the message let go.
 """
 
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-
-from clara.batch import sqs_lambda_handler
+from clara.batch import paced, sqs_lambda_handler
 from clara.domain.accounts import ports as accounts_ports
 from clara.domain.webhooks import ports as webhooks_ports
 from clara.domain.webhooks.delivery import deliver_message
@@ -18,9 +16,4 @@ accounts_ports.mail.plug(Mailer)
 webhooks_ports.event_queue.plug(WebhookEventQueue)
 webhooks_ports.receivers.plug(WebReceivers)
 
-
-def deliver(record: SQSRecord) -> None:
-    deliver_message(record.body, int(record.attributes.approximate_receive_count), record.receipt_handle)
-
-
-lambda_handler = sqs_lambda_handler(deliver)
+lambda_handler = sqs_lambda_handler(paced(deliver_message))

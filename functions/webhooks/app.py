@@ -25,8 +25,9 @@ webhooks_ports.event_queue.plug(WebhookEventQueue)
 webhooks_ports.receivers.plug(WebReceivers)
 
 app = create_app()
-routes = Routes(app)
-# Who may call each route (clara.http.routes checks the roles a route declares).
+# Each route acts for an active user, who may be gone (404), and a webhook its path names may not be the user's
+# (404); who may call it is its own: the owner (OWNER) or, for a read, the private key too (READERS).
+routes = Routes(app, active=True, errors=(NotFound("User"),), not_found={"webhook_id": "Webhook"})
 OWNER = (Role.USER, Role.API_KEY)
 READERS = (Role.USER, Role.API_KEY, Role.PRIVATE)
 
@@ -39,9 +40,8 @@ WEBHOOK_CREATED = Success(201, NewWebhookView, "Webhook created successfully.")
     "Add an endpoint for signed events (at most 5); its secret is shown here only",
     WEBHOOK_CREATED,
     auth=OWNER,
-    active=True,
     body=NewWebhookRequest,
-    errors=(NotFound("User"), WebhookUrlRefused, WebhookLimitReached),
+    errors=(WebhookUrlRefused, WebhookLimitReached),
 )
 def create(call: Call[NewWebhookRequest]) -> Response[Any]:
     return WEBHOOK_CREATED.answer(endpoints.create(call.user.id, call.body))
@@ -55,8 +55,6 @@ WEBHOOKS_FETCHED = Success(200, list[WebhookView], "Webhooks fetched successfull
     "The user's webhook endpoints, oldest first (never their secrets)",
     WEBHOOKS_FETCHED,
     auth=READERS,
-    active=True,
-    errors=(NotFound("User"),),
 )
 def view_all(call: Call[None]) -> Response[Any]:
     return WEBHOOKS_FETCHED.answer([endpoints.view(each) for each in endpoints.list_webhooks(call.user.id)])
@@ -70,8 +68,6 @@ WEBHOOK_FETCHED = Success(200, WebhookView, "Webhook fetched successfully.")
     "One webhook endpoint (never its secret)",
     WEBHOOK_FETCHED,
     auth=READERS,
-    active=True,
-    errors=(NotFound("User"), NotFound("Webhook")),
 )
 def view(call: Call[None], webhook_id: str) -> Response[Any]:
     return WEBHOOK_FETCHED.answer(endpoints.view(endpoints.webhook_of(call.user.id, webhook_id)))
@@ -82,8 +78,6 @@ def view(call: Call[None], webhook_id: str) -> Response[Any]:
     "Delete a webhook endpoint: nothing more is sent to it",
     NO_CONTENT,
     auth=OWNER,
-    active=True,
-    errors=(NotFound("User"), NotFound("Webhook")),
 )
 def delete(call: Call[None], webhook_id: str) -> Response[Any]:
     endpoints.delete(call.user.id, webhook_id)
@@ -98,8 +92,6 @@ SECRET_ROTATED = Success(201, SecretView, "Webhook secret rotated successfully."
     "A new signing secret; for 24 hours deliveries carry a signature by the old one too",
     SECRET_ROTATED,
     auth=OWNER,
-    active=True,
-    errors=(NotFound("User"), NotFound("Webhook")),
 )
 def rotate_secret(call: Call[None], webhook_id: str) -> Response[Any]:
     return SECRET_ROTATED.answer(endpoints.rotate_secret(call.user.id, webhook_id))
@@ -113,8 +105,6 @@ TEST_SENT = Success(202, None, "Test event sent.")
     "Send a webhook.test event to the endpoint (its delivery shows in the endpoint's log)",
     TEST_SENT,
     auth=OWNER,
-    active=True,
-    errors=(NotFound("User"), NotFound("Webhook")),
 )
 def send_test(call: Call[None], webhook_id: str) -> Response[Any]:
     from clara.domain.webhooks.events import record_and_dispatch
@@ -132,9 +122,7 @@ DELIVERIES_FETCHED = Success(200, list[DeliveryView], "Deliveries fetched succes
     "The endpoint's delivery attempts, newest first (kept 30 days)",
     DELIVERIES_FETCHED,
     auth=READERS,
-    active=True,
     query=Page,
-    errors=(NotFound("User"), NotFound("Webhook")),
 )
 def deliveries(call: Call[None], webhook_id: str) -> Response[Any]:
     page = read_page(call.event)

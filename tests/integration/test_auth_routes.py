@@ -431,15 +431,14 @@ def test_send_otp_with_a_user_token_is_403(call_api, accounts):
 # ------------------------------------------------------------------------------------------- activate
 
 
+def activate(call_api, email, code, authorization=PUBLIC):
+    return call_api("POST", f"{API}/users/{email}/activate", headers=headers(authorization), body=body({"code": code}))
+
+
 def test_activate_with_the_emailed_code(call_api, stack, accounts):
     account = accounts.register()
 
-    response = call_api(
-        "POST",
-        f"{API}/users/{account.email}/activate",
-        headers=headers(PUBLIC),
-        body=body({"code": latest_code(account.email)}),
-    )
+    response = activate(call_api, account.email, latest_code(account.email))
 
     assert response.status == 200
     assert response.json["message"] == "User activated successfully."
@@ -452,12 +451,7 @@ def test_activate_with_the_emailed_code(call_api, stack, accounts):
 def test_activate_with_the_private_key_shows_the_hidden_fields(call_api, accounts):
     account = accounts.register()
 
-    response = call_api(
-        "POST",
-        f"{API}/users/{account.email}/activate",
-        headers=headers(PRIVATE),
-        body=body({"code": latest_code(account.email)}),
-    )
+    response = activate(call_api, account.email, latest_code(account.email), PRIVATE)
 
     assert response.status == 200 and set(response.json["data"]) == ADMIN_FIELDS
 
@@ -466,24 +460,17 @@ def test_activate_with_a_wrong_or_used_code_is_401(call_api, stack, accounts):
     account = accounts.register()
     code = latest_code(account.email)
 
-    wrong = call_api(
-        "POST",
-        f"{API}/users/{account.email}/activate",
-        headers=headers(PUBLIC),
-        body=body({"code": f"{(int(code) + 1) % 10**6:06d}"}),
-    )
+    wrong = activate(call_api, account.email, f"{(int(code) + 1) % 10**6:06d}")
     assert (wrong.status, wrong.json) == (401, error(UNAUTHENTICATED))
     assert user_item(stack, account.id)["is_active"] is False
 
     accounts.activate(account)
-    used = call_api("POST", f"{API}/users/{account.email}/activate", headers=headers(PUBLIC), body=body({"code": code}))
+    used = activate(call_api, account.email, code)
     assert (used.status, used.json) == (401, error(UNAUTHENTICATED))
 
 
 def test_activate_an_unknown_email_is_404(call_api):
-    response = call_api(
-        "POST", f"{API}/users/nobody@example.com/activate", headers=headers(PUBLIC), body=body({"code": "123456"})
-    )
+    response = activate(call_api, "nobody@example.com", "123456")
 
     assert (response.status, response.json) == (404, error(NOT_FOUND))
 
@@ -507,12 +494,7 @@ def test_activate_without_a_key_is_refused(call_api, stack, accounts, credential
     account = accounts.register()
     authorization = {"none": None, "user": account.auth}[credential]
 
-    response = call_api(
-        "POST",
-        f"{API}/users/{account.email}/activate",
-        headers=headers(authorization),
-        body=body({"code": latest_code(account.email)}),
-    )
+    response = activate(call_api, account.email, latest_code(account.email), authorization)
 
     assert (response.status, response.json) == (status, error(UNAUTHENTICATED if status == 401 else NO_ACCESS))
     assert user_item(stack, account.id)["is_active"] is False

@@ -466,14 +466,20 @@ def test_fractional_credits_are_described_as_numbers(webhook, user, monkeypatch)
     assert transaction.description == "User bought 552.5 credits for $5."
 
 
+def failing_transactions(patch: pytest.MonkeyPatch, code: str) -> None:
+    """DynamoDB refuses the credit's TransactWriteItems with `code`."""
+
+    def failing(**_: Any) -> None:
+        raise ClientError({"Error": {"Code": code, "Message": code}}, "TransactWriteItems")
+
+    patch.setattr(table.client(), "transact_write_items", failing)
+
+
 def test_a_throttled_dynamodb_answers_503_so_stripe_retries(webhook, user, monkeypatch):
     payload = stripe_event(user.id)
 
-    def throttled(**_: Any) -> None:
-        raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "TransactWriteItems")
-
     with monkeypatch.context() as patch:
-        patch.setattr(table.client(), "transact_write_items", throttled)
+        failing_transactions(patch, "ThrottlingException")
         busy = webhook(payload, sign(payload, WEBHOOK_SECRET))
 
     assert (busy["statusCode"], busy["headers"]["Retry-After"]) == (503, "2")
@@ -488,11 +494,8 @@ def test_a_throttled_dynamodb_answers_503_so_stripe_retries(webhook, user, monke
 def test_any_other_dynamodb_failure_raises_so_stripe_retries(webhook, user, monkeypatch):
     payload = stripe_event(user.id)
 
-    def refused(**_: Any) -> None:
-        raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "TransactWriteItems")
-
     with monkeypatch.context() as patch:
-        patch.setattr(table.client(), "transact_write_items", refused)
+        failing_transactions(patch, "AccessDeniedException")
         with pytest.raises(ClientError):
             webhook(payload, sign(payload, WEBHOOK_SECRET))
 

@@ -2,8 +2,8 @@
 and its handler answers with (issue 14, rule 4).
 
 The check reads every API function's handler module (functions/*/app.py that declares routes, with
-`@routes.<method>(path, summary, ok, ...)` of clara.http.routes or `@app.<method>(path, **documented(summary, ok,
-...))`):
+`@<routes>.<method>(path, summary, ok, ...)` for a module's `<routes> = Routes(app, ...)` of clara.http.routes, or
+`@app.<method>(path, **documented(summary, ok, ...))`):
 
 * a route declares its success as a constant's name (or a tuple of names, for one route with two outcomes),
   never as a `Success(...)` written inline;
@@ -27,15 +27,30 @@ ROOT = Path(__file__).resolve().parents[2]
 HANDLERS = sorted(
     path
     for path in (ROOT / "functions").glob("*/app.py")
-    if any(form in path.read_text(encoding="utf-8") for form in ("documented(", "Routes(app)"))
+    if any(form in path.read_text(encoding="utf-8") for form in ("documented(", "Routes("))
 )
 ROUTE_METHODS = {"get", "post", "put", "patch", "delete"}
 ANSWERING_HELPERS = {"success", "no_content"}  # clara.http.envelope's: a message and a status not declared anywhere
 
 
-def _declaration(function: ast.FunctionDef) -> tuple[ast.Call, int] | None:
-    """The call that declares the function a route, with the position of its `ok`: `@routes.<method>(path, summary,
-    ok, ...)`, or the `documented(summary, ok, ...)` of `@app.<method>(path, **documented(...))`."""
+def _route_tables(tree: ast.Module) -> set[str]:
+    """Module-level names bound to `Routes(...)`: a function may declare its routes with a few, by their defaults."""
+    return {
+        target.id
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.Call)
+        and isinstance(node.value.func, ast.Name)
+        and node.value.func.id == "Routes"
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+
+
+def _declaration(function: ast.FunctionDef, tables: set[str]) -> tuple[ast.Call, int] | None:
+    """The call that declares the function a route, with the position of its `ok`: `@<routes>.<method>(path,
+    summary, ok, ...)` for one of the module's `tables`, or the `documented(summary, ok, ...)` of
+    `@app.<method>(path, **documented(...))`."""
     for decorator in function.decorator_list:
         if not isinstance(decorator, ast.Call):
             continue
@@ -44,7 +59,7 @@ def _declaration(function: ast.FunctionDef) -> tuple[ast.Call, int] | None:
             isinstance(func, ast.Attribute)
             and func.attr in ROUTE_METHODS
             and isinstance(func.value, ast.Name)
-            and func.value.id == "routes"
+            and func.value.id in tables
         ):
             return decorator, 2
         for keyword in decorator.keywords:
@@ -82,6 +97,7 @@ def problems(source: str, filename: str = "app.py") -> tuple[list[str], int]:
     """What breaks rule 4 in a handler module's source, as `file:line: what`, and how many routes it declares."""
     tree = ast.parse(source, filename)
     constants = _success_constants(tree)
+    tables = _route_tables(tree)
     found: list[str] = []
     declared_anywhere: set[str] = set()
     routes = 0
@@ -113,7 +129,7 @@ def problems(source: str, filename: str = "app.py") -> tuple[list[str], int]:
     for function in ast.walk(tree):
         if not isinstance(function, ast.FunctionDef):
             continue
-        declaration = _declaration(function)
+        declaration = _declaration(function, tables)
         if declaration is None:
             continue
         routes += 1
@@ -168,6 +184,7 @@ from clara.http.openapi import NO_CONTENT, Success, documented
 FETCHED = Success(200, None, "Fetched.")
 UNUSED = Success(201, None, "Never declared.")
 OTHER = Success(200, None, "Other.")
+routes = Routes(app)
 
 
 @app.get("/inline", **documented("Inline", Success(200, None, "Inline.")))

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from pydantic import BaseModel
 
+from clara.contract.errors import NotFound
 from clara.http.app import create_app
 from clara.http.auth import Caller, Role
 from clara.http.openapi import Success
@@ -104,3 +105,47 @@ def test_a_route_without_a_user_id_or_a_body_says_so_when_asked():
         _ = plain.user
     with pytest.raises(LookupError, match="body"):
         _ = plain.body
+
+
+# A function's defaults: what its routes have in common, each route stating what is its own.
+defaults_app = create_app()
+owned = Routes(defaults_app, auth=OWNERS, active=True, errors=(NotFound("Thing"),), not_found={"part_id": "Part"})
+
+
+@owned.get("/users/<user_id>/things", "The user's things", SEEN)
+def things(call: Call[None]) -> Response[Any]:
+    return SEEN.answer()
+
+
+@owned.delete("/users/<user_id>/things", "Every thing of any user (support)", SEEN, auth=SUPPORT, active=False)
+def clear(call: Call[None]) -> Response[Any]:
+    return SEEN.answer()
+
+
+@owned.get("/users/<user_id>/things/<part_id>", "A part of the user's things", SEEN)
+def part(call: Call[None], part_id: str) -> Response[Any]:
+    return SEEN.answer()
+
+
+def test_a_route_takes_the_defaults_it_does_not_state_and_adds_its_errors_to_theirs():
+    document = json.loads(defaults_app.get_openapi_json_schema(security_schemes=SECURITY_SCHEMES))
+    listed = document["paths"]["/users/{user_id}/things"]["get"]
+    cleared = document["paths"]["/users/{user_id}/things"]["delete"]
+
+    assert listed["security"] == [{"BearerToken": []}] and cleared["security"] == [{"ApiKey": []}]
+    assert "Please activate" in listed["responses"]["401"]["description"]
+    assert "Please activate" not in cleared["responses"]["401"]["description"]
+    assert listed["responses"]["404"]["description"] == "Thing with the given identifier does not exist."
+    # What the path names: a part that may not exist, after the function's errors.
+    assert document["paths"]["/users/{user_id}/things/{part_id}"]["get"]["responses"]["404"]["description"] == (
+        "Thing with the given identifier does not exist. | Part with the given identifier does not exist."
+    )
+    # The private key may name any user, one that does not exist too: the route documents that 404 first.
+    assert cleared["responses"]["404"]["description"] == (
+        "User with the given identifier does not exist. | Thing with the given identifier does not exist."
+    )
+
+
+def test_a_route_whose_roles_are_stated_nowhere_is_refused_when_declared():
+    with pytest.raises(TypeError, match="name its roles"):
+        Routes(create_app()).get("/nobody", "Nobody's", SEEN)

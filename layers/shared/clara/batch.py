@@ -6,6 +6,7 @@ Lambda error.
 """
 
 from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -18,6 +19,18 @@ LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 # Handles one message, Powertools' SQSRecord (not imported here: the layer's top modules stay off the data classes,
 # tests/unit/test_rooms.py).
 MessageHandler = Callable[[Any], None]
+
+
+def paced(handle: Callable[[str, int, str], object]) -> MessageHandler:
+    """The record's handler for `handle(body, receive_count, receipt_handle)`: a consumer that paces its own retries
+    reads how many times SQS has delivered the message (the first is 1) and changes its visibility by the receipt
+    handle (the analysis worker, the webhook delivery)."""
+
+    @wraps(handle)  # traced under the consumer's own name
+    def handle_record(record: Any) -> None:
+        handle(record.body, int(record.attributes.approximate_receive_count), record.receipt_handle)
+
+    return handle_record
 
 
 def sqs_batch(handle: MessageHandler) -> Callable[[dict[str, Any], LambdaContext], PartialItemFailureResponse]:
