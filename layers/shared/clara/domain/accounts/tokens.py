@@ -31,8 +31,13 @@ def issue_user_token(user_id: str, session_id: str, expires_at: float) -> str:
 
 def issue_api_key_token(user_id: str, api_key_id: str) -> str:
     """Deterministic for a key (no iat, no exp): View shows the same token until Reset replaces the key."""
-    claims = {"sub": user_id, "role": "api_key", "jti": api_key_id}
-    return get_settings().api_key_token_prefix + jwt.encode(claims, secret("jwt_secret_key"), algorithm=ALGORITHM)
+    return get_settings().api_key_token_prefix + _signed_api_key(user_id, api_key_id, secret("jwt_secret_key"))
+
+
+@lru_cache(maxsize=256)
+def _signed_api_key(user_id: str, api_key_id: str, key: str) -> str:
+    # The same text for the same key (and signing key), so a warm function signs it once.
+    return jwt.encode({"sub": user_id, "role": "api_key", "jti": api_key_id}, key, algorithm=ALGORITHM)
 
 
 def read_token(token: str) -> TokenClaims:
