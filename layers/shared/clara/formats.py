@@ -165,7 +165,8 @@ _NUMBER_STAND_IN = re.compile(r'"([0-9a-f]{32})(\d+)"')
 
 
 def json_text(value: Any) -> str:
-    """json.dumps, with a Decimal written as the exact JSON number it is (the standard encoder refuses it).
+    """json.dumps, with a Decimal written as the exact JSON number it is (the standard encoder refuses it), and a
+    datetime as the contract's HTTP date (what HttpDate's JSON mode writes; text_ready leaves them as datetimes).
 
     One json.dumps call (C) rather than a Python walk of the value: each Decimal is first written as a string
     naming it under a random nonce, which no text of the value can contain by chance, then replaced by its digits."""

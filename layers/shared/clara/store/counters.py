@@ -31,11 +31,12 @@ def count_request(subject: str, second: int) -> int:
     connection all the same, which raises what it raises for any other update."""
     connection = TableItem._get_connection()
     pk, sk = RateCounter.key(subject, second)
+    hits, expires_at = RateCounter.hits.attr_name, RateCounter.expires_at.attr_name
     operation = {
         TABLE_NAME: connection.table_name,
-        KEY: {"pk": {STRING: pk}, "sk": {STRING: sk}},
+        KEY: {RateCounter.pk.attr_name: {STRING: pk}, RateCounter.sk.attr_name: {STRING: sk}},
         UPDATE_EXPRESSION: "ADD #hits :one SET #expires_at = if_not_exists(#expires_at, :expires_at)",
-        EXPRESSION_ATTRIBUTE_NAMES: {"#hits": "hits", "#expires_at": "expires_at"},  # RateCounter's attributes
+        EXPRESSION_ATTRIBUTE_NAMES: {"#hits": hits, "#expires_at": expires_at},
         EXPRESSION_ATTRIBUTE_VALUES: {":one": {NUMBER: "1"}, ":expires_at": {NUMBER: str(second + 60)}},
         RETURN_VALUES: UPDATED_NEW,
     }
@@ -43,7 +44,7 @@ def count_request(subject: str, second: int) -> int:
         answer = connection.connection.dispatch(UPDATE_ITEM, operation)
     except BOTOCORE_EXCEPTIONS as error:
         raise UpdateError(f"Failed to update item: {error}", error) from error
-    return int(answer[ATTRIBUTES]["hits"][NUMBER])
+    return int(answer[ATTRIBUTES][hits][NUMBER])
 
 
 def count_code_email(email: str, hour: int, cap: int) -> unit.Write:
