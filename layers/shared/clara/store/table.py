@@ -10,15 +10,23 @@ import.
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, partial
 from itertools import islice
 from typing import Any
 
-from pynamodb.attributes import Attribute, DiscriminatorAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import (
+    Attribute,
+    DiscriminatorAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+)
 from pynamodb.connection import TableConnection
 from pynamodb.constants import (
     BATCH_GET_PAGE_LIMIT,
     BOOLEAN,
+    ITEM,
     KEYS,
     LIST,
     MAP,
@@ -28,7 +36,7 @@ from pynamodb.constants import (
     STRING,
     UNPROCESSED_KEYS,
 )
-from pynamodb.exceptions import AttributeDeserializationError
+from pynamodb.exceptions import AttributeDeserializationError, AttributeNullError
 from pynamodb.expressions.condition import Condition
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -210,6 +218,50 @@ class TableItem(Model):
                 values[name] = default() if callable(default) else default
         return values
 
+    # A new item's construction, as PynamoDB's, without a descriptor call per attribute where the descriptor only
+    # stores the value (it was a third of building a write): the value goes where the descriptor would put it.
+    def _set_defaults(self, _user_instantiated: bool = True) -> None:
+        if not _user_instantiated:
+            return super()._set_defaults(_user_instantiated)
+        stored_as_is = _stored_as_is(type(self))
+        for name, default in _defaults_for_new(type(self)):
+            value = default() if callable(default) else default
+            if value is None:
+                continue
+            if name in stored_as_is:
+                self.attribute_values[name] = value
+            else:
+                setattr(self, name, value)
+
+    def _set_attributes(self, **attributes: Any) -> None:
+        stored_as_is = _stored_as_is(type(self))
+        for name, value in attributes.items():
+            if name in stored_as_is:
+                self.attribute_values[name] = value
+            elif name in self.get_attributes():
+                setattr(self, name, value)
+            else:
+                raise ValueError(f"Attribute {name} specified does not exist")
+
+    def raw(self) -> dict[str, dict[str, Any]]:
+        """The item as DynamoDB stores it: what serialize(null_check=True) gives, through each class's cached
+        writers. PynamoDB's serialize reads each attribute through its descriptor: about half of building a write."""
+        values, found = self.attribute_values, {}
+        for name, stored_name, attr_type, write, nullable in _writers(type(self)):
+            value = values.get(name)
+            if value is None:
+                if not nullable:
+                    raise AttributeNullError(name)
+                continue
+            if isinstance(value, MapAttribute) and not value.validate(null_check=True):
+                raise ValueError(f"Attribute '{name}' is not correctly typed")
+            found[stored_name] = {attr_type: write(value) if write else value}
+        return found
+
+    def raw_key(self) -> dict[str, dict[str, str]]:
+        """The item's key as a request names it ({"pk": {"S": ...}, "sk": {"S": ...}})."""
+        return raw_key(self.pk, self.sk)
+
     @classmethod
     def _get_connection(cls) -> TableConnection:
         connection = super()._get_connection()
@@ -237,6 +289,47 @@ def _readers(item_class: type[TableItem]) -> tuple[Reader, ...]:
     return tuple(readers)
 
 
+@cache
+def _stored_as_is(item_class: type[TableItem]) -> frozenset[str]:
+    """The attributes whose descriptor stores a value as it is given (no check, no conversion)."""
+    return frozenset(
+        name for name, attribute in item_class.get_attributes().items() if type(attribute).__set__ is Attribute.__set__
+    )
+
+
+@cache
+def _defaults_for_new(item_class: type[TableItem]) -> tuple[tuple[str, Any], ...]:
+    """The default of each attribute that has one, for a new item (default_for_new first, as PynamoDB takes it)."""
+    found = []
+    for name, attribute in item_class.get_attributes().items():
+        default = attribute.default_for_new if attribute.default_for_new is not None else attribute.default
+        if default is not None:
+            found.append((name, default))
+    return tuple(found)
+
+
+def raw_key(pk: str, sk: str) -> dict[str, dict[str, str]]:
+    return {"pk": {STRING: pk}, "sk": {STRING: sk}}
+
+
+Writer = tuple[str, str, str, Callable[[Any], Any] | None, bool]
+
+
+@cache
+def _writers(item_class: type[TableItem]) -> tuple[Writer, ...]:
+    """Per attribute of the class: its name, stored name, DynamoDB type, how its value is written (None: as it is)
+    and whether it may be missing; as PynamoDB's serialize writes them (a list or a map checks its members)."""
+    writers = []
+    for name, attribute in item_class.get_attributes().items():
+        write: Callable[[Any], Any] | None = attribute.serialize
+        if type(attribute) is UnicodeAttribute:
+            write = None
+        elif isinstance(attribute, ListAttribute | MapAttribute):
+            write = partial(attribute.serialize, null_check=True)
+        writers.append((name, attribute.attr_name, attribute.attr_type, write, attribute.null))
+    return tuple(writers)
+
+
 def newest_first(item_class: type[TableItem], listing: str, limit: int, offset: int) -> list[dict[str, Any]]:
     """One page of a gsi2 listing of `item_class`, newest first, `offset` exact, each item's values_from_raw.
     DynamoDB cannot skip, so the query reads offset + limit items (in pages of at most 1000). The Query is the one
@@ -252,6 +345,21 @@ def newest_first(item_class: type[TableItem], listing: str, limit: int, offset: 
         TableItem._get_connection().query, (listing,), arguments, item_class.values_from_raw, wanted
     )
     return list(islice(items, offset, wanted))
+
+
+def get_values(
+    item_class: type[TableItem], key: tuple[str, str], *, consistent_read: bool = False
+) -> dict[str, Any] | None:
+    """What item_class.get(*key).stored_values() gives (one GetItem), without building the model; None when
+    there is no such item."""
+    answer = TableItem._get_connection().get_item(key[0], range_key=key[1], consistent_read=consistent_read)
+    raw = answer.get(ITEM)
+    if not raw:
+        return None
+    stored = raw.get("kind", {}).get(STRING)
+    if stored is not None and not issubclass(TableItem.kind.deserialize(stored), item_class):
+        raise ValueError(f"the item at {key} is a {stored}, not a {item_class.__name__}")
+    return item_class.values_from_raw(raw)
 
 
 def batch_get_raw(keys: Iterable[tuple[str, str]], *, consistent_read: bool = False) -> list[dict[str, Any]]:

@@ -21,7 +21,7 @@ from clara.formats import utc_now
 from clara.records.analysis import Task, TaskStatus
 from clara.store import unit
 from clara.store.items import TaskItem
-from clara.store.table import newest_first
+from clara.store.table import get_values, newest_first
 
 # Only ever grow this: the sweeper reads shards 0..N-1, so a task written to a shard past a lowered N is unseen.
 OPEN_TASK_SHARDS = 4
@@ -44,12 +44,8 @@ def open_task_shard(task_id: str) -> int:
     return zlib.crc32(task_id.encode()) % OPEN_TASK_SHARDS
 
 
-def _task(item: TaskItem) -> Task:
-    return Task.model_validate(item.attribute_values)
-
-
-def _stored(item: TaskItem) -> StoredTask:
-    return StoredTask(_task(item), item.updated_at, item.requeued_at)
+def _stored(values: dict[str, Any]) -> StoredTask:
+    return StoredTask(Task.model_validate(values), values["updated_at"], values.get("requeued_at"))
 
 
 def new_task(task: Task) -> unit.Write:
@@ -68,23 +64,20 @@ def new_task(task: Task) -> unit.Write:
     return unit.put(TASK, item, TaskItem.pk.does_not_exist())
 
 
-def _get(user_id: str, task_id: str) -> TaskItem | None:
-    try:
-        return TaskItem.get(*TaskItem.key(user_id, task_id), consistent_read=True)
-    except TaskItem.DoesNotExist:
-        return None
+def _get(user_id: str, task_id: str) -> dict[str, Any] | None:
+    return get_values(TaskItem, TaskItem.key(user_id, task_id), consistent_read=True)
 
 
 def get_task(user_id: str, task_id: str) -> Task | None:
     """The user's task (strongly consistent), or None: another user's task is not under this user."""
-    item = _get(user_id, task_id)
-    return _task(item) if item else None
+    values = _get(user_id, task_id)
+    return Task.model_validate(values) if values else None
 
 
 def read_task(user_id: str, task_id: str) -> StoredTask | None:
     """The task as stored (strongly consistent), for a write conditional on its being unchanged."""
-    item = _get(user_id, task_id)
-    return _stored(item) if item else None
+    values = _get(user_id, task_id)
+    return _stored(values) if values else None
 
 
 def list_tasks(user_id: str, limit: int, offset: int) -> list[Task]:
@@ -103,7 +96,7 @@ def open_tasks(created_before: datetime, limit: int) -> Iterator[StoredTask]:
         )
         for item in islice(items, limit):
             if isinstance(item, TaskItem):  # only tasks are listed under OPEN_TASKS#
-                yield _stored(item)
+                yield _stored(item.attribute_values)
 
 
 def change_status(

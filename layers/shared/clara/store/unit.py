@@ -1,7 +1,8 @@
 """One unit of work: several writes that happen all together or not at all (one TransactWriteItems call).
 
-Writes are built from items (PynamoDB makes their requests) and keep the order they are given in, each with a
-name, so that a refusal says which condition failed: `Refused.reasons["balance"]`, not an index into a list.
+Writes are built from items (PynamoDB serializes their conditions and updates) and keep the order they are given
+in, each with a name, so that a refusal says which condition failed: `Refused.reasons["balance"]`, not an index
+into a list.
 Contention and throttling are not refusals: those errors go up unchanged, and the API answers them with 503.
 """
 
@@ -11,9 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.expressions.condition import Condition
-from pynamodb.expressions.update import Action
+from pynamodb.expressions.update import Action, Update
 
-from clara.store.table import TableItem, client
+from clara.settings import get_settings
+from clara.store.table import TableItem, client, raw_key
 
 CONDITION_FAILED = "ConditionalCheckFailed"
 
@@ -43,28 +45,42 @@ class Refused(Exception):
 def put(name: str, item: TableItem, condition: Condition | None = None, *, old_on_refusal: bool = False) -> Write:
     """`old_on_refusal`: when the condition fails, DynamoDB sends the item as it is with the refusal (Refused.old),
     which saves reading it back."""
-    returned = "ALL_OLD" if old_on_refusal else None
-    request = item.get_save_kwargs_from_instance(condition=condition, return_values_on_condition_failure=returned)
-    return Write(name, {"Put": _plain(request)})
+    request = {"TableName": get_settings().table_name, "Item": item.raw(), **_expressions(condition)}
+    if old_on_refusal:
+        request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+    return Write(name, {"Put": request})
 
 
 def update(name: str, item: TableItem, actions: Sequence[Action], condition: Condition | None = None) -> Write:
-    request = item.get_update_kwargs_from_instance(actions=list(actions), condition=condition)
-    return Write(name, {"Update": _plain(request)})
+    request = {"TableName": get_settings().table_name, "Key": item.raw_key(), **_expressions(condition, actions)}
+    return Write(name, {"Update": request})
 
 
 def delete(name: str, item: TableItem, condition: Condition | None = None) -> Write:
-    return Write(name, {"Delete": _plain(item.get_delete_kwargs_from_instance(condition=condition))})
+    request = {"TableName": get_settings().table_name, "Key": item.raw_key(), **_expressions(condition)}
+    return Write(name, {"Delete": request})
 
 
 def check(name: str, item_class: type[TableItem], key: tuple[str, str], condition: Condition) -> Write:
-    request = item_class.get_operation_kwargs_from_class(key[0], range_key=key[1], condition=condition)
-    return Write(name, {"ConditionCheck": _plain(request)})
+    request = {"TableName": get_settings().table_name, "Key": raw_key(*key), **_expressions(condition)}
+    return Write(name, {"ConditionCheck": request})
 
 
-def _plain(request: dict[str, Any]) -> dict[str, Any]:
-    # PynamoDB adds ReturnValuesOnConditionCheckFailure only when asked; nothing else of its request is dropped.
-    return {name: value for name, value in request.items() if value is not None}
+def _expressions(condition: Condition | None, actions: Sequence[Action] = ()) -> dict[str, Any]:
+    """The expressions of a write as PynamoDB's get_operation_kwargs writes them (the condition first, so the
+    placeholders are numbered alike); the request around them is built here, without a model's descriptors."""
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    found: dict[str, Any] = {}
+    if condition is not None:
+        found["ConditionExpression"] = condition.serialize(names, values)
+    if actions:
+        found["UpdateExpression"] = Update(*actions).serialize(names, values)
+    if names:
+        found["ExpressionAttributeNames"] = {placeholder: name for name, placeholder in names.items()}
+    if values:
+        found["ExpressionAttributeValues"] = values
+    return found
 
 
 def commit(*writes: Write, token: str | None = None) -> None:

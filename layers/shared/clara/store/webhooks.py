@@ -18,8 +18,10 @@ from clara.store.items import (
     WebhookDeliveryItem,
     WebhookEventItem,
     WebhookItem,
+    typed_values,
     user_pk,
 )
+from clara.store.table import query_every_kind
 
 # Names of writes in a unit, as Refused.reasons gives them.
 COUNT = "webhook_count"
@@ -65,8 +67,9 @@ def get_webhook(user_id: str, webhook_id: str) -> Webhook | None:
 
 def list_webhooks(user_id: str) -> list[Webhook]:
     """The user's endpoints, oldest first (strongly consistent: one created a moment ago is there)."""
-    items = WebhookItem.query(user_pk(user_id), WebhookItem.sk.startswith(WebhookItem.PREFIX), consistent_read=True)
-    return [_webhook(item) for item in items if isinstance(item, WebhookItem)]
+    endpoints = WebhookItem.sk.startswith(WebhookItem.PREFIX)
+    items = query_every_kind(user_pk(user_id), typed_values, range_key_condition=endpoints, consistent_read=True)
+    return [Webhook.model_validate(values) for item_class, values in items if item_class is WebhookItem]
 
 
 def rotate_secret(webhook: Webhook, new_ciphertext: str, previous_until: float) -> bool:
