@@ -26,6 +26,7 @@ import tools
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.transport_security import TransportSecuritySettings
@@ -243,6 +244,23 @@ def register(function: Callable[..., Any]) -> None:
 
 for declared in tools.TOOLS:
     register(declared)
+
+
+_tool_lists: dict[str, HandlerResult] = {}
+
+
+async def _tool_list_once(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+    """A tools/list without params answered by the SDK once per protocol version, then repeated: no tool changes
+    after import, while the SDK checks and reshapes the whole list against the version's schema on every call (most
+    of a warm tools/list's own time). The SDK copies what middleware returns before shaping the wire answer."""
+    if ctx.method != "tools/list" or ctx.params:
+        return await call_next(ctx)
+    if ctx.protocol_version not in _tool_lists:
+        _tool_lists[ctx.protocol_version] = await call_next(ctx)
+    return _tool_lists[ctx.protocol_version]
+
+
+server.middleware.append(_tool_list_once)  # innermost: the SDK's own middleware still sees every request
 
 
 # ------------------------------------------------------------------------------------------- the handler

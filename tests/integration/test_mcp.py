@@ -199,6 +199,20 @@ def test_tools_list_has_the_ten_tools_with_descriptions_and_input_schemas(mcp: M
     assert tools["task_cancel"]["annotations"]["destructiveHint"] is True
 
 
+def test_a_repeated_tools_list_is_the_sdks_answer_at_its_version(mcp: McpClient):
+    tool_lists = inspect.unwrap(FUNCTIONS.handler("McpFunction")).__globals__["_tool_lists"]
+    for version in HANDSHAKE_PROTOCOL_VERSIONS:  # each version's answer kept, if it was not already
+        mcp.request("tools/list", version=version)
+    assert set(HANDSHAKE_PROTOCOL_VERSIONS) <= set(tool_lists)
+    repeated = {version: mcp.request("tools/list", version=version).result for version in HANDSHAKE_PROTOCOL_VERSIONS}
+    fresh = {}
+    for version in HANDSHAKE_PROTOCOL_VERSIONS:
+        tool_lists.clear()  # the SDK answers anew
+        fresh[version] = mcp.request("tools/list", version=version).result
+
+    assert repeated == fresh
+
+
 def test_a_charset_in_the_content_type_is_accepted(mcp: McpClient):
     response = mcp.request("tools/list", **{"Content-Type": "application/json; charset=utf-8"})
 
