@@ -7,6 +7,9 @@ users only), and an optional `User-Id` header must name that user; a refusal is 
 its status, before the SDK sees the request. The tools then run the REST routes' own logic (tools.py, beside
 this module) for that user, and a contract error comes back as an MCP tool error (isError) carrying the
 contract's message.
+
+A plain request skips the transport's per-request machinery for the SDK's own request handling (single_exchange.py,
+beside this module); anything else is the transport's to answer.
 """
 
 import inspect
@@ -18,10 +21,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import lambda_asgi  # sibling modules: the local runtime can import them only while this module loads
+import single_exchange
 import tools
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.transport_security import TransportSecuritySettings
@@ -241,6 +246,23 @@ for declared in tools.TOOLS:
     register(declared)
 
 
+_tool_lists: dict[str, HandlerResult] = {}
+
+
+async def _tool_list_once(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+    """A tools/list without params answered by the SDK once per protocol version, then repeated: no tool changes
+    after import, while the SDK checks and reshapes the whole list against the version's schema on every call (most
+    of a warm tools/list's own time). The SDK copies what middleware returns before shaping the wire answer."""
+    if ctx.method != "tools/list" or ctx.params:
+        return await call_next(ctx)
+    if ctx.protocol_version not in _tool_lists:
+        _tool_lists[ctx.protocol_version] = await call_next(ctx)
+    return _tool_lists[ctx.protocol_version]
+
+
+server.middleware.append(_tool_list_once)  # innermost: the SDK's own middleware still sees every request
+
+
 # ------------------------------------------------------------------------------------------- the handler
 
 
@@ -261,10 +283,10 @@ def _no_stream() -> dict[str, Any]:
     return _json_rpc_error(405, "Method Not Allowed: no SSE stream is offered; POST messages", {"Allow": "POST"})
 
 
-def _is_batch(event: dict[str, Any]) -> bool:
+def _is_batch(body: bytes) -> bool:
     """A JSON array body: a JSON-RPC batch, which the streamable HTTP transport (since 2025-06-18) does not take;
     the SDK would answer it with pydantic's validation text."""
-    return lambda_asgi.request_body(event).lstrip()[:1] == b"["
+    return body.lstrip()[:1] == b"["
 
 
 def _check_user_id(event: APIGatewayProxyEvent, caller: Caller) -> None:
@@ -288,11 +310,17 @@ def _transport_security(event: APIGatewayProxyEvent) -> TransportSecuritySetting
     )
 
 
-def _serving(request: McpRequest, security: TransportSecuritySettings) -> lambda_asgi.Serve:
-    """This request's ASGI call: a fresh session manager (one may run only once), the caller in the context."""
+def _serving(request: McpRequest, security: TransportSecuritySettings, body: bytes) -> lambda_asgi.Serve:
+    """This request's ASGI call, the caller in the context: a plain request answered by the SDK's request handling
+    (single_exchange), anything else by its transport, through a fresh session manager (one may run only once)."""
 
     async def serve(scope: Scope, receive: Receive, send: Send) -> None:
         _current.set(request)  # tool calls run in tasks and threads that copy this context
+        # The low-level server MCPServer wraps (the SDK's own in-memory client reaches it the same way).
+        plain = await single_exchange.answer(server._lowlevel_server, security, scope, body, MAX_BODY_BYTES)
+        if plain is not None:
+            await plain(scope, receive, send)
+            return
         app = server.streamable_http_app(
             streamable_http_path=MCP_PATH,
             stateless_http=True,
@@ -324,9 +352,11 @@ def _answer(event: dict[str, Any]) -> dict[str, Any]:
         _check_user_id(request, caller)
         if request.http_method == "GET":
             return _no_stream()
-        if _is_batch(event):
+        body = lambda_asgi.request_body(event)
+        if _is_batch(body):
             return _json_rpc_error(400, "Invalid Request: batches are not supported")
-        serve = _serving(McpRequest(caller, request.request_context.request_id), _transport_security(request))
+        mcp_request = McpRequest(caller, request.request_context.request_id)
+        serve = _serving(mcp_request, _transport_security(request), body)
         return lambda_asgi.invoke(serve, event, MCP_PATH, withheld=CREDENTIAL_HEADERS)
     except ClaraError as error:
         return proxy_result(failure(unexpected_error(error)))

@@ -3,6 +3,7 @@ streamable HTTP transport (stateless, JSON responses), the REST API's authentica
 whose results carry the REST responses' data and whose failures carry the contract's messages."""
 
 import base64
+import inspect
 import json
 import threading
 from collections.abc import Iterator
@@ -29,7 +30,7 @@ from harness.accounts import (
     error,
     freeze_rate_clock,
 )
-from harness.inprocess import ApiResponse
+from harness.inprocess import FUNCTIONS, ApiResponse
 from harness.mcp import TOOLS
 from local_runtime.stripe_standin import StripeStandIn
 
@@ -198,6 +199,20 @@ def test_tools_list_has_the_ten_tools_with_descriptions_and_input_schemas(mcp: M
     assert tools["task_cancel"]["annotations"]["destructiveHint"] is True
 
 
+def test_a_repeated_tools_list_is_the_sdks_answer_at_its_version(mcp: McpClient):
+    tool_lists = inspect.unwrap(FUNCTIONS.handler("McpFunction")).__globals__["_tool_lists"]
+    for version in HANDSHAKE_PROTOCOL_VERSIONS:  # each version's answer kept, if it was not already
+        mcp.request("tools/list", version=version)
+    assert set(HANDSHAKE_PROTOCOL_VERSIONS) <= set(tool_lists)
+    repeated = {version: mcp.request("tools/list", version=version).result for version in HANDSHAKE_PROTOCOL_VERSIONS}
+    fresh = {}
+    for version in HANDSHAKE_PROTOCOL_VERSIONS:
+        tool_lists.clear()  # the SDK answers anew
+        fresh[version] = mcp.request("tools/list", version=version).result
+
+    assert repeated == fresh
+
+
 def test_a_charset_in_the_content_type_is_accepted(mcp: McpClient):
     response = mcp.request("tools/list", **{"Content-Type": "application/json; charset=utf-8"})
 
@@ -325,6 +340,51 @@ def test_the_rate_limit_applies(mcp: McpClient, monkeypatch):
 
 def test_an_unknown_tool_is_a_tool_error(mcp: McpClient):
     assert "no_such_tool" in mcp.tool_error("no_such_tool")
+
+
+# One JSON-RPC request of each kind single_exchange answers itself: (method, params, MCP-Protocol-Version header).
+PLAIN_REQUESTS: dict[str, tuple[str, dict[str, Any] | None, str | None]] = {
+    "initialize": (
+        "initialize",
+        {"protocolVersion": VERSION, "capabilities": {}, "clientInfo": {"name": "tests", "version": "1"}},
+        None,
+    ),
+    "tools-list": ("tools/list", None, VERSION),
+    "tools-list-no-version": ("tools/list", None, None),
+    "ping": ("ping", None, VERSION),
+    "a-tool": ("tools/call", {"name": "user_view", "arguments": {}}, VERSION),
+    "an-unknown-tool": ("tools/call", {"name": "no_such_tool", "arguments": {}}, VERSION),
+    "invalid-arguments": ("tools/call", {"name": "task_view", "arguments": {}}, VERSION),
+    "no-tool-name": ("tools/call", {"arguments": {}}, VERSION),
+    "an-unknown-method": ("no/such/method", None, VERSION),
+}
+
+
+@pytest.mark.parametrize("case", PLAIN_REQUESTS.values(), ids=PLAIN_REQUESTS.keys())
+def test_a_plain_request_is_answered_as_the_sdks_transport_answers_it(
+    mcp: McpClient, monkeypatch, case: tuple[str, dict[str, Any] | None, str | None]
+):
+    method, params, version = case
+    message = {"jsonrpc": "2.0", "id": 7, "method": method, **({"params": params} if params is not None else {})}
+    single_exchange = inspect.unwrap(FUNCTIONS.handler("McpFunction")).__globals__["single_exchange"]
+    answer, answered = single_exchange.answer, []
+
+    async def spied(*args: Any) -> Any:
+        response = await answer(*args)
+        answered.append(response is not None)
+        return response
+
+    async def declined(*args: Any) -> None:
+        return None
+
+    monkeypatch.setattr(single_exchange, "answer", spied)
+    direct = mcp.post(message, version=version)
+    monkeypatch.setattr(single_exchange, "answer", declined)
+    by_transport = mcp.post(message, version=version)
+
+    assert answered == [True]  # single_exchange answered the first, the SDK's transport the second
+    assert (direct.status, direct.headers) == (by_transport.status, by_transport.headers)
+    assert direct.json == by_transport.json
 
 
 # ------------------------------------------------------------------------------------------- user and transactions
