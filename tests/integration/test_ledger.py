@@ -91,6 +91,7 @@ def test_an_idempotency_key_records_a_retried_admin_transaction_once(call_api):
 
     assert first.status == second.status == 201
     assert first.json["data"]["id"] == second.json["data"]["id"]
+    assert "request_hash" not in first.json["data"] and "request_hash" not in second.json["data"]  # never shown
     assert balance(call_api, user) == 7
 
 

@@ -19,7 +19,7 @@ from pynamodb.attributes import (
 from pynamodb.exceptions import AttributeNullError
 
 from clara.store import table, unit
-from clara.store.items import ApiKeyItem, AuditItem, UserItem
+from clara.store.items import ApiKeyItem, AuditItem, TaskItem, UserItem
 from clara.store.table import DecimalAttribute, DocumentAttribute, IsoDateTimeAttribute, TableItem
 
 
@@ -88,6 +88,25 @@ def test_a_document_keeps_every_value_and_stores_numbers_exactly(stack):
     assert stored_details["credits"] == {"N": "123456789012345678.000001"}
     assert stored_details["big"] == {"N": "10000000000000000"} and stored_details["score"] == {"N": "0.1"}
     assert stored_details["flags"] == {"L": [{"BOOL": True}, {"BOOL": False}, {"NULL": True}]}
+
+
+def test_a_listed_item_is_read_as_pynamodb_reads_it():
+    """values_from_raw, the listings' own reader, gives what PynamoDB's model gives: whole and fractional numbers
+    (with and without an exponent), a list of documents with a null in it, a document, attributes not stored."""
+    raw = {
+        "pk": {"S": "USER#u"}, "sk": {"S": "TASK#t"}, "kind": {"S": "task"}, "id": {"S": "t"}, "user_id": {"S": "u"},
+        "status": {"S": "COMPLETED"}, "error": {"NULL": True}, "created_at": {"S": "a"}, "updated_at": {"S": "b"},
+        "cost_credits": {"N": "20"}, "requeued_at": {"N": "1.5E+3"},
+        "attachments": {"L": [{"M": {"name": {"S": "a.pdf"}, "size_bytes": {"N": "10"}}}, {"NULL": True}]},
+        "result": {"M": {"confidence": {"N": "0.0"}, "claims": {"L": [{"M": {"end": {"N": "48"}}}]}}},
+    }  # fmt: skip
+
+    for lease_until in ("1796625896.8759959", "17"):  # a float, and a whole number (an int, as json.loads reads it)
+        listed = {**raw, "lease_until": {"N": lease_until}}
+        read, modelled = TaskItem.values_from_raw(listed), TaskItem.from_raw_data(listed).stored_values()
+
+        assert read == modelled
+        assert {name: type(value) for name, value in read.items()} == {n: type(v) for n, v in modelled.items()}
 
 
 def test_the_token_goes_with_the_unit_as_its_client_request_token(stack):

@@ -36,8 +36,9 @@ def http_date(moment: datetime) -> str:
     )
 
 
-# A datetime field that serialises the way every Clara response shows dates.
-HttpDate = Annotated[datetime, PlainSerializer(http_date, return_type=str, when_used="json")]
+# A datetime field that serialises the way every Clara response shows dates, in a python-mode dump too: the
+# envelope's dump (text_ready) then holds the text, and json_text calls back for Decimals alone.
+HttpDate = Annotated[datetime, PlainSerializer(http_date, return_type=str)]
 
 
 class LazyModel(BaseModel):
@@ -121,7 +122,7 @@ def _with_decimals(json_value: Any, python_value: Any) -> Any:
 
 def text_ready(model: BaseModel) -> Any:
     """json_ready(model) for json_text alone, in one dump where the model allows: a python-mode dump keeps
-    Decimals (no second dump to find them) and leaves HttpDate datetimes, which json_text writes as HTTP dates.
+    Decimals (no second dump to find them) and writes HttpDate datetimes as HTTP dates.
     A model with anything else a python-mode dump keeps as an object (a plain datetime, an enum) goes through
     json_ready. The API's envelopes are written this way: a listed item is dumped once, not twice."""
     if _dumps_plain(type(model)):
@@ -137,7 +138,7 @@ _PLAIN_KINDS = frozenset(
 
 @cache
 def _dumps_plain(model: type[BaseModel]) -> bool:
-    """Whether the model's python-mode dump holds only JSON's types, Decimals and HttpDate datetimes (an `Any`
+    """Whether the model's python-mode dump holds only JSON's types, Decimals and HttpDate's text (an `Any`
     holds what it was given: the documents the table stores, JSON's types and Decimals)."""
     model.model_rebuild()  # a deferred build (LazyModel) makes its schema on first use
     return _plain_schema(model.__pydantic_core_schema__)
@@ -165,8 +166,7 @@ _NUMBER_STAND_IN = re.compile(r'"([0-9a-f]{32})(\d+)"')
 
 
 def json_text(value: Any) -> str:
-    """json.dumps, with a Decimal written as the exact JSON number it is (the standard encoder refuses it), and a
-    datetime as the contract's HTTP date (what HttpDate's JSON mode writes; text_ready leaves them as datetimes).
+    """json.dumps, with a Decimal written as the exact JSON number it is (the standard encoder refuses it).
 
     One json.dumps call (C) rather than a Python walk of the value: each Decimal is first written as a string
     naming it under a random nonce, which no text of the value can contain by chance, then replaced by its digits."""
@@ -174,8 +174,6 @@ def json_text(value: Any) -> str:
     nonce = uuid.uuid4().hex
 
     def stand_in(value: Any) -> str:
-        if isinstance(value, datetime):  # text_ready leaves HttpDate's datetimes
-            return http_date(value)
         if not isinstance(value, Decimal):
             raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
         numbers.append(decimal_text(value))

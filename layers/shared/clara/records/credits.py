@@ -26,8 +26,9 @@ class Transaction(_Entry):
     request_hash: str | None = None
 
     def view(self) -> "TransactionView":
-        # Built from fields this record already validated: a listed page builds one per entry.
-        return TransactionView.model_construct(**self.model_dump(exclude={"request_hash"}))
+        # Built from fields this record already validated, without a dump of it: a listed page builds one per entry.
+        # model_construct keeps only the view's fields (request_hash is left out).
+        return TransactionView.model_construct(**self.__dict__)
 
 
 class TransactionView(_Entry):
