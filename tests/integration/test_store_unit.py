@@ -9,6 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 from pynamodb.attributes import (
     Attribute,
+    AttributeContainer,
     BooleanAttribute,
     DiscriminatorAttribute,
     ListAttribute,
@@ -164,17 +165,45 @@ def sample(attribute: Attribute, name: str) -> Any:
     return samples[type(attribute)]
 
 
+def every_item_values(*, optional: bool) -> list[tuple[type[TableItem], dict[str, Any]]]:
+    """Every item class, with values for all its attributes, or for only those it must have."""
+    return [
+        (
+            item_class,
+            {
+                name: sample(attribute, name)
+                for name, attribute in item_class.get_attributes().items()
+                if not isinstance(attribute, DiscriminatorAttribute) and (optional or not attribute.null)
+            },
+        )
+        for item_class in TableItem.__subclasses__()
+    ]
+
+
 def every_item(*, optional: bool) -> list[TableItem]:
     """One item of every class: with all its attributes, or with only those it must have."""
-    found = []
-    for item_class in TableItem.__subclasses__():
-        values = {
-            name: sample(attribute, name)
-            for name, attribute in item_class.get_attributes().items()
-            if not isinstance(attribute, DiscriminatorAttribute) and (optional or not attribute.null)
-        }
-        found.append(item_class(**values))
-    return found
+    return [item_class(**values) for item_class, values in every_item_values(optional=optional)]
+
+
+def comparable(values: dict[str, Any]) -> list[tuple[str, Any]]:
+    # A MapAttribute's == builds a condition: compare its contents.
+    return [(name, value.as_dict() if isinstance(value, MapAttribute) else value) for name, value in values.items()]
+
+
+@pytest.mark.parametrize("optional", [True, False], ids=["every attribute", "required attributes only"])
+def test_a_new_item_holds_what_pynamodbs_own_construction_gives_it(stack, optional):
+    # TableItem stores a new item's values without PynamoDB's descriptors: the values, defaults and kind must be
+    # those PynamoDB's own construction (AttributeContainer's) sets, in the same order.
+    for item_class, values in every_item_values(optional=optional):
+        by_pynamodb = item_class.__new__(item_class)
+        by_pynamodb.attribute_values = {}
+        AttributeContainer._set_discriminator(by_pynamodb)
+        AttributeContainer._set_defaults(by_pynamodb, _user_instantiated=True)
+        AttributeContainer._set_attributes(by_pynamodb, **values)
+
+        assert comparable(item_class(**values).attribute_values) == comparable(by_pynamodb.attribute_values)
+    with pytest.raises(ValueError, match="Attribute no_such_attribute specified does not exist"):
+        UserItem(*UserItem.key("u6"), no_such_attribute=1)
 
 
 @pytest.mark.parametrize("optional", [True, False], ids=["every attribute", "required attributes only"])
