@@ -233,10 +233,6 @@ def test_writes_are_the_requests_pynamodb_builds_for_every_item_class(stack, opt
         assert unit.delete("d", item, condition).request == {
             "Delete": plain(item.get_delete_kwargs_from_instance(condition=condition))
         }
-        key = (item.pk, item.sk)
-        assert unit.check("c", type(item), key, condition).request == {
-            "ConditionCheck": plain(type(item).get_operation_kwargs_from_class(*key, condition=condition))
-        }
 
 
 def test_an_item_without_a_required_attribute_is_refused_before_it_is_sent(stack):

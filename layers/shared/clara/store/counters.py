@@ -7,6 +7,7 @@ import json
 from pynamodb.connection.base import BOTOCORE_EXCEPTIONS
 from pynamodb.constants import (
     ATTRIBUTES,
+    CONDITION_EXPRESSION,
     EXPRESSION_ATTRIBUTE_NAMES,
     EXPRESSION_ATTRIBUTE_VALUES,
     KEY,
@@ -134,15 +135,15 @@ def login_allowed(
         "#window_end": LoginCounter.window_end.attr_name,
     }
     address_condition = {
-        "ConditionExpression": "attribute_not_exists (#pk) OR #attempts < :cap OR #window_end <= :now",
-        "ExpressionAttributeNames": names,
+        CONDITION_EXPRESSION: "attribute_not_exists (#pk) OR #attempts < :cap OR #window_end <= :now",
+        EXPRESSION_ATTRIBUTE_NAMES: names,
         # As NumberAttribute writes a number (json).
-        "ExpressionAttributeValues": {":cap": {NUMBER: json.dumps(max_per_address)}, ":now": {NUMBER: json.dumps(now)}},
+        EXPRESSION_ATTRIBUTE_VALUES: {":cap": {NUMBER: json.dumps(max_per_address)}, ":now": {NUMBER: json.dumps(now)}},
     }
     hour_condition = {
-        "ConditionExpression": "attribute_not_exists (#pk) OR #attempts < :cap",
-        "ExpressionAttributeNames": {name: names[name] for name in ("#pk", "#attempts")},
-        "ExpressionAttributeValues": {":cap": {NUMBER: json.dumps(max_per_hour)}},
+        CONDITION_EXPRESSION: "attribute_not_exists (#pk) OR #attempts < :cap",
+        EXPRESSION_ATTRIBUTE_NAMES: {name: names[name] for name in ("#pk", "#attempts")},
+        EXPRESSION_ATTRIBUTE_VALUES: {":cap": {NUMBER: json.dumps(max_per_hour)}},
     }
     by_address, by_hour = LoginCounter.by_address(user_id, address), LoginCounter.by_hour(user_id, hour)
     return (

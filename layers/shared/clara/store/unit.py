@@ -15,7 +15,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action, Update
 
 from clara.settings import get_settings
-from clara.store.table import TableItem, client, raw_key
+from clara.store.table import TableItem, client
 
 CONDITION_FAILED = "ConditionalCheckFailed"
 
@@ -59,11 +59,6 @@ def update(name: str, item: TableItem, actions: Sequence[Action], condition: Con
 def delete(name: str, item: TableItem, condition: Condition | None = None) -> Write:
     request = {"TableName": get_settings().table_name, "Key": item.raw_key(), **_expressions(condition)}
     return Write(name, {"Delete": request})
-
-
-def check(name: str, item_class: type[TableItem], key: tuple[str, str], condition: Condition) -> Write:
-    request = {"TableName": get_settings().table_name, "Key": raw_key(*key), **_expressions(condition)}
-    return Write(name, {"ConditionCheck": request})
 
 
 def _expressions(condition: Condition | None, actions: Sequence[Action] = ()) -> dict[str, Any]:
