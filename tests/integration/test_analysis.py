@@ -772,7 +772,10 @@ def test_a_message_delivered_twice_runs_the_task_once(clara, fake_analyzer):
     assert first == second == {"batchItemFailures": []}
     assert analyzer.calls == 1
     assert after_first["status"] == "COMPLETED"
-    assert (after_second["result"], after_second["updated_at"]) == (after_first["result"], after_first["updated_at"])
+    assert (after_second["result_json"], after_second["updated_at"]) == (
+        after_first["result_json"],
+        after_first["updated_at"],
+    )
     assert clara.balance(account) == 100 - COST
     assert [t["type"] for t in clara.task_transactions(account)] == ["DEBIT"]
 

@@ -229,8 +229,9 @@ def test_a_worker_claiming_the_task_meanwhile_wins_over_a_backstop(clara):
 
 
 def test_a_task_is_stored_as_it_always_was_and_a_stored_one_is_settled(clara, fake_analyzer):
-    """The task item's attributes keep the form they have always had, so the items already in the table read
-    back and the backstops' "unchanged since" condition matches their stored updated_at text."""
+    """The task item's attributes keep the form they have always had (but the result, text since RESULT_FORMAT 1),
+    so the items already in the table read back, a result stored as a map included, and the backstops' "unchanged
+    since" condition matches their stored updated_at text."""
     account = clara.user(credits=100)
     png = media.png()
     created = clara.submit(account, text=None, files=[("photo.png", png)])  # no text: stored as ""
@@ -245,7 +246,18 @@ def test_a_task_is_stored_as_it_always_was_and_a_stored_one_is_settled(clara, fa
     fake_analyzer()
     clara.run_worker(clara.receive())
     done = clara.stored_task(account, created["id"])
-    assert isinstance(done["result"], dict) and done["updated_at"].endswith("+00:00") and "lease_until" in done
+    assert done["updated_at"].endswith("+00:00") and "lease_until" in done
+    # The result as its JSON text since RESULT_FORMAT 1 (a task completed before holds a map in `result`).
+    assert isinstance(json.loads(done["result_json"]), dict) and done["result_format"] == 1 and "result" not in done
+    # The same task as a release before the text stored it (its result a map) is shown alike, alone and listed.
+    mapped = {name: value for name, value in done.items() if name not in ("result_json", "result_format")}
+    mapped |= {"sk": "TASK#task_mapped", "id": "task_mapped", "gsi2sk": f"{done['created_at']}#task_mapped"}
+    table(clara.stack).put_item(Item={**mapped, "result": json.loads(done["result_json"], parse_float=Decimal)})
+    shown = {each: clara.task(account, each) for each in (created["id"], "task_mapped")}
+    assert shown[created["id"]]["result"] is not None
+    assert shown[created["id"]]["result"] == shown["task_mapped"]["result"]
+    listed = {each["id"]: each for each in clara.tasks(account).json["data"]}
+    assert listed[created["id"]] == shown[created["id"]] and listed["task_mapped"] == shown["task_mapped"]
 
     # An item as an earlier release wrote it, waiting since before the queue could still hold its message.
     old = "2026-01-02T03:04:05.678901"

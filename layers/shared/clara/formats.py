@@ -161,26 +161,40 @@ def _plain_schema(schema: Any) -> bool:
     return all(_plain_schema(inner) for key, inner in schema.items() if key not in ("metadata", "config"))
 
 
-# A Decimal as json_text first writes it: a string of the call's nonce and the number's index.
-_NUMBER_STAND_IN = re.compile(r'"([0-9a-f]{32})(\d+)"')
+class JsonFragment:
+    """JSON text that json_text writes as it is, in its place: a value written once (a task's result, as the
+    worker stored it) is not read, validated and written again on every page that shows it."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+# A Decimal or a JsonFragment as json_text first writes it: a string of the call's nonce and the value's index.
+_STAND_IN = re.compile(r'"([0-9a-f]{32})(\d+)"')
 
 
 def json_text(value: Any) -> str:
-    """json.dumps, with a Decimal written as the exact JSON number it is (the standard encoder refuses it).
+    """json.dumps, with a Decimal written as the exact JSON number it is (the standard encoder refuses it), and a
+    JsonFragment as its text.
 
-    One json.dumps call (C) rather than a Python walk of the value: each Decimal is first written as a string
-    naming it under a random nonce, which no text of the value can contain by chance, then replaced by its digits."""
-    numbers: list[str] = []
+    One json.dumps call (C) rather than a Python walk of the value: each Decimal or fragment is first written as a
+    string naming it under a random nonce, which no text of the value can contain by chance, then replaced."""
+    texts: list[str] = []
     nonce = uuid.uuid4().hex
 
     def stand_in(value: Any) -> str:
-        if not isinstance(value, Decimal):
+        if isinstance(value, Decimal):
+            texts.append(decimal_text(value))
+        elif isinstance(value, JsonFragment):
+            texts.append(value.text)
+        else:
             raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
-        numbers.append(decimal_text(value))
-        return f"{nonce}{len(numbers) - 1}"
+        return f"{nonce}{len(texts) - 1}"
 
-    def number(found: re.Match[str]) -> str:
-        return numbers[int(found.group(2))] if found.group(1) == nonce else found.group(0)
+    def text_of(found: re.Match[str]) -> str:
+        return texts[int(found.group(2))] if found.group(1) == nonce else found.group(0)
 
     text = json.dumps(value, default=stand_in)
-    return _NUMBER_STAND_IN.sub(number, text) if numbers else text
+    return _STAND_IN.sub(text_of, text) if texts else text

@@ -27,6 +27,10 @@ class Task(LazyModel):
     status: TaskStatus
     text: str = ""
     attachments: list[StoredAttachment] = Field(default_factory=list)
+    # The result as JSON text (the view's, clara.domain.analysis.results.result_json) and the version of that JSON;
+    # a task completed before the result was stored as text has it as a map in `result`.
+    result_json: str | None = None
+    result_format: int | None = None
     result: dict[str, Any] | None = None
     error: str | None = None
     cost_credits: float = 0

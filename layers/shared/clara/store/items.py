@@ -293,7 +293,9 @@ class TaskItem(TableItem, discriminator="task"):
     status = UnicodeAttribute()
     text = UnicodeAttribute(null=True)
     attachments = ListAttribute(of=DocumentAttribute, null=True)
-    result = DocumentAttribute(null=True)
+    result_json = UnicodeAttribute(null=True)  # read as stored: a page shows it without reading it
+    result_format = NumberAttribute(null=True)
+    result = DocumentAttribute(null=True)  # how a task completed before result_json holds its result
     error = UnicodeAttribute(null=True)
     cost_credits = NumberAttribute(null=True)
     run_id = UnicodeAttribute(null=True)

@@ -109,7 +109,8 @@ def change_status(
     unchanged_since: str | None = None,
     run_id: str | None = None,
     lease_until: float | None = None,
-    result: dict[str, Any] | None = None,
+    result_json: str | None = None,
+    result_format: int | None = None,
     error: str | None = None,
     at: datetime | None = None,
 ) -> unit.Write:
@@ -130,7 +131,8 @@ def change_status(
     changes: list[tuple[Any, Any]] = [
         (TaskItem.run_id, run_id),
         (TaskItem.lease_until, lease_until),
-        (TaskItem.result, result),
+        (TaskItem.result_json, result_json),
+        (TaskItem.result_format, result_format),
         (TaskItem.error, error),
     ]
     actions += [attribute.set(value) for attribute, value in changes if value is not None]

@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from clara.formats import json_text, text_ready
+
 Verdict = Literal["TRUE", "MOSTLY_TRUE", "MIXED", "MOSTLY_FALSE", "FALSE", "UNVERIFIABLE"]
 
 
@@ -117,3 +119,15 @@ class AnalysisResult(BaseModel):
     # how many web searches (grounded model calls) gathered evidence.
     links: list[LinkReport] = Field(default_factory=list)
     searches: int = Field(default=0, ge=0)
+
+
+# The version of the JSON a task stores its result as (result_json): the view's JSON of an AnalysisResult. A task
+# stored in this format is shown by its stored text; one stored in another (or as a map, before the text) is read
+# and validated, gaining the defaults of fields added since. Bump it with any change to AnalysisResult's JSON:
+# tests/unit/test_result_format.py pins it to the schema.
+RESULT_FORMAT = 1
+
+
+def result_json(result: AnalysisResult) -> str:
+    """The result as a task stores it and its view writes it (money exact, dates as the contract shows them)."""
+    return json_text(text_ready(result))

@@ -4,11 +4,13 @@ The task itself (Task, its attachments and states) is a record of clara.records.
 clara.domain.analysis run it.
 """
 
+from typing import Any
+
 from pydantic import BaseModel
 
 from clara.contract.errors import NotFound
-from clara.domain.analysis.results import AnalysisResult
-from clara.formats import HttpDate, LazyModel
+from clara.domain.analysis.results import RESULT_FORMAT, AnalysisResult
+from clara.formats import HttpDate, JsonFragment, LazyModel, text_ready
 from clara.records.analysis import Task, TaskStatus
 from clara.store import tasks as store
 
@@ -33,12 +35,34 @@ class TaskView(LazyModel):
 
 
 def task_view(task: Task) -> TaskView:
+    return _view(task, _result(task))
+
+
+def task_view_ready(task: Task) -> dict[str, Any]:
+    """text_ready(task_view(task)), the form the envelope writes: a result stored in the current format is its
+    stored text (a JsonFragment), not read, validated and dumped again on every page that lists it."""
+    if task.result_json is None or task.result_format != RESULT_FORMAT:
+        return text_ready(task_view(task))
+    ready: dict[str, Any] = text_ready(_view(task, None))
+    ready["result"] = JsonFragment(task.result_json)
+    return ready
+
+
+def _result(task: Task) -> AnalysisResult | None:
+    """The result of any task: as stored since result_json (older formats gain the fields added since), or as the
+    map of a task completed before it."""
+    if task.result_json is not None:
+        return AnalysisResult.model_validate_json(task.result_json)
+    return AnalysisResult.model_validate(task.result) if task.result is not None else None
+
+
+def _view(task: Task, result: AnalysisResult | None) -> TaskView:
     return TaskView(
         id=task.id,
         user_id=task.user_id,
         status=task.status,
         attachments=[AttachmentView(**a.model_dump()) for a in task.attachments],
-        result=AnalysisResult.model_validate(task.result) if task.result is not None else None,
+        result=result,
         error=task.error,
         created_at=task.created_at,
         updated_at=task.updated_at,

@@ -9,6 +9,7 @@ from typing import Any
 from clara.domain.analysis import ports
 from clara.domain.analysis.leases import claim, release
 from clara.domain.analysis.ports import AttachmentInput, PermanentAnalysisError
+from clara.domain.analysis.results import RESULT_FORMAT, result_json
 from clara.domain.analysis.settlement import fail_and_refund
 from clara.domain.webhooks import events as webhook_events
 from clara.formats import new_id, utc_now
@@ -74,12 +75,20 @@ def _run_task(body: str, receive_count: int) -> None:
             return
         release(task, run_id)
         raise
-    stored_result, now = result.model_dump(mode="json"), utc_now()
-    completed = task.model_copy(update={"status": "COMPLETED", "result": stored_result, "updated_at": now})
+    text, now = result_json(result), utc_now()
+    completed = task.model_copy(
+        update={"status": "COMPLETED", "result_json": text, "result_format": RESULT_FORMAT, "updated_at": now}
+    )
     event, recorded = webhook_events.task_ended(completed)  # in the task's own unit: a crash never loses it
     unit.commit(
         store.change_status(
-            task, "COMPLETED", allowed_from=("PROCESSING",), held_by=run_id, result=stored_result, at=now
+            task,
+            "COMPLETED",
+            allowed_from=("PROCESSING",),
+            held_by=run_id,
+            result_json=text,
+            result_format=RESULT_FORMAT,
+            at=now,
         ),
         *recorded,
     )
