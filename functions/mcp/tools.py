@@ -98,7 +98,7 @@ def transaction_view_all(caller: Caller, limit: Limit = DEFAULT_LIMIT, offset: O
     or refund, DEBIT for an analysis), description, value_in_credits, value_in_fiat (dollars) and dates."""
     # GET /users/{id}/transactions.
     page = page_of({"limit": limit, "offset": offset})
-    return [_json(found.view()) for found in ledger.list_transactions(caller.own_user().id, page.limit, page.offset)]
+    return [_json(view) for view in ledger.list_transaction_views(caller.own_user().id, page.limit, page.offset)]
 
 
 @tool(READ_ONLY)

@@ -5,7 +5,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 
 from clara.contract.errors import TaskNotCancellable
-from clara.domain.analysis.tasks import TaskView, task_of, task_view, task_view_ready, tasks_page
+from clara.domain.analysis.tasks import TaskView, task_of, task_view, task_views_ready, tasks_page
 from clara.domain.webhooks import ports as webhooks_ports
 from clara.http.app import Page, create_app, lambda_handler_for, read_page
 from clara.http.auth import Role
@@ -27,7 +27,7 @@ TASKS_FETCHED = Success(200, list[TaskView], "Tasks fetched successfully.")
 @routes.get("/users/<user_id>/tasks", "The user's analysis tasks, newest first", TASKS_FETCHED, query=Page)
 def view_all(call: Call[None]) -> Response[Any]:
     page = read_page(call.event)
-    return TASKS_FETCHED.answer([task_view_ready(task) for task in tasks_page(call.user.id, page.limit, page.offset)])
+    return TASKS_FETCHED.answer(task_views_ready(tasks_page(call.user.id, page.limit, page.offset)))
 
 
 TASK_FETCHED = Success(200, TaskView, "Task fetched successfully.")
@@ -35,7 +35,7 @@ TASK_FETCHED = Success(200, TaskView, "Task fetched successfully.")
 
 @routes.get("/users/<user_id>/tasks/<task_id>", "One analysis task, with its result once COMPLETED", TASK_FETCHED)
 def view(call: Call[None], task_id: str) -> Response[Any]:
-    return TASK_FETCHED.answer(task_view_ready(task_of(call.user.id, task_id)))
+    return TASK_FETCHED.answer(task_views_ready([task_of(call.user.id, task_id)])[0])
 
 
 TASK_CANCELLED = Success(200, TaskView, "Task cancelled successfully.")

@@ -28,8 +28,7 @@ TRANSACTIONS_FETCHED = Success(200, list[TransactionView], "Transactions fetched
 @routes.get("/users/<user_id>/transactions", "The user's transactions, newest first", TRANSACTIONS_FETCHED, query=Page)
 def list_transactions(call: Call[None]) -> Response[Any]:
     page = read_page(call.event)
-    found = ledger.list_transactions(call.user.id, page.limit, page.offset)
-    return TRANSACTIONS_FETCHED.answer([transaction.view() for transaction in found])
+    return TRANSACTIONS_FETCHED.answer(ledger.list_transaction_views(call.user.id, page.limit, page.offset))
 
 
 TRANSACTION_FETCHED = Success(200, TransactionView, "Transaction fetched successfully.")

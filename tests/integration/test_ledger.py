@@ -254,3 +254,19 @@ def test_the_ledger_sums_to_the_balance_exactly_after_many_small_changes(call_ap
         (t["value_in_credits"] if t["type"] == "CREDIT" else -t["value_in_credits"] for t in transactions), Decimal(0)
     )
     assert total == json.loads(viewed.text, parse_float=Decimal)["data"]["credits"] == Decimal("0.1")
+
+
+def test_a_listed_transaction_is_the_one_viewed_alone(call_api):
+    """A page validates its entries straight as views; one transaction is a record made a view: the two agree."""
+    user = signed_in_user(call_api)
+    set_credits(call_api, user.id, "1e12")
+    admin_transaction(call_api, user.id, "0.000001")
+    admin_transaction(call_api, user.id, "999999999999.999999", kind="DEBIT")
+    auth = {"Authorization": user.auth}
+
+    listed = call_api("GET", f"/api/v1/users/{user.id}/transactions", headers=auth)
+
+    assert listed.status == 200 and len(listed.json["data"]) == 3
+    for entry in json.loads(listed.text, parse_float=Decimal)["data"]:
+        alone = call_api("GET", f"/api/v1/users/{user.id}/transactions/{entry['id']}", headers=auth)
+        assert json.loads(alone.text, parse_float=Decimal)["data"] == entry  # exact amounts, dates, every field

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from clara.formats import HttpDate, Money, http_date, json_ready, json_text, new_id, text_ready
+from clara.formats import HttpDate, Money, http_date, json_ready, json_text, new_id, text_ready, texts_ready
 
 
 def test_ids_are_prefixed_uuid4_hex_and_unique():
@@ -95,3 +95,19 @@ def test_a_model_with_a_plain_datetime_is_written_as_json_mode_writes_it():
     logged = Logged(at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
 
     assert json_text(text_ready(logged)) == '{"at": "2026-01-02T03:04:05Z"}'
+
+
+def test_a_page_of_models_is_written_as_each_alone_in_one_dump_or_several():
+    class Entry(BaseModel):
+        credits: Money
+        created_at: HttpDate
+
+    class Logged(BaseModel):
+        at: datetime
+
+    moment = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    entries = [Entry(credits=Decimal(f"{n}.000001"), created_at=moment + timedelta(days=n)) for n in range(3)]
+    logged = [Logged(at=moment), Logged(at=moment)]
+    for page in (entries, logged, [*entries, *logged], []):
+        assert json_text(texts_ready(page)) == json_text([json_ready(model) for model in page])
+    assert json_text(texts_ready(entries)).startswith('[{"credits": 0.000001, "created_at": "Fri, 02 Jan 2026')

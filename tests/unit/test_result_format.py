@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from clara.domain.analysis.results import RESULT_FORMAT, AnalysisResult, result_json
-from clara.domain.analysis.tasks import task_view, task_view_ready
+from clara.domain.analysis.tasks import task_view, task_views_ready
 from clara.formats import JsonFragment, json_text, text_ready
 from clara.records.analysis import StoredAttachment, Task
 
@@ -75,6 +75,11 @@ def task(**result: Any) -> Task:
     )
 
 
+def ready_one(stored: Task) -> Any:
+    [ready] = task_views_ready([stored])
+    return ready
+
+
 def answered(data: Any) -> str:
     return json_text({"data": data, "message": "Task fetched successfully.", "status": "success"})
 
@@ -93,7 +98,7 @@ def test_a_result_stored_as_text_is_answered_as_reading_it_would(stored: dict[st
     as_text = task(result_json=result_json(result), result_format=RESULT_FORMAT)
     as_map = task(result=result.model_dump(mode="json"))  # how tasks stored it before RESULT_FORMAT 1
 
-    ready = task_view_ready(as_text)
+    ready = ready_one(as_text)
 
     assert isinstance(ready["result"], JsonFragment)  # shown from the stored text, not dumped again
     expected = answered(text_ready(task_view(as_map)))
@@ -104,13 +109,24 @@ def test_a_result_stored_as_text_is_answered_as_reading_it_would(stored: dict[st
 def test_a_result_stored_in_another_format_is_read_and_gains_the_fields_added_since() -> None:
     first_release = json.dumps(RESULTS[0])  # no links, no searches
     for stored_as in (task(result_json=first_release, result_format=0), task(result_json=first_release)):
-        shown = json.loads(answered(task_view_ready(stored_as)))["data"]["result"]
+        shown = json.loads(answered(ready_one(stored_as)))["data"]["result"]
         assert (shown["links"], shown["searches"]) == ([], 0)
         assert shown["claims"][0]["sources"][0] == {**SOURCE, "domain": None, "quote": None, "stance": None}
 
 
+def test_a_page_of_tasks_stored_every_way_shows_each_as_alone() -> None:
+    result = AnalysisResult.model_validate(RESULTS[1])
+    page = [
+        task(result_json=result_json(result), result_format=RESULT_FORMAT),
+        task(result=result.model_dump(mode="json")),
+        task(result_json=json.dumps(RESULTS[0]), result_format=0),
+        task(),
+    ]
+    assert answered(task_views_ready(page)) == answered([text_ready(task_view(each)) for each in page])
+
+
 def test_a_task_without_a_result_shows_null() -> None:
-    assert json.loads(answered(task_view_ready(task())))["data"]["result"] is None
+    assert json.loads(answered(ready_one(task())))["data"]["result"] is None
 
 
 def test_json_text_writes_a_fragment_as_it_is_and_decimals_exactly_beside_it() -> None:

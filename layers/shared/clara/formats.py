@@ -1,14 +1,16 @@
 """The wire formats of the contract: `<prefix>_<uuid4 hex>` ids, RFC 1123 dates, and exact money in JSON."""
 
 import json
-import re
+import os
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
+from itertools import chain
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, PlainSerializer, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, ConfigDict, PlainSerializer, TypeAdapter, WithJsonSchema
 
 
 def new_id(prefix: str) -> str:
@@ -30,9 +32,15 @@ def http_date(moment: datetime) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     gmt = moment.astimezone(UTC)
-    return (
-        f"{_DAYS[gmt.weekday()]}, {gmt.day:02d} {_MONTHS[gmt.month - 1]} {gmt.year:04d} "
-        f"{gmt.hour:02d}:{gmt.minute:02d}:{gmt.second:02d} GMT"
+    # %-formatting: a quarter faster than the f-string with six format specs (every listed item carries two).
+    return "%s, %02d %s %04d %02d:%02d:%02d GMT" % (  # noqa: UP031
+        _DAYS[gmt.weekday()],
+        gmt.day,
+        _MONTHS[gmt.month - 1],
+        gmt.year,
+        gmt.hour,
+        gmt.minute,
+        gmt.second,
     )
 
 
@@ -130,6 +138,23 @@ def text_ready(model: BaseModel) -> Any:
     return json_ready(model)
 
 
+def texts_ready(models: Sequence[BaseModel]) -> list[Any]:
+    """[text_ready(model) for model in models], in one dump for a list of one model class (a page): one call into
+    pydantic's serializer rather than one per item."""
+    kinds = {type(model) for model in models}
+    if len(kinds) != 1:
+        return [text_ready(model) for model in models]
+    [kind] = kinds
+    if not _dumps_plain(kind):
+        return [json_ready(model) for model in models]
+    return _list_of(kind).dump_python(list(models))
+
+
+@cache
+def _list_of(model: type[BaseModel]) -> TypeAdapter[Any]:
+    return TypeAdapter(list[model])  # type: ignore[valid-type]
+
+
 _PLAIN_KINDS = frozenset(
     {"str", "int", "float", "bool", "none", "literal", "decimal", "any", "list", "dict", "model", "model-fields"}
     | {"model-field", "nullable", "default", "union", "tagged-union", "definitions", "definition-ref"}
@@ -171,18 +196,15 @@ class JsonFragment:
         self.text = text
 
 
-# A Decimal or a JsonFragment as json_text first writes it: a string of the call's nonce and the value's index.
-_STAND_IN = re.compile(r'"([0-9a-f]{32})(\d+)"')
-
-
 def json_text(value: Any) -> str:
     """json.dumps, with a Decimal written as the exact JSON number it is (the standard encoder refuses it), and a
     JsonFragment as its text.
 
     One json.dumps call (C) rather than a Python walk of the value: each Decimal or fragment is first written as a
-    string naming it under a random nonce, which no text of the value can contain by chance, then replaced."""
+    string of a random nonce, which no text of the value can be by chance, then replaced by its text. json.dumps
+    meets them in the order it writes them, so the n-th stand-in is the n-th text: one split, no search per value."""
     texts: list[str] = []
-    nonce = uuid.uuid4().hex
+    nonce = os.urandom(16).hex()
 
     def stand_in(value: Any) -> str:
         if isinstance(value, Decimal):
@@ -191,10 +213,10 @@ def json_text(value: Any) -> str:
             texts.append(value.text)
         else:
             raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
-        return f"{nonce}{len(texts) - 1}"
-
-    def text_of(found: re.Match[str]) -> str:
-        return texts[int(found.group(2))] if found.group(1) == nonce else found.group(0)
+        return nonce
 
     text = json.dumps(value, default=stand_in)
-    return _STAND_IN.sub(text_of, text) if texts else text
+    if not texts:
+        return text
+    pieces = text.split(f'"{nonce}"')
+    return pieces[0] + "".join(chain.from_iterable(zip(texts, pieces[1:], strict=True)))

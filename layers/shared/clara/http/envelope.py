@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from clara.contract.errors import ClaraError
-from clara.formats import json_text, text_ready
+from clara.formats import json_text, text_ready, texts_ready
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import Response
@@ -25,6 +25,8 @@ def _plain(data: Any) -> Any:
     if isinstance(data, BaseModel):
         return text_ready(data)  # money stays an exact Decimal, written as a JSON number
     if isinstance(data, list):
+        if data and all(isinstance(item, BaseModel) for item in data):
+            return texts_ready(data)  # a page: one dump
         return [_plain(item) for item in data]
     return data
 

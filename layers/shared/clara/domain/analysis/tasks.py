@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from clara.contract.errors import NotFound
 from clara.domain.analysis.results import RESULT_FORMAT, AnalysisResult
-from clara.formats import HttpDate, JsonFragment, LazyModel, text_ready
+from clara.formats import HttpDate, JsonFragment, LazyModel, texts_ready
 from clara.records.analysis import Task, TaskStatus
 from clara.store import tasks as store
 
@@ -38,13 +38,16 @@ def task_view(task: Task) -> TaskView:
     return _view(task, _result(task))
 
 
-def task_view_ready(task: Task) -> dict[str, Any]:
-    """text_ready(task_view(task)), the form the envelope writes: a result stored in the current format is its
-    stored text (a JsonFragment), not read, validated and dumped again on every page that lists it."""
-    if task.result_json is None or task.result_format != RESULT_FORMAT:
-        return text_ready(task_view(task))
-    ready: dict[str, Any] = text_ready(_view(task, None))
-    ready["result"] = JsonFragment(task.result_json)
+def task_views_ready(tasks: list[Task]) -> list[dict[str, Any]]:
+    """[text_ready(task_view(task)) for task in tasks], the form the envelope writes, in one dump: a result stored
+    in the current format is its stored text (a JsonFragment), not read, validated and dumped again on every page
+    that lists it."""
+    as_stored = [task.result_json if task.result_format == RESULT_FORMAT else None for task in tasks]
+    views = [_view(task, _result(task) if text is None else None) for task, text in zip(tasks, as_stored, strict=True)]
+    ready: list[dict[str, Any]] = texts_ready(views)
+    for shown, text in zip(ready, as_stored, strict=True):
+        if text is not None:
+            shown["result"] = JsonFragment(text)
     return ready
 
 

@@ -21,9 +21,18 @@ class BalanceChanged(Exception):
 
 _ID_NAMESPACE = uuid.UUID("6f1c2a52-7f0e-4d4e-9a55-3c1b9f0d2e11")
 
-__all__ = ["Transaction", "TransactionType", "TransactionView", "get_transaction", "list_transactions", "record"]
+__all__ = [
+    "Transaction",
+    "TransactionType",
+    "TransactionView",
+    "get_transaction",
+    "list_transaction_views",
+    "list_transactions",
+    "record",
+]
 get_transaction = transactions.get_transaction
 list_transactions = transactions.list_transactions
+list_transaction_views = transactions.list_transaction_views
 
 
 def transaction_id_for(source: str) -> str:
