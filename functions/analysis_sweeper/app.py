@@ -22,7 +22,7 @@ from clara.domain.webhooks.events import dispatch_pending
 from clara.integrations.mail import Mailer
 from clara.integrations.s3_attachments import S3Attachments
 from clara.integrations.sqs_queues import TaskQueue, WebhookEventQueue
-from clara.observability import logger, metrics, tracer
+from clara.observability import logger, metrics, traced
 
 # The adapters of the ports this function's code calls (clara.domain.ports; tests/unit/test_wiring.py).
 accounts_ports.mail.plug(Mailer)
@@ -39,7 +39,7 @@ settle_batch = sqs_batch(settle)
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
+@traced
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "Records" in event:  # the dead-letter queue

@@ -63,7 +63,7 @@ from clara.http.envelope import failure, proxy_result
 from clara.integrations.s3_attachments import S3Attachments
 from clara.integrations.sqs_queues import TaskQueue, WebhookEventQueue
 from clara.integrations.stripe_payments import StripePayments
-from clara.observability import logger, metrics, tracer
+from clara.observability import logger, metrics, traced
 from clara.settings import API_PREFIX
 
 # The adapters of the ports this function's code calls (clara.domain.ports; tests/unit/test_wiring.py).
@@ -335,7 +335,7 @@ def _serving(request: McpRequest, security: TransportSecuritySettings, body: byt
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-@tracer.capture_lambda_handler
+@traced
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # Browser-based MCP clients get the same CORS answer as the REST routes.

@@ -22,7 +22,7 @@ from clara.domain.credits import purchases
 from clara.domain.credits.ports import InvalidWebhook
 from clara.http.envelope import failure_result, success_result
 from clara.integrations.stripe_payments import StripePayments
-from clara.observability import logger, metrics, tracer
+from clara.observability import logger, metrics, traced
 
 # The adapters of the ports this function's code calls (clara.domain.ports; tests/unit/test_wiring.py).
 credits_ports.payments.plug(StripePayments)
@@ -35,7 +35,7 @@ def _raw_body(event: dict[str, Any]) -> bytes:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.LAMBDA_FUNCTION_URL, clear_state=True)
-@tracer.capture_lambda_handler
+@traced
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if event.get("requestContext", {}).get("http", {}).get("method") != "POST":

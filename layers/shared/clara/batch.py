@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from clara.observability import logger, metrics, tracer
+from clara.observability import logger, metrics, traced, tracer
 
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 # Handles one message, Powertools' SQSRecord (not imported here: the layer's top modules stay off the data classes,
@@ -36,7 +36,7 @@ def paced(handle: Callable[[str, int, str], object]) -> MessageHandler:
 def sqs_batch(handle: MessageHandler) -> Callable[[dict[str, Any], LambdaContext], PartialItemFailureResponse]:
     """The batch's answer, each record handled by `handle` (traced)."""
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    record_handler = tracer.capture_method(handle)
+    record_handler = tracer.capture_method(capture_response=False)(handle)
 
     def process(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
         return process_partial_response(
@@ -52,7 +52,7 @@ def sqs_lambda_handler(handle: MessageHandler) -> LambdaHandler:
     process = sqs_batch(handle)
 
     @logger.inject_lambda_context(clear_state=True)
-    @tracer.capture_lambda_handler
+    @traced
     @metrics.log_metrics(capture_cold_start_metric=True)
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return dict(process(event, context))

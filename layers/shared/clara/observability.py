@@ -2,7 +2,8 @@
 
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
@@ -11,6 +12,7 @@ from clara import snapstart
 from clara.settings import SERVICE_NAME
 
 DEFAULT_METRICS_NAMESPACE = "Clara"
+Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 
 def service_and_namespace(environ: Mapping[str, str] = os.environ) -> tuple[str, str]:
@@ -36,6 +38,12 @@ warnings.filterwarnings("ignore", message="No application metrics to publish", c
 # Every function imports this module during init: with SnapStart, each restored environment resets what it must not
 # share with the others (clara.snapstart).
 snapstart.register()
+
+
+def traced(handler: Handler) -> Handler:
+    """tracer.capture_lambda_handler without the answer in the trace: X-Ray would keep it as the subsegment's
+    metadata, and an answer may carry a session token, an API key or a customer's data (errors are still captured)."""
+    return tracer.capture_lambda_handler(handler, capture_response=False)  # type: ignore[return-value]
 
 
 def count(name: str, value: float = 1) -> None:

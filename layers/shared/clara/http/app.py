@@ -31,7 +31,7 @@ from clara.contract.errors import (
 from clara.formats import LazyModel
 from clara.http.cors import add_cors_headers, preflight
 from clara.http.envelope import failure
-from clara.observability import logger, metrics, tracer
+from clara.observability import logger, metrics, traced
 from clara.settings import API_PREFIX
 
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
@@ -88,7 +88,7 @@ def lambda_handler_for(app: APIGatewayRestResolver) -> LambdaHandler:
     """The Lambda entry point of an API function: correlation id in every log line, traces and metrics."""
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-    @tracer.capture_lambda_handler
+    @traced
     @metrics.log_metrics(capture_cold_start_metric=True)
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return add_cors_headers(event, app.resolve(event, context))
