@@ -9,7 +9,6 @@ from typing import Any
 from clara.domain.analysis import ports
 from clara.domain.analysis.leases import claim, release
 from clara.domain.analysis.ports import AttachmentInput, PermanentAnalysisError
-from clara.domain.analysis.results import RESULT_FORMAT, result_json
 from clara.domain.analysis.settlement import fail_and_refund
 from clara.domain.webhooks import events as webhook_events
 from clara.formats import new_id, utc_now
@@ -75,6 +74,10 @@ def _run_task(body: str, receive_count: int) -> None:
             return
         release(task, run_id)
         raise
+    # Imported here, as the analyzers import it: the result's models are about 44 M instructions of the worker's
+    # cold start (docs/budgets.md), paid by its first analysis rather than by its import.
+    from clara.domain.analysis.results import RESULT_FORMAT, result_json
+
     text, now = result_json(result), utc_now()
     completed = task.model_copy(
         update={"status": "COMPLETED", "result_json": text, "result_format": RESULT_FORMAT, "updated_at": now}
