@@ -317,8 +317,8 @@ def items_of(user_id: str) -> list[dict[str, Any]]:
     return found["Items"]
 
 
-def credit_transactions(user_id: str) -> list[ledger.Transaction]:
-    return [t for t in ledger.list_transactions(user_id, 100, 0) if t.type == "CREDIT"]
+def credit_transactions(user_id: str) -> list[ledger.TransactionView]:
+    return [t for t in ledger.list_transaction_views(user_id, 100, 0) if t.type == "CREDIT"]
 
 
 def body_of(result: dict[str, Any]) -> dict[str, Any]:

@@ -6,7 +6,6 @@ and an absolute balance set by the admin starts from the balance it was computed
 """
 
 from decimal import Decimal
-from typing import Any
 
 from clara.records.credits import Transaction, TransactionView
 from clara.store import unit
@@ -39,18 +38,11 @@ def get_transaction(user_id: str, transaction_id: str) -> Transaction | None:
         return None
 
 
-def list_transactions(user_id: str, limit: int, offset: int) -> list[Transaction]:
-    return [Transaction.model_validate(values) for values in _listed(user_id, limit, offset)]
-
-
 def list_transaction_views(user_id: str, limit: int, offset: int) -> list[TransactionView]:
     """A page as clients see it: each entry validated once, as its view, rather than as a record and then copied
     to its view (about half the page's own work for that)."""
-    return [TransactionView.model_validate(values) for values in _listed(user_id, limit, offset)]
-
-
-def _listed(user_id: str, limit: int, offset: int) -> list[dict[str, Any]]:
-    return newest_first(TransactionItem, TransactionItem.listing(user_id), limit, offset)
+    listing = newest_first(TransactionItem, TransactionItem.listing(user_id), limit, offset)
+    return [TransactionView.model_validate(values) for values in listing]
 
 
 def change_balance(

@@ -27,11 +27,9 @@ __all__ = [
     "TransactionView",
     "get_transaction",
     "list_transaction_views",
-    "list_transactions",
     "record",
 ]
 get_transaction = transactions.get_transaction
-list_transactions = transactions.list_transactions
 list_transaction_views = transactions.list_transaction_views
 
 
