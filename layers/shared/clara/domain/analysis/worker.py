@@ -74,8 +74,8 @@ def _run_task(body: str, receive_count: int) -> None:
             return
         release(task, run_id)
         raise
-    # Imported here, as the analyzers import it: the result's models are about 44 M instructions of the worker's
-    # cold start (docs/budgets.md), paid by its first analysis rather than by its import.
+    # Imported here, as the analyzers import it: at module level the result's models added 44 M instructions to
+    # the worker's cold start (bench/cold_start.py's count), which its first analysis pays anyway.
     from clara.domain.analysis.results import RESULT_FORMAT, result_json
 
     text, now = result_json(result), utc_now()
