@@ -246,6 +246,55 @@ def counted_instructions(python: str, measured: dict[str, tuple[str, str]], rest
     return counted
 
 
+# What one library adds to the floor by itself: the floor's probe with one more import, counted as the functions
+# are. Together with the floor these are most of every function's count, so they say what the budget's 0.3x above
+# the floor leaves for everything else (docs/budgets.md, Cold start, What the budget leaves room for).
+LIBRARIES = {
+    "pydantic: BaseModel and one model": (
+        "from pydantic import BaseModel, Field\nclass Probe(BaseModel):\n    count: int = Field(ge=0)\nProbe(count=1)"
+    ),
+    "Powertools' Tracer (the X-Ray SDK)": "from aws_lambda_powertools import Tracer; Tracer(service='probe')",
+    "PynamoDB's Model": "from pynamodb.models import Model",
+    "PyJWT": "import jwt",
+}
+# PyJWT imports cryptography's RSA, EC, EdDSA and X.509 modules when cryptography is installed, as it is in the
+# packages of the functions that seal secrets (AES-GCM, clara.domain.sealed): AuthFunction's is the one measured.
+PYJWT_WITH_CRYPTOGRAPHY = "PyJWT with cryptography installed (AuthFunction, WebhooksFunction)"
+
+
+def library_probes(root: Path = ROOT) -> dict[str, str]:
+    """name -> the floor's probe with the library's import after it; PyJWT with cryptography only where the bench
+    venv holds AuthFunction's packages (`make bench` installs them)."""
+    floor_path, _ = handlers(root)[FLOOR]
+    imports = dict(LIBRARIES)
+    auth_packages = root / ".local/bench-functions/auth"
+    if (auth_packages / "cryptography").is_dir():
+        imports[PYJWT_WITH_CRYPTOGRAPHY] = f"sys.path.insert(0, {str(auth_packages)!r}); import jwt"
+    return {name: probe(floor_path, code, root) for name, code in imports.items()}
+
+
+def library_rows(counts: dict[str, int], floor: int, start: int) -> list[Row]:
+    """One row per library: the instructions its probe counts beyond the floor's, and as a share of the floor
+    (beyond the interpreter's start), the unit of the budget's 1.3x."""
+    base = floor - start
+    section = (
+        f"Cold start: what one library adds to the floor by itself, instructions (valgrind); the budget leaves "
+        f"+{BUDGET - 1:.2f}x of the floor's {base / 1e6:.0f} M for everything a function imports"
+    )
+    found = []
+    for name, counted in counts.items():
+        added = counted - floor
+        figure = f"+{added / 1e6:.0f} M = +{added / base:.3f}x the floor"
+        found.append(Row(section, name, figure, "no budget: a library's share", NO_BUDGET))
+    return found
+
+
+def counted_libraries(python: str) -> dict[str, int]:
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        probes = library_probes()
+        return dict(zip(probes, pool.map(lambda code: instructions(python, code), probes.values()), strict=True))
+
+
 def rows(python: str, runs: int = 10) -> list[Row]:
     """One row per function of template.yaml: its instructions beyond the interpreter's start as a multiple of the
     floor's (the budget's figure, with valgrind), and its median import time as one (the second column)."""
@@ -270,6 +319,8 @@ def rows(python: str, runs: int = 10) -> list[Row]:
             found.append(Row(section, name, figure, "the reference", NO_BUDGET))
         else:
             found.append(Row(section, name, figure, f"<= {BUDGET}x floor", verdict(ratio <= BUDGET)))
+    if counts is not None:
+        found += library_rows(counted_libraries(python), counts[FLOOR], counts["start"])
     return found
 
 

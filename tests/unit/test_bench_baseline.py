@@ -56,3 +56,35 @@ def test_the_instruction_count_of_the_same_code_is_the_same_on_every_run() -> No
 
     assert counts[0] == counts[1]
     assert counts[0] > cold_start.instructions(sys.executable, "pass")
+
+
+def test_a_library_s_row_is_its_count_beyond_the_floor_as_a_share_of_the_floor() -> None:
+    # The floor: 1,300 M instructions, 300 M of them the interpreter's start; the budget leaves 0.3 x 1,000 M.
+    counts = {"pydantic: BaseModel and one model": 1_570_000_000, "PyJWT": 1_317_000_000}
+
+    rows = {row.name: row for row in cold_start.library_rows(counts, 1_300_000_000, 300_000_000)}
+
+    assert rows["pydantic: BaseModel and one model"].figure == "+270 M = +0.270x the floor"
+    assert rows["PyJWT"].figure == "+17 M = +0.017x the floor"
+    assert all(row.verdict == "no budget" for row in rows.values())
+    assert "leaves +0.30x of the floor's 1000 M" in rows["PyJWT"].section
+
+
+def test_each_library_is_probed_after_the_floor_and_pyjwt_with_cryptography_only_where_it_is_installed(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "template.yaml").write_text((ROOT / "template.yaml").read_text())
+    floor = tmp_path / "bench/handlers/floor/app.py"
+    floor_import = f'spec_from_file_location("handler_under_test", {str(floor)!r})'
+
+    without = cold_start.library_probes(tmp_path)
+    (tmp_path / ".local/bench-functions/auth/cryptography").mkdir(parents=True)
+    with_cryptography = cold_start.library_probes(tmp_path)
+
+    assert set(without) == set(cold_start.LIBRARIES)
+    assert set(with_cryptography) == {*cold_start.LIBRARIES, cold_start.PYJWT_WITH_CRYPTOGRAPHY}
+    for name, code in with_cryptography.items():
+        assert floor_import in code, name
+        library = cold_start.LIBRARIES.get(name, "import jwt")
+        assert code.index("spec.loader.exec_module(module)") < code.index(library), name
+    assert str(tmp_path / ".local/bench-functions/auth") in with_cryptography[cold_start.PYJWT_WITH_CRYPTOGRAPHY]
