@@ -1,5 +1,6 @@
 """Unzipped sizes of what `sam build` made (.aws-sam/build/<LogicalId>): the shared layer, and each function
-with the layers it is deployed with, against docs/budgets.md's 20 MB for the layer and Lambda's 250 MB limit."""
+with the layers it is deployed with, against docs/budgets.md's 20 MB for the layer and Lambda's 250 MB limit; and
+whether the layer carries its modules' bytecode (layers/shared/bytecode.py), which Lambda cannot write itself."""
 
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ LAMBDA_LIMIT = 250 * MB  # Lambda: a function and all its layers, unzipped
 # Not counted against the layer's budget (the layer's build drops them already; a package and its .dist-info).
 RUNTIME_PROVIDED = ("python/boto3", "python/botocore", "python/s3transfer")
 LAYER_TYPE = "AWS::Serverless::LayerVersion"
+LAMBDA_BYTECODE = "cpython-313"  # the tag of the runtime's bytecode files (python3.13)
 
 
 def size(folder: Path, leaving_out: tuple[str, ...] = ()) -> int:
@@ -25,6 +27,15 @@ def size(folder: Path, leaving_out: tuple[str, ...] = ()) -> int:
 
 def megabytes(count: int) -> str:
     return f"{count / MB:.1f} MB" if count >= MB / 10 else f"{count / 1000:.0f} kB"
+
+
+def modules_with_bytecode(folder: Path) -> tuple[int, int]:
+    """(modules, those with python3.13 bytecode) under `folder`: a module is a source, or bytecode standing alone
+    in a source's place; a source's bytecode lies in __pycache__ beside it."""
+    sources = list(folder.rglob("*.py"))
+    alone = [path for path in folder.rglob("*.pyc") if path.parent.name != "__pycache__"]
+    compiled = sum((path.parent / "__pycache__" / f"{path.stem}.{LAMBDA_BYTECODE}.pyc").is_file() for path in sources)
+    return len(sources) + len(alone), compiled + len(alone)
 
 
 def layers_of(properties: dict[str, Any], globals_function: dict[str, Any]) -> list[str]:
@@ -41,6 +52,10 @@ def rows() -> list[Row]:
         Row(section, f"{layer_id} (no boto3/botocore)", megabytes(bytes_), "<= 20 MB", verdict(bytes_ <= LAYER_BUDGET))
         for layer_id, bytes_ in layers.items()
     ]
+    for layer_id in layers:
+        modules, compiled = modules_with_bytecode(BUILD / layer_id)
+        figure, budget = f"{compiled} of {modules} modules", "all (Lambda cannot write its own)"
+        found.append(Row(section, f"{layer_id}: bytecode", figure, budget, verdict(modules == compiled)))
     for function_id in sorted(template.functions):
         if not (BUILD / function_id).is_dir():
             found.append(Row(section, function_id, "not built", "with layers <= 250 MB", NOT_MEASURED))
