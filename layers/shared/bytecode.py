@@ -2,9 +2,12 @@
 
 Lambda mounts a layer read-only at /opt: Python cannot write the __pycache__ it would keep on a laptop, so a layer
 shipped as sources alone is compiled again by every new execution environment, each module its import touches. On
-a 2-core VM, UsersFunction's import took 828 ms that way against 391 ms with bytecode (docs/budgets.md, Bytecode).
+a 2-core VM, UsersFunction's import took 819 ms that way against 369 ms with bytecode (docs/budgets.md, Bytecode).
 
-    python3.13 bytecode.py <the layer's python folder> [--prefix /opt/python]
+    python3.13 bytecode.py <the layer's python folder> [--prefix /opt/python] [--keep-sources clara]
+
+functions/build.mk runs it on a function's package as well (/var/task, read-only too), keeping its own modules'
+sources.
 
 * Clara's own package (clara/) keeps its sources, with bytecode beside them in __pycache__: its tracebacks quote
   their lines.
@@ -23,16 +26,17 @@ import sys
 from importlib.util import cache_from_source
 from pathlib import Path
 
-OWN_PACKAGES = ("clara",)  # compiled beside their sources, which stay
+OWN = ("clara",)  # the layer's own package: compiled beside its sources, which stay
 
 
-def compile_layer(folder: Path, prefix: str) -> tuple[int, list[str]]:
-    """(modules compiled, modules left as sources because they did not compile) under `folder`."""
+def compile_layer(folder: Path, prefix: str, own: tuple[str, ...] = OWN) -> tuple[int, list[str]]:
+    """(modules compiled, modules left as sources because they did not compile) under `folder`; the top-level
+    packages and modules named in `own` (as in the folder: "clara", "app.py") keep their sources."""
     compiled, failed = 0, []
     for source in sorted(folder.rglob("*.py")):
         relative = source.relative_to(folder)
-        own = relative.parts[0] in OWN_PACKAGES
-        target = Path(cache_from_source(str(source))) if own else source.with_suffix(".pyc")
+        keep_source = relative.parts[0] in own
+        target = Path(cache_from_source(str(source))) if keep_source else source.with_suffix(".pyc")
         try:
             py_compile.compile(
                 str(source),
@@ -44,7 +48,7 @@ def compile_layer(folder: Path, prefix: str) -> tuple[int, list[str]]:
         except py_compile.PyCompileError:
             failed.append(relative.as_posix())
             continue
-        if not own:
+        if not keep_source:
             source.unlink()
         compiled += 1
     return compiled, failed
@@ -52,10 +56,13 @@ def compile_layer(folder: Path, prefix: str) -> tuple[int, list[str]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("folder", type=Path, help="the layer's python/ folder, as sam build made it")
+    parser.add_argument("folder", type=Path, help="the layer's python/ folder (or a function's), as sam build made it")
     parser.add_argument("--prefix", default="/opt/python", help="where the folder lies in Lambda")
+    parser.add_argument(
+        "--keep-sources", action="append", help="a top-level package or module whose sources stay (default: clara)"
+    )
     args = parser.parse_args()
-    compiled, failed = compile_layer(args.folder, args.prefix)
+    compiled, failed = compile_layer(args.folder, args.prefix, tuple(args.keep_sources or OWN))
     version = ".".join(map(str, sys.version_info[:2]))
     print(f"bytecode: {compiled} modules compiled for Python {version}; {len(failed)} kept as sources {failed}")
 

@@ -91,3 +91,15 @@ def test_the_bench_counts_the_modules_a_built_layer_carries_without_bytecode(tmp
     (tmp_path / "python/clara/views.py").write_text("")  # a source Lambda would compile at every cold start
     (tmp_path / "python/clara/__pycache__/views.cpython-311.pyc").write_bytes(b"")  # another Python's: no use
     assert modules_with_bytecode(tmp_path) == (3, 2)
+
+
+def test_a_function_s_own_modules_keep_their_sources_and_its_packages_ship_bytecode(layer: Path) -> None:
+    # functions/build.mk: a function's package in /var/task, its own modules (app.py) beside its packages.
+    (layer / "app.py").write_text("from vendor.parse import fail\n")
+
+    compiled, _ = bytecode.compile_layer(layer, "/var/task", ("app.py",))
+
+    assert compiled == 6
+    assert (layer / "app.py").is_file() and Path(cache_from_source(str(layer / "app.py"))).is_file()
+    assert not (layer / "clara/formats.py").exists()  # only what is named keeps its sources
+    assert run(layer, "import app; print(app.fail.__code__.co_filename)") == "/var/task/vendor/parse.py"
