@@ -1,6 +1,7 @@
 """Unzipped sizes of what `sam build` made (.aws-sam/build/<LogicalId>): the shared layer, and each function
 with the layers it is deployed with, against docs/budgets.md's 20 MB for the layer and Lambda's 250 MB limit; and
-whether the layer carries its modules' bytecode (layers/shared/bytecode.py), which Lambda cannot write itself."""
+whether the layer, and each function with packages, carries its modules' bytecode (layers/shared/bytecode.py),
+which Lambda cannot write itself."""
 
 from pathlib import Path
 from typing import Any
@@ -65,4 +66,8 @@ def rows() -> list[Row]:
         total = own + sum(layers.get(layer_id, 0) for layer_id in layers_of(properties, template.globals_function))
         figure = f"{megabytes(own)} ({megabytes(total)} with its layers)"
         found.append(Row(section, function_id, figure, "with layers <= 250 MB", verdict(total <= LAMBDA_LIMIT)))
+        if any((BUILD / function_id).glob("*.dist-info")):  # packages of its own: functions/build.mk compiles them
+            modules, compiled = modules_with_bytecode(BUILD / function_id)
+            figure, budget = f"{compiled} of {modules} modules", "all (Lambda cannot write its own)"
+            found.append(Row(section, f"{function_id}: bytecode", figure, budget, verdict(modules == compiled)))
     return found

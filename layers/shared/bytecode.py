@@ -1,4 +1,4 @@
-"""Compile the built layer to bytecode, so that Lambda does not compile it at every cold start.
+"""Compile the built layer, or a function's package, to bytecode: Lambda would compile it at every cold start.
 
 Lambda mounts a layer read-only at /opt: Python cannot write the __pycache__ it would keep on a laptop, so a layer
 shipped as sources alone is compiled again by every new execution environment, each module its import touches. On
@@ -29,7 +29,7 @@ from pathlib import Path
 OWN = ("clara",)  # the layer's own package: compiled beside its sources, which stay
 
 
-def compile_layer(folder: Path, prefix: str, own: tuple[str, ...] = OWN) -> tuple[int, list[str]]:
+def compile_package(folder: Path, prefix: str, own: tuple[str, ...] = OWN) -> tuple[int, list[str]]:
     """(modules compiled, modules left as sources because they did not compile) under `folder`; the top-level
     packages and modules named in `own` (as in the folder: "clara", "app.py") keep their sources."""
     compiled, failed = 0, []
@@ -62,7 +62,7 @@ def main() -> None:
         "--keep-sources", action="append", help="a top-level package or module whose sources stay (default: clara)"
     )
     args = parser.parse_args()
-    compiled, failed = compile_layer(args.folder, args.prefix, tuple(args.keep_sources or OWN))
+    compiled, failed = compile_package(args.folder, args.prefix, tuple(args.keep_sources or OWN))
     version = ".".join(map(str, sys.version_info[:2]))
     print(f"bytecode: {compiled} modules compiled for Python {version}; {len(failed)} kept as sources {failed}")
 

@@ -47,7 +47,7 @@ def run(layer: Path, code: str) -> str:
 
 
 def test_other_packages_ship_bytecode_only_and_clara_keeps_its_sources(layer: Path) -> None:
-    compiled, failed = bytecode.compile_layer(layer, "/opt/python")
+    compiled, failed = bytecode.compile_package(layer, "/opt/python")
 
     assert (compiled, failed) == (5, ["broken.py"])
     assert not (layer / "vendor/parse.py").exists() and (layer / "vendor/parse.pyc").is_file()
@@ -57,7 +57,7 @@ def test_other_packages_ship_bytecode_only_and_clara_keeps_its_sources(layer: Pa
 
 
 def test_the_compiled_layer_imports_without_compiling_and_names_its_files_as_lambda_holds_them(layer: Path) -> None:
-    bytecode.compile_layer(layer, "/opt/python")
+    bytecode.compile_package(layer, "/opt/python")
 
     found = run(
         layer,
@@ -73,7 +73,7 @@ def test_the_compiled_layer_imports_without_compiling_and_names_its_files_as_lam
 
 def test_bytecode_does_not_depend_on_the_sources_mtime(layer: Path) -> None:
     # A zip need not keep mtimes: hash-based bytecode that the import does not check against its source (PEP 552).
-    bytecode.compile_layer(layer, "/opt/python")
+    bytecode.compile_package(layer, "/opt/python")
 
     for pyc in (layer / "vendor/parse.pyc", Path(cache_from_source(str(layer / "clara/formats.py")))):
         flags = int.from_bytes(pyc.read_bytes()[4:8], "little")
@@ -97,7 +97,7 @@ def test_a_function_s_own_modules_keep_their_sources_and_its_packages_ship_bytec
     # functions/build.mk: a function's package in /var/task, its own modules (app.py) beside its packages.
     (layer / "app.py").write_text("from vendor.parse import fail\n")
 
-    compiled, _ = bytecode.compile_layer(layer, "/var/task", ("app.py",))
+    compiled, _ = bytecode.compile_package(layer, "/var/task", ("app.py",))
 
     assert compiled == 6
     assert (layer / "app.py").is_file() and Path(cache_from_source(str(layer / "app.py"))).is_file()
