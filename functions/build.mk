@@ -3,8 +3,8 @@
 # its hashes) for Lambda's python3.13 on arm64 from wheels, as layers/shared/Makefile installs the layer's, then its
 # own modules, then bytecode. SAM's default Python builder ships sources only, and /var/task is read-only: each cold
 # start compiled again whatever it imported of them (cryptography, which PyJWT imports, cost AuthFunction 44 ms).
-# layers/shared/bytecode.py compiles the packages in place of their sources; the function's modules keep theirs.
-# With python3.13 only: bytecode is tied to the interpreter's version.
+# layers/shared/bytecode.py compiles the packages in place of their sources (with python3.13 only); the function's
+# modules keep theirs.
 FUNCTIONS_DIR := $(dir $(lastword $(MAKEFILE_LIST)))
 PYTHON ?= python3
 OWN_MODULES := $(wildcard *.py)
@@ -16,9 +16,5 @@ build-%:
 	rm -rf $(ARTIFACTS_DIR)/bin $(ARTIFACTS_DIR)/share
 	find $(ARTIFACTS_DIR) -name __pycache__ -type d -prune -exec rm -rf {} +
 	cp $(OWN_MODULES) $(ARTIFACTS_DIR)/
-	if $(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))'; then \
-		$(PYTHON) $(FUNCTIONS_DIR)../layers/shared/bytecode.py $(ARTIFACTS_DIR) --prefix /var/task \
-			$(addprefix --keep-sources ,$(OWN_MODULES)); \
-	else \
-		echo "warning: $(PYTHON) is not python3.13: $* ships its packages' sources, which Lambda compiles at every cold start" >&2; \
-	fi
+	$(PYTHON) $(FUNCTIONS_DIR)../layers/shared/bytecode.py $(ARTIFACTS_DIR) --prefix /var/task \
+		$(addprefix --keep-sources ,$(OWN_MODULES))

@@ -16,8 +16,9 @@ sources.
 * unchecked-hash: the import never compares a .pyc with a source's mtime, which a zip need not keep.
 * Each code object names its file as it lies in Lambda (`--prefix`), not in the build folder.
 
-Bytecode is tied to the interpreter's version (3.13's, as Lambda's runtime): the layer's Makefile runs this with
-python3.13 only. A module that does not compile keeps its source.
+Bytecode is tied to the interpreter's version: run by another Python than the runtime's (python3.13), this warns and
+leaves the sources as they are, which Lambda would compile at every cold start. A module that does not compile keeps
+its source.
 """
 
 import argparse
@@ -27,6 +28,7 @@ from importlib.util import cache_from_source
 from pathlib import Path
 
 OWN = ("clara",)  # the layer's own package: compiled beside its sources, which stay
+LAMBDA_PYTHON = (3, 13)  # template.yaml's Runtime: python3.13
 
 
 def compile_package(folder: Path, prefix: str, own: tuple[str, ...] = OWN) -> tuple[int, list[str]]:
@@ -62,8 +64,15 @@ def main() -> None:
         "--keep-sources", action="append", help="a top-level package or module whose sources stay (default: clara)"
     )
     args = parser.parse_args()
-    compiled, failed = compile_package(args.folder, args.prefix, tuple(args.keep_sources or OWN))
     version = ".".join(map(str, sys.version_info[:2]))
+    if sys.version_info[:2] != LAMBDA_PYTHON:
+        print(
+            f"warning: bytecode: Python {version} is not Lambda's {'.'.join(map(str, LAMBDA_PYTHON))}: {args.folder} "
+            "ships its sources, which Lambda compiles at every cold start",
+            file=sys.stderr,
+        )
+        return
+    compiled, failed = compile_package(args.folder, args.prefix, tuple(args.keep_sources or OWN))
     print(f"bytecode: {compiled} modules compiled for Python {version}; {len(failed)} kept as sources {failed}")
 
 

@@ -103,3 +103,17 @@ def test_a_function_s_own_modules_keep_their_sources_and_its_packages_ship_bytec
     assert (layer / "app.py").is_file() and Path(cache_from_source(str(layer / "app.py"))).is_file()
     assert not (layer / "clara/formats.py").exists()  # only what is named keeps its sources
     assert run(layer, "import app; print(app.fail.__code__.co_filename)") == "/var/task/vendor/parse.py"
+
+
+def test_another_python_than_lambda_s_leaves_the_sources_and_says_so(
+    layer: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Bytecode is tied to the interpreter's version: another one's would be ignored in Lambda, or worse, in place of
+    # a source, fail to import.
+    monkeypatch.setattr(bytecode, "LAMBDA_PYTHON", (3, 99))
+    monkeypatch.setattr(sys, "argv", ["bytecode.py", str(layer)])
+
+    bytecode.main()
+
+    assert (layer / "vendor/parse.py").is_file() and not list(layer.rglob("*.pyc"))
+    assert "is not Lambda's 3.99" in capsys.readouterr().err
