@@ -5,6 +5,8 @@
 # start compiled again whatever it imported of them (cryptography, which PyJWT imports, cost AuthFunction 44 ms).
 # layers/shared/bytecode.py compiles the packages in place of their sources (with python3.13 only); the function's
 # modules keep theirs.
+# samconfig.toml's cached builds key a function on its own folder and lock only: after a change to this file or to
+# bytecode.py, build once with `sam build --no-cached`.
 FUNCTIONS_DIR := $(dir $(lastword $(MAKEFILE_LIST)))
 PYTHON ?= python3
 OWN_MODULES := $(wildcard *.py)
