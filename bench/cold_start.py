@@ -28,10 +28,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):  # run as a script (python bench/cold_start.py): make `bench` importable
@@ -128,6 +129,15 @@ def instructions(python: str, code: str) -> int:
     return int(collected.group(1))
 
 
+Job = TypeVar("Job", bound=Hashable)
+
+
+def instructions_of(python: str, jobs: dict[Job, str]) -> dict[Job, int]:
+    """instructions() of each job's code. Counts do not depend on the load, so they run side by side, one per core."""
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        return dict(zip(jobs, pool.map(lambda code: instructions(python, code), jobs.values()), strict=True))
+
+
 def measure(python: str, runs: int) -> tuple[str, dict[str, float]]:
     """(the interpreter's version, the median import time of every handler and of the floor)."""
     measured = handlers()
@@ -193,8 +203,7 @@ def count_instructions(
     jobs = {(name, side): probe(*handler, root=root) for name, (today, before) in probes.items()
             for side, handler, root in (("a", today, ROOT), ("b", before, baseline))}  # fmt: skip
     jobs[("start", "a")] = "pass"
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        counted = dict(zip(jobs, pool.map(lambda code: instructions(python, code), jobs.values()), strict=True))
+    counted = instructions_of(python, jobs)
     return {name: (counted[(name, "a")], counted[(name, "b")]) for name in probes}, counted[("start", "a")]
 
 
@@ -239,8 +248,7 @@ def counted_instructions(python: str, measured: dict[str, tuple[str, str]], rest
         f"{name} restore": probe(measured[name][0], f"{AFTER_RESTORE}; {CREATE_DYNAMODB_CLIENT}") for name in restored
     }
     jobs["start"] = "pass"
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        counted = dict(zip(jobs, pool.map(lambda code: instructions(python, code), jobs.values()), strict=True))
+    counted = instructions_of(python, jobs)
     for name in restored:  # the import is in the snapshot: only what runs after the restore counts
         counted[name] = counted["start"] + counted.pop(f"{name} restore") - counted.pop(f"{name} import")
     return counted
@@ -289,12 +297,6 @@ def library_rows(counts: dict[str, int], floor: int, start: int) -> list[Row]:
     return found
 
 
-def counted_libraries(python: str) -> dict[str, int]:
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        probes = library_probes()
-        return dict(zip(probes, pool.map(lambda code: instructions(python, code), probes.values()), strict=True))
-
-
 def rows(python: str, runs: int = 10) -> list[Row]:
     """One row per function of template.yaml: its instructions beyond the interpreter's start as a multiple of the
     floor's (the budget's figure, with valgrind), and its median import time as one (the second column)."""
@@ -320,7 +322,7 @@ def rows(python: str, runs: int = 10) -> list[Row]:
         else:
             found.append(Row(section, name, figure, f"<= {BUDGET}x floor", verdict(ratio <= BUDGET)))
     if counts is not None:
-        found += library_rows(counted_libraries(python), counts[FLOOR], counts["start"])
+        found += library_rows(instructions_of(python, library_probes()), counts[FLOOR], counts["start"])
     return found
 
 

@@ -39,6 +39,12 @@ def modules_with_bytecode(folder: Path) -> tuple[int, int]:
     return len(sources) + len(alone), compiled + len(alone)
 
 
+def bytecode_row(section: str, logical_id: str) -> Row:
+    modules, compiled = modules_with_bytecode(BUILD / logical_id)
+    figure, budget = f"{compiled} of {modules} modules", "all (Lambda cannot write its own)"
+    return Row(section, f"{logical_id}: bytecode", figure, budget, verdict(modules == compiled))
+
+
 def layers_of(properties: dict[str, Any], globals_function: dict[str, Any]) -> list[str]:
     """Logical ids of the template's layers a function is deployed with (SAM adds Globals' to its own)."""
     refs = [*globals_function.get("Layers", []), *properties.get("Layers", [])]
@@ -53,10 +59,7 @@ def rows() -> list[Row]:
         Row(section, f"{layer_id} (no boto3/botocore)", megabytes(bytes_), "<= 20 MB", verdict(bytes_ <= LAYER_BUDGET))
         for layer_id, bytes_ in layers.items()
     ]
-    for layer_id in layers:
-        modules, compiled = modules_with_bytecode(BUILD / layer_id)
-        figure, budget = f"{compiled} of {modules} modules", "all (Lambda cannot write its own)"
-        found.append(Row(section, f"{layer_id}: bytecode", figure, budget, verdict(modules == compiled)))
+    found += [bytecode_row(section, layer_id) for layer_id in layers]
     for function_id in sorted(template.functions):
         if not (BUILD / function_id).is_dir():
             found.append(Row(section, function_id, "not built", "with layers <= 250 MB", NOT_MEASURED))
@@ -67,7 +70,5 @@ def rows() -> list[Row]:
         figure = f"{megabytes(own)} ({megabytes(total)} with its layers)"
         found.append(Row(section, function_id, figure, "with layers <= 250 MB", verdict(total <= LAMBDA_LIMIT)))
         if any((BUILD / function_id).glob("*.dist-info")):  # packages of its own: functions/build.mk compiles them
-            modules, compiled = modules_with_bytecode(BUILD / function_id)
-            figure, budget = f"{compiled} of {modules} modules", "all (Lambda cannot write its own)"
-            found.append(Row(section, f"{function_id}: bytecode", figure, budget, verdict(modules == compiled)))
+            found.append(bytecode_row(section, function_id))
     return found

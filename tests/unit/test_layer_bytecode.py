@@ -1,6 +1,7 @@
-"""layers/shared/bytecode.py compiles the built layer: Lambda mounts it read-only, so without bytecode every cold
-start compiles each module it imports. A fresh interpreter that may not write bytecode imports the result as Lambda
-would (its own version's bytecode: the layer's Makefile runs the script with python3.13 only)."""
+"""layers/shared/bytecode.py compiles the built layer (and functions' packages): Lambda mounts them read-only, so
+without bytecode every cold start compiles each module it imports. A fresh interpreter that may not write bytecode
+imports the result as Lambda would; the script compiles for the interpreter running it, and in the build only when
+that is Lambda's python3.13 (test_another_python_than_lambda_s_leaves_the_sources_and_says_so)."""
 
 import importlib.util
 import subprocess
@@ -9,6 +10,8 @@ from importlib.util import cache_from_source
 from pathlib import Path
 
 import pytest
+
+from bench.sizes import modules_with_bytecode
 
 ROOT = Path(__file__).resolve().parents[2]
 # A build script, not a package: loaded from its file (PyPI has an unrelated package named bytecode).
@@ -81,8 +84,6 @@ def test_bytecode_does_not_depend_on_the_sources_mtime(layer: Path) -> None:
 
 
 def test_the_bench_counts_the_modules_a_built_layer_carries_without_bytecode(tmp_path: Path) -> None:
-    from bench.sizes import modules_with_bytecode
-
     for name in ("python/clara/app.py", "python/clara/__pycache__/app.cpython-313.pyc", "python/vendor/parse.pyc"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes(b"")
